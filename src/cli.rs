@@ -1,0 +1,169 @@
+//! Command-line arguments. Parsing only: each command's work lives in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bulletin",
+    version,
+    about = "Compose and send email newsletters",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a working project: config, template, sample list and a first issue.
+    Init(InitArgs),
+    /// Build an issue into HTML, plain text and compiled MJML.
+    Build(BuildArgs),
+    /// Lint an issue: alt text, links, unsubscribe link, size, placeholders.
+    Check(CheckArgs),
+    /// Serve a live preview of an issue in the browser.
+    Preview(PreviewArgs),
+    /// Send an issue: a test send with --to, a bulk send with --list.
+    Send(SendArgs),
+    /// Read bounce messages (DSNs, complaints, auto-replies) from a mailbox.
+    Bounces(BouncesArgs),
+    /// Report on the sends of an issue from their journals.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder to create the project in (created if missing; must be empty).
+    pub dir: PathBuf,
+}
+
+/// Options every command that renders an issue takes.
+#[derive(Debug, Args, Clone)]
+pub struct IssueArgs {
+    /// The issue folder (holding issue.toml) or its issue.toml.
+    pub issue: PathBuf,
+    /// Use this MJML template instead of the issue's or the project's.
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub issue: IssueArgs,
+    /// Output folder (default: the project's `paths.out`, `out/`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub issue: IssueArgs,
+    /// Print findings as JSON lines on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    #[command(flatten)]
+    pub issue: IssueArgs,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Address to listen on; anything but loopback exposes the preview to the network.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Do not open the browser.
+    #[arg(long)]
+    pub no_open: bool,
+    /// A member list to pick recipients from for personalisation.
+    #[arg(long, value_name = "CSV")]
+    pub list: Option<PathBuf>,
+    /// Show the issue as this member of --list sees it.
+    #[arg(long = "as", value_name = "EMAIL")]
+    pub as_email: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    #[command(flatten)]
+    pub issue: IssueArgs,
+    /// Test send: one copy to each of these addresses, subject prefixed [TEST].
+    #[arg(long, value_name = "ADDR", conflicts_with = "list")]
+    pub to: Vec<String>,
+    /// Bulk send to the members of this CSV list.
+    #[arg(long, value_name = "CSV")]
+    pub list: Option<PathBuf>,
+    /// Personalise a test send as this member of --list (or of the project's default list).
+    #[arg(long = "as", value_name = "EMAIL")]
+    pub as_email: Option<String>,
+    /// SMTP server, e.g. smtp://user@host:587 (the password comes from BULLETIN_SMTP_PASSWORD).
+    #[arg(long, env = "BULLETIN_SMTP_URL", value_name = "URL")]
+    pub smtp: Option<String>,
+    /// Messages per window: 10/s, 30/m, 500/h or unlimited.
+    #[arg(long)]
+    pub rate: Option<String>,
+    /// SMTP connections used at once.
+    #[arg(long)]
+    pub connections: Option<usize>,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Write each message as an .eml file into the outbox folder instead of sending.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Outbox folder for --dry-run (default: the project's `send.outbox`).
+    #[arg(long, value_name = "DIR")]
+    pub outbox: Option<PathBuf>,
+    /// Start a new round: mail everyone again, even those the journal says were accepted.
+    #[arg(long)]
+    pub new_round: bool,
+    /// Do not resend to members whose transaction was cut off in an earlier run.
+    #[arg(long)]
+    pub skip_uncertain: bool,
+    /// Send only shard K of N (e.g. 2/4): a deterministic split of the list.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BouncesArgs {
+    /// A Maildir, an mbox file, a folder of .eml files, one .eml file, or an IMAP mailbox
+    /// (imaps://user@host/INBOX, password from BULLETIN_IMAP_PASSWORD).
+    pub source: String,
+    /// One JSON object per bounced recipient on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Record them in the bounce log and suppression list.
+    #[arg(long)]
+    pub apply: bool,
+    /// The project folder (default: found from the current folder).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// IMAP: move processed messages to this mailbox instead of flagging them.
+    #[arg(long, value_name = "MAILBOX")]
+    pub move_to: Option<String>,
+    /// IMAP: delete processed messages (only with --apply).
+    #[arg(long)]
+    pub delete: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The issue folder.
+    pub issue: PathBuf,
+    /// Journal files to merge (e.g. one per shard); default: every journal of the issue.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Vec<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}

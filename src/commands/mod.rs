@@ -1,0 +1,9 @@
+//! One module per subcommand: glue between options, the library and the terminal.
+
+pub mod bounces;
+pub mod build;
+pub mod check;
+pub mod init;
+pub mod preview;
+pub mod send;
+pub mod status;

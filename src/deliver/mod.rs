@@ -1,0 +1,1 @@
+//! Delivery: SMTP connections, rate limit, retries, the journal and the bounce log.

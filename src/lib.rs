@@ -1,0 +1,25 @@
+//! bulletin: compose and send email newsletters.
+//!
+//! Data flows one way through the modules:
+//!
+//! ```text
+//! issue folder ──▶ content ──▶ compose ──▶ message ──▶ deliver ──▶ journal / bounce log
+//! lists/*.csv  ──▶ list ─────────────────────────────────┘
+//! ```
+//!
+//! A stage never imports from a later one.
+
+pub mod bounce;
+pub mod cli;
+pub mod commands;
+pub mod compose;
+pub mod config;
+pub mod content;
+pub mod deliver;
+pub mod diagnostic;
+pub mod list;
+pub mod message;
+pub mod preview;
+pub mod project;
+pub mod run;
+pub mod subscriber;

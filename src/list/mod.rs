@@ -1,0 +1,1 @@
+//! Member lists: CSV as people export them, cleaned into valid, unique, subscribed recipients.

@@ -1,0 +1,1 @@
+//! One email per recipient: headers, MIME parts, inline images, DKIM.
