@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Run every test of bulletin, installing what the tests need first (Postfix for smtp-sink and
+# real bounces, Dovecot for the IMAP path, Chromium for the preview). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v smtp-sink >/dev/null 2>&1 || need+=(postfix)
+command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  echo "installing test dependencies: ${need[*]}" >&2
+  $SUDO apt-get update -qq
+  echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked --all-targets "$@"
