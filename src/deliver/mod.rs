@@ -1,1 +1,8 @@
 //! Delivery: SMTP connections, rate limit, retries, the journal and the bounce log.
+
+pub mod pool;
+pub mod smtp;
+pub mod target;
+
+pub use pool::{Cancel, DeliverError, Event, Job, Outcome, PoolOptions, Throttle, deliver};
+pub use target::{Secret, Security, SmtpTarget, TargetError};
