@@ -1,0 +1,1 @@
+//! The bounce log: every refusal and bounce, one JSON object per line.
