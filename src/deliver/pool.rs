@@ -37,8 +37,10 @@
 //!
 //! # Cancellation
 //!
-//! [`Cancel::cancel`] (e.g. on Ctrl-C) lets the transactions in flight finish and starts no new
-//! one; every other job taken gets its `Done`, and `deliver` returns `Ok`.
+//! [`Cancel::cancel`] (e.g. on Ctrl-C) starts no new transaction and lets messages whose final
+//! `.` is already on its way finish; a transaction not yet that far is abandoned (the server
+//! discards it). Every other job taken gets its `Done` ([`Outcome::not_sent`]), and `deliver`
+//! returns `Ok`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -467,13 +469,13 @@ impl Worker {
             return;
         }
         let mut failures = 0u32;
-        let mut last: Option<Failure> = None;
+        // What the job comes to if the run stops while it waits for a retry.
+        let mut last: Option<Outcome> = None;
         loop {
             if shared.stopping() {
-                let outcome = match last.take() {
-                    Some(f) => Outcome::from_failure(f),
-                    None => Outcome::not_sent(&shared.stop_reason()),
-                };
+                let outcome = last
+                    .take()
+                    .unwrap_or_else(|| Outcome::not_sent(&shared.stop_reason()));
                 return self.done(job.id, outcome).await;
             }
 
@@ -488,6 +490,11 @@ impl Worker {
                     }
                     Err(ConnectError::Transient(f)) => {
                         failures += 1;
+                        let unsent = Outcome::not_sent(&format!(
+                            "cannot connect to {}: {}",
+                            shared.server,
+                            f.reply()
+                        ));
                         if !self.retry(job.id, failures, &f).await {
                             if failures > shared.opts.retries {
                                 shared.fail(DeliverError::Unreachable {
@@ -495,9 +502,9 @@ impl Worker {
                                     reason: f.reply(),
                                 });
                             }
-                            return self.done(job.id, Outcome::not_sent(&f.reply())).await;
+                            return self.done(job.id, unsent).await;
                         }
-                        last = Some(f);
+                        last = Some(unsent);
                         continue;
                     }
                 },
@@ -520,6 +527,8 @@ impl Worker {
                 };
                 if !recorded {
                     shared.fail(DeliverError::Unrecorded);
+                }
+                if shared.stopping() {
                     // Leave without the final `.`: the server discards the transaction.
                     self.conn = None;
                     let outcome = Outcome::not_sent(&shared.stop_reason());
@@ -560,7 +569,7 @@ impl Worker {
                     if !self.retry(job.id, failures, &f).await {
                         return self.done(job.id, Outcome::from_failure(f)).await;
                     }
-                    last = Some(f);
+                    last = Some(Outcome::from_failure(f));
                 }
             }
         }
