@@ -284,7 +284,7 @@ fn unknown_placeholder_is_named_at_its_place() {
   |
 5 |         <mj-text>{{subscriber.email}} {{issue.titel}}</mj-text>
   |                                       ^
-  = hint: check the spelling; `bulletin check` lists what an issue and the sender provide
+  = hint: known here: `issue.banner`, `issue.date`, `issue.dateline`, `issue.editor_note_html`, `issue.number`, `issue.preheader`, `issue.sections`, `issue.sign_off`, `issue.spotlight`, `issue.subject`, `issue.title`
 "
     );
     // `check` reports it as a finding and fails with the "partial" exit code.
@@ -596,6 +596,12 @@ fn render_personalises_per_recipient() {
         e.to_string(),
         "cannot personalise the issue for carol@example.org: unknown placeholder `subscriber.[First Org]`: the list has no column `[First Org]`"
     );
+}
+
+#[test]
+fn compiled_issue_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<compose::CompiledIssue>();
 }
 
 #[test]

@@ -152,7 +152,7 @@ pub fn compile(
     });
     let generated = first
         .render(MAIN, &data)
-        .map_err(|e| render_error(&all, &e))?;
+        .map_err(|e| render_error(&all, &e, &data))?;
     let generated = markup::flatten_attribute_newlines(&generated);
 
     // MJML → HTML.
@@ -701,7 +701,7 @@ fn unclosed_block(text: &str) -> Option<(usize, String)> {
 }
 
 /// A first-pass failure (typically an unknown placeholder) at its place in the template.
-fn render_error(all: &[&TemplateSource], e: &RenderError) -> ComposeError {
+fn render_error(all: &[&TemplateSource], e: &RenderError, data: &Value) -> ComposeError {
     let source = source_of(all, e.template_name.as_deref());
     let at = |message: String| match (e.line_no, e.column_no) {
         (Some(line), Some(col)) => {
@@ -713,11 +713,11 @@ fn render_error(all: &[&TemplateSource], e: &RenderError) -> ComposeError {
     match e.reason() {
         RenderErrorReason::MissingVariable(name) => {
             let name = name.as_deref().unwrap_or("?");
-            let hint = if name.starts_with("issue.") || name.starts_with("sender.") {
-                "check the spelling; `bulletin check` lists what an issue and the sender provide"
-            } else {
-                "templates see `issue`, `sender`, `subscriber` (email, name, list columns) and `unsubscribe_url`"
-            };
+            let hint = known_names(name, data).unwrap_or_else(|| {
+                "templates see `issue`, `sender`, `subscriber` (email, name, list columns) and \
+                 `unsubscribe_url`"
+                    .to_string()
+            });
             ComposeError::UnknownPlaceholder(Box::new(
                 at(format!("unknown placeholder `{name}`")).with_hint(hint),
             ))
@@ -728,6 +728,16 @@ fn render_error(all: &[&TemplateSource], e: &RenderError) -> ComposeError {
         RenderErrorReason::TemplateError(t) => template_error(all, t),
         other => at(format!("template error: {other}")).into(),
     }
+}
+
+/// For a misspelt `issue.x` or `sender.x`: the names that exist there.
+fn known_names(name: &str, data: &Value) -> Option<String> {
+    let (root, _) = name.split_once('.')?;
+    let Value::Object(map) = data.get(root)? else {
+        return None;
+    };
+    let keys: Vec<String> = map.keys().map(|k| format!("`{root}.{k}`")).collect();
+    Some(format!("known here: {}", keys.join(", ")))
 }
 
 /// An MJML parse error: the offset is in the generated MJML; show that line, traced back to the
