@@ -167,6 +167,19 @@ pub struct Uncertain {
     pub line: u64,
 }
 
+/// A member refused or deferred in the latest round, with the server's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The address as attempted (empty when the journal holds no attempt for it).
+    pub email: String,
+    pub line: u64,
+    /// [`Status::Refused`] or [`Status::Deferred`].
+    pub status: Status,
+    pub code: Option<u16>,
+    pub enhanced: Option<String>,
+    pub text: String,
+}
+
 /// What a journal says, for its latest round.
 #[derive(Debug, Clone, Default)]
 pub struct JournalState {
@@ -177,6 +190,8 @@ pub struct JournalState {
     last_time: Option<String>,
     statuses: KeyMap<u8>,
     pending: HashMap<AddressKey, Uncertain>,
+    /// The latest attempt of each member with a failure, while it stands.
+    failures: HashMap<AddressKey, Failure>,
     /// Fingerprints seen in the latest round's headers, oldest first, without repeats.
     fingerprints: Vec<String>,
 }
@@ -242,6 +257,13 @@ impl JournalState {
         c
     }
 
+    /// The members refused or deferred (and not accepted since), in list order.
+    pub fn failures(&self) -> Vec<Failure> {
+        let mut v: Vec<Failure> = self.failures.values().cloned().collect();
+        v.sort_by(|a, b| (a.line, &a.email).cmp(&(b.line, &b.email)));
+        v
+    }
+
     /// The members whose transaction was cut off, in list order.
     pub fn uncertain(&self) -> Vec<Uncertain> {
         let mut v: Vec<Uncertain> = self.pending.values().cloned().collect();
@@ -265,19 +287,73 @@ impl JournalState {
             // an accepted member stays accepted for the rest of the round
             return;
         }
+        let attempted = |state: &mut JournalState| {
+            state
+                .pending
+                .remove(&key)
+                .or_else(|| {
+                    state.failures.get(&key).map(|f| Uncertain {
+                        email: f.email.clone(),
+                        line: f.line,
+                    })
+                })
+                .unwrap_or(Uncertain {
+                    email: String::new(),
+                    line: 0,
+                })
+        };
         let status = match record {
             Record::Attempt { email, line, .. } => {
+                self.failures.remove(&key);
                 self.pending.insert(key, Uncertain { email, line });
                 Status::Uncertain
             }
-            Record::Accepted { .. } => Status::Accepted,
-            Record::Refused { permanent, .. } => Status::Refused { permanent },
-            Record::Deferred { .. } => Status::Deferred,
+            Record::Accepted { .. } => {
+                self.pending.remove(&key);
+                self.failures.remove(&key);
+                Status::Accepted
+            }
+            Record::Refused {
+                code,
+                enhanced,
+                text,
+                permanent,
+                ..
+            } => {
+                let status = Status::Refused { permanent };
+                let at = attempted(self);
+                self.fail(key, at, status, code, enhanced, text);
+                status
+            }
+            Record::Deferred { text, .. } => {
+                let at = attempted(self);
+                self.fail(key, at, Status::Deferred, None, None, text);
+                Status::Deferred
+            }
         };
-        if status != Status::Uncertain {
-            self.pending.remove(&key);
-        }
         self.statuses.set(key, status.code());
+    }
+
+    fn fail(
+        &mut self,
+        key: AddressKey,
+        at: Uncertain,
+        status: Status,
+        code: Option<u16>,
+        enhanced: Option<String>,
+        text: String,
+    ) {
+        self.failures.insert(
+            key,
+            Failure {
+                email: at.email,
+                line: at.line,
+                status,
+                code,
+                enhanced,
+                text,
+            },
+        );
     }
 }
 
@@ -874,6 +950,27 @@ mod tests {
                 email: "Di@Example.org".into(),
                 line: 5
             }]
+        );
+        assert_eq!(
+            state.failures(),
+            [
+                Failure {
+                    email: "bob@example.org".into(),
+                    line: 3,
+                    status: Status::Refused { permanent: true },
+                    code: Some(550),
+                    enhanced: Some("5.1.1".into()),
+                    text: "User unknown".into(),
+                },
+                Failure {
+                    email: "cy@example.org".into(),
+                    line: 4,
+                    status: Status::Deferred,
+                    code: None,
+                    enhanced: None,
+                    text: "421 try later".into(),
+                },
+            ]
         );
         assert_eq!(state.runs().len(), 2);
         assert_eq!(state.id(), Some(&id()));

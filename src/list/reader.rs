@@ -512,8 +512,10 @@ fn split_address_cell(cell: &str) -> (&str, Option<&str>) {
         let inner = cell[open + 1..cell.len() - 1].trim();
         return (inner, (!name.is_empty()).then_some(name));
     }
-    if cell.len() > 7 && cell[..7].eq_ignore_ascii_case("mailto:") {
-        return (cell[7..].trim(), None);
+    if let Some(prefix) = cell.get(..7) {
+        if prefix.eq_ignore_ascii_case("mailto:") {
+            return (cell[7..].trim(), None);
+        }
     }
     (cell, None)
 }
@@ -1453,6 +1455,65 @@ mod tests {
                 p.display()
             )
         );
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        // A small deterministic fuzz: CSV-ish noise with quotes, separators, line breaks,
+        // multi-byte and invalid UTF-8, read to the end or to the first error.
+        let dir = tempfile::tempdir().unwrap();
+        let alphabet: &[&[u8]] = &[
+            b"\"",
+            b",",
+            b";",
+            b"\t",
+            b"\n",
+            b"\r",
+            b"\r\n",
+            b"@",
+            b"a",
+            b"email",
+            b"x@example.org",
+            b"<",
+            b">",
+            b"mailto:",
+            "ą".as_bytes(),
+            "€".as_bytes(),
+            b"\xE9",
+            b"\xFF",
+            b"\xEF\xBB\xBF",
+            b" ",
+            b"status",
+            b"unsubscribed",
+            b"sep=",
+            b".",
+        ];
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let path = dir.path().join("fuzz.csv");
+        for _ in 0..1500 {
+            let mut bytes = Vec::new();
+            if next() % 2 == 0 {
+                bytes.extend_from_slice(b"email,name\n");
+            }
+            for _ in 0..(next() % 60) {
+                bytes.extend_from_slice(alphabet[(next() % alphabet.len() as u64) as usize]);
+            }
+            std::fs::write(&path, &bytes).unwrap();
+            if let Ok(reader) = open(&path) {
+                let _ = reader.email_column();
+                for entry in reader {
+                    if entry.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     #[test]
