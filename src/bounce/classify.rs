@@ -100,11 +100,11 @@ pub fn from_status(status: &str) -> Option<Reason> {
     let subject = it.next()?;
     let detail = it.next()?;
     let r = match (subject, detail) {
-        ("1", "1") | ("1", "3") | ("1", "10") => UserUnknown,
+        ("1", "1") | ("1", "3") | ("1", "10") | ("1", "351") => UserUnknown,
         ("1", "2") => HostUnknown,
         ("1", "6") => HasMoved,
         ("1", "7") | ("1", "8") => Rejected,
-        ("2", "1") => Suspend,
+        ("2", "1") => Filtered,
         ("2", "2") => MailboxFull,
         ("2", "3") => ExceedLimit,
         ("2", "4") => SystemError,
@@ -265,6 +265,15 @@ const PHRASES: &[(Reason, &[&str])] = &[
         ],
     ),
     (
+        Reason::NotAccept,
+        &[
+            "does not accept mail",
+            "null mx",
+            "does not accept any mail",
+            "accepts no mail",
+        ],
+    ),
+    (
         Reason::HasMoved,
         &[
             "address has moved",
@@ -415,7 +424,8 @@ const PHRASES: &[(Reason, &[&str])] = &[
             "this address no longer accepts mail",
             "no user with that name",
             "user_unknown",
-            "unknown",
+            "address couldn't be found",
+            "address could not be found",
         ],
     ),
     (
@@ -439,7 +449,7 @@ const PHRASES: &[(Reason, &[&str])] = &[
             "host or domain name not found",
             "unknown domain",
             "mail domain is not",
-            "recipient domain",
+            "domain is not reachable",
             "couldn't find any host",
             "domain must exist",
             "illegal host/domain name found",
@@ -510,7 +520,6 @@ const PHRASES: &[(Reason, &[&str])] = &[
             "no ptr",
             "client host rejected",
             "connection refused",
-            "access denied",
             "not allowed to send",
             "ip address",
             "your ip",
@@ -549,7 +558,6 @@ const PHRASES: &[(Reason, &[&str])] = &[
             "bad sender",
             "invalid sender",
             "sender unknown",
-            "rejected",
         ],
     ),
     (
@@ -653,59 +661,171 @@ const PHRASES: &[(Reason, &[&str])] = &[
     ),
 ];
 
+/// Does `lower` (lower-case text) hold a phrase of `reason`?
+fn says(reason: Reason, lower: &str) -> bool {
+    PHRASES
+        .iter()
+        .filter(|(r, _)| *r == reason)
+        .any(|(_, phrases)| phrases.iter().any(|p| lower.contains(p)))
+}
+
 /// A reason named by the words of `text` (lower-case), scanning reasons in priority order.
 pub fn from_text(lower: &str) -> Option<Reason> {
+    if lower.contains("name service error")
+        && (lower.contains("try again") || lower.contains("malformed"))
+    {
+        return Some(Reason::NetworkError);
+    }
     PHRASES
         .iter()
         .find(|(_, phrases)| phrases.iter().any(|p| lower.contains(p)))
         .map(|(r, _)| *r)
 }
 
+/// The SMTP command a refusal answered, when the words say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Connect,
+    Helo,
+    Mail,
+    Rcpt,
+    Data,
+}
+
+/// Find the command a diagnostic or transcript says the refusal answered.
+pub fn command_in(lower: &str) -> Option<Command> {
+    const KEYS: &[(&str, Command)] = &[
+        (">>> data", Command::Data),
+        ("end of data", Command::Data),
+        ("after data", Command::Data),
+        ("data command", Command::Data),
+        ("in reply to data", Command::Data),
+        ("rcpt to", Command::Rcpt),
+        ("rcpt command", Command::Rcpt),
+        ("rcpt_to", Command::Rcpt),
+        ("rcpt:", Command::Rcpt),
+        ("does not like recipient", Command::Rcpt),
+        ("mail from", Command::Mail),
+        ("mail command", Command::Mail),
+        ("helo command", Command::Helo),
+        ("ehlo command", Command::Helo),
+        ("after helo", Command::Helo),
+        ("after ehlo", Command::Helo),
+        ("after connect", Command::Connect),
+        ("connection rejected", Command::Connect),
+    ];
+    // The last command named is the one the refusal answered (transcripts list them in order).
+    KEYS.iter()
+        .filter_map(|(k, c)| lower.rfind(k).map(|pos| (pos, *c)))
+        .max_by_key(|(pos, _)| *pos)
+        .map(|(_, c)| c)
+}
+
 /// Decide the reason from a recipient's diagnostic (and the report's wider text when the
-/// diagnostic says nothing), its status code and action.
+/// diagnostic says nothing), its status code, action and the SMTP command it answered.
+///
+/// The order follows sisimai's: a list of reasons is tried in turn, each accepted when the
+/// status code names it or the words do; then the status code alone; then any phrase.
 pub fn reason(
     diagnostic: &str,
     context: &str,
     status: Option<&str>,
     action: Option<&str>,
+    default_command: Option<Command>,
 ) -> Reason {
-    let lower = diagnostic.to_lowercase();
-    let by_status = status.and_then(from_status);
-    let by_text = from_text(&lower);
-    // A clear status code wins over loose words, except where the words name a more
-    // particular cause the code lumps in (e.g. 5.1.1 from a full mailbox).
-    let reason = match (by_status, by_text) {
-        (Some(s), Some(t)) => prefer(s, t),
-        (Some(s), None) => Some(s),
-        (None, Some(t)) => Some(t),
-        (None, None) => {
-            let lc = context.to_lowercase();
-            from_text(&lc)
-        }
-    };
-    match reason {
-        Some(r) => r,
-        None if action.is_some_and(|a| a.eq_ignore_ascii_case("delayed")) => Reason::Expired,
-        None if !diagnostic.trim().is_empty() => Reason::OnHold,
-        None => Reason::Undefined,
-    }
-}
-
-fn prefer(by_status: Reason, by_text: Reason) -> Option<Reason> {
     use Reason::*;
-    let r = match (by_status, by_text) {
-        // Texts naming these are more specific than the code.
-        (
-            _,
-            MailboxFull | MesgTooBig | Expired | NoRelaying | Suspend | SpamDetected
-            | VirusDetected,
-        ) => by_text,
-        (UserUnknown, Blocked | Rejected | HasMoved | NotAccept) => by_text,
-        (Blocked, PolicyViolation | SecurityError | TooManyConn) => by_text,
-        (SyntaxError, _) => by_text,
-        _ => by_status,
+    let lower = diagnostic.to_lowercase();
+    let context_lower = context.to_lowercase();
+    let command = command_in(&lower)
+        .or_else(|| command_in(&context_lower))
+        .or(default_command);
+    let words: &str = if lower.trim().is_empty() {
+        &context_lower
+    } else {
+        &lower
     };
-    Some(r)
+    let by_status = status.and_then(from_status);
+    if status.is_some_and(|s| s.starts_with("2.")) {
+        return Undefined;
+    }
+    if words.contains("name service error")
+        && (words.contains("try again") || words.contains("malformed"))
+    {
+        return NetworkError;
+    }
+    if says(NotAccept, words) {
+        return NotAccept;
+    }
+    const ORDER: &[Reason] = &[
+        MailboxFull,
+        MesgTooBig,
+        ExceedLimit,
+        Suspend,
+        HasMoved,
+        NoRelaying,
+        UserUnknown,
+        Filtered,
+        Rejected,
+        HostUnknown,
+        SpamDetected,
+        TooManyConn,
+        Blocked,
+    ];
+    for &r in ORDER {
+        let hit = match r {
+            UserUnknown => {
+                (by_status == Some(UserUnknown)
+                    && ![
+                        NoRelaying,
+                        Blocked,
+                        MailboxFull,
+                        HasMoved,
+                        Rejected,
+                        NotAccept,
+                    ]
+                    .iter()
+                    .any(|o| says(*o, words)))
+                    || (command == Some(Command::Rcpt)
+                        && says(UserUnknown, words)
+                        && !says(Rejected, words))
+            }
+            Filtered => {
+                (by_status == Some(Filtered) && (says(UserUnknown, words) || says(Filtered, words)))
+                    || (!matches!(command, Some(Command::Rcpt | Command::Mail))
+                        && (says(Filtered, words)
+                            || says(UserUnknown, words) && !says(HostUnknown, words)))
+            }
+            Rejected => {
+                by_status == Some(Rejected)
+                    || command == Some(Command::Mail) && says(Rejected, words)
+            }
+            _ => by_status == Some(r) || says(r, words),
+        };
+        if hit {
+            if r == HostUnknown && status.is_some_and(|s| s.starts_with('4')) {
+                return NetworkError;
+            }
+            return r;
+        }
+    }
+    if let Some(r) = by_status {
+        return r;
+    }
+    if let Some(r) = from_text(words) {
+        return r;
+    }
+    match command {
+        Some(Command::Connect | Command::Helo) => return Blocked,
+        Some(Command::Mail) => return Rejected,
+        _ => {}
+    }
+    if action.is_some_and(|a| a.eq_ignore_ascii_case("delayed")) {
+        return Expired;
+    }
+    if !words.trim().is_empty() {
+        return OnHold;
+    }
+    Undefined
 }
 
 #[cfg(test)]
@@ -725,26 +845,32 @@ mod tests {
     #[test]
     fn reasons_from_words_and_codes() {
         assert_eq!(
-            reason("550 5.1.1 <a@b.c>... User Unknown", "", Some("5.1.1"), None),
+            reason(
+                "550 5.1.1 <a@b.c>... User Unknown",
+                "",
+                Some("5.1.1"),
+                None,
+                None
+            ),
             Reason::UserUnknown
         );
         assert_eq!(
-            reason("552 5.2.2 Mailbox full", "", Some("5.2.2"), None),
+            reason("552 5.2.2 Mailbox full", "", Some("5.2.2"), None, None),
             Reason::MailboxFull
         );
         assert_eq!(
-            reason("550 5.1.1 mailbox is full", "", Some("5.1.1"), None),
+            reason("550 5.1.1 mailbox is full", "", Some("5.1.1"), None, None),
             Reason::MailboxFull
         );
         assert_eq!(
-            reason("554 relay access denied", "", Some("5.7.1"), None),
+            reason("554 relay access denied", "", Some("5.7.1"), None, None),
             Reason::NoRelaying
         );
         assert_eq!(
-            reason("", "", Some("4.4.7"), Some("delayed")),
+            reason("", "", Some("4.4.7"), Some("delayed"), None),
             Reason::Expired
         );
-        assert_eq!(reason("", "", None, Some("delayed")), Reason::Expired);
-        assert_eq!(reason("", "", None, None), Reason::Undefined);
+        assert_eq!(reason("", "", None, Some("delayed"), None), Reason::Expired);
+        assert_eq!(reason("", "", None, None, None), Reason::Undefined);
     }
 }

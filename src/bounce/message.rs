@@ -221,7 +221,17 @@ fn from_dsn(ds: &dsn::DeliveryStatus, view: &View<'_>) -> Vec<Bounce> {
         }
         let diagnostic = text::one_line(&diagnostic);
         let status = pick_status(r.status.as_deref(), &diagnostic);
-        let reason = classify::reason(&diagnostic, human, status.as_deref(), r.action.as_deref());
+        let reason = classify::reason(
+            &diagnostic,
+            human,
+            status.as_deref(),
+            r.action.as_deref(),
+            // A specific status code without a named command: most likely refused at RCPT.
+            status
+                .as_deref()
+                .filter(|s| !s.ends_with(".0.0"))
+                .map(|_| classify::Command::Rcpt),
+        );
         if out.iter().any(|b| b.recipient == recipient) {
             continue;
         }
@@ -265,7 +275,13 @@ pub(crate) fn pick_status(field: Option<&str>, diagnostic: &str) -> Option<Strin
 pub(crate) fn bounce_from_text(recipient: String, diagnostic: &str, context: &str) -> Bounce {
     let diagnostic = text::one_line(diagnostic);
     let status = pick_status(None, &diagnostic).or_else(|| pick_status(None, context));
-    let reason: Reason = classify::reason(&diagnostic, context, status.as_deref(), None);
+    let reason: Reason = classify::reason(
+        &diagnostic,
+        context,
+        status.as_deref(),
+        None,
+        Some(classify::Command::Rcpt),
+    );
     Bounce {
         class: classify::class_of(reason, status.as_deref()),
         smtp_code: address::find_smtp_code(&diagnostic),
