@@ -661,6 +661,17 @@ const PHRASES: &[(Reason, &[&str])] = &[
     ),
 ];
 
+/// Unknown-recipient wordings particular to one mail system (Exchange, Domino, Gmail,
+/// IMail), which mean a dead address whatever command they answered.
+const VENDOR_USER_UNKNOWN: &[&str] = &[
+    "the recipient name is not recognized",
+    "not listed in public name & address book",
+    "not listed in domino directory",
+    "address couldn't be found",
+    "unknown user:",
+    "email account that you tried to reach does not exist",
+];
+
 /// Does `lower` (lower-case text) hold a phrase of `reason`?
 fn says(reason: Reason, lower: &str) -> bool {
     PHRASES
@@ -755,6 +766,10 @@ pub fn reason(
     }
     if says(NotAccept, words) {
         return NotAccept;
+    }
+    // Vendors' own words for an unknown recipient, whatever the command.
+    if VENDOR_USER_UNKNOWN.iter().any(|p| words.contains(p)) {
+        return UserUnknown;
     }
     const ORDER: &[Reason] = &[
         MailboxFull,

@@ -102,9 +102,7 @@ pub fn parse(text: &str) -> DeliveryStatus {
                 match name.as_str() {
                     "final-recipient" => c.final_recipient = Some(v),
                     "original-recipient" | "x-actual-recipient" => {
-                        if c.original_recipient.is_none() {
-                            c.original_recipient = Some(v)
-                        }
+                        c.original_recipient.get_or_insert(v);
                     }
                     "action" => c.action = Some(v.to_ascii_lowercase()),
                     "status" => c.status = Some(v),

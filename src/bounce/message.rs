@@ -4,7 +4,7 @@
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 
 use super::classify::{self, Reason};
-use super::{Bounce, Kind, Report, address, autoreply, dsn, feedback, text, trace};
+use super::{Bounce, Kind, Report, address, autoreply, dsn, feedback, ses, text, trace};
 
 /// The pieces of a message that matter for reading a bounce.
 #[derive(Default)]
@@ -98,16 +98,14 @@ impl<'a> View<'a> {
                         }
                         ("text" | "message", "rfc822-headers")
                         | ("message", "rfc822" | "global") => {
-                            if v.original_headers.is_none() {
-                                v.original_headers =
-                                    Some(String::from_utf8_lossy(bytes).into_owned());
-                            }
+                            v.original_headers
+                                .get_or_insert_with(|| String::from_utf8_lossy(bytes).into_owned());
                         }
                         ("text", "html") => {
                             html.push_str(&text::strip_html(&String::from_utf8_lossy(bytes)));
                             html.push('\n');
                         }
-                        ("text", _) | ("", _) => {
+                        ("text", _) | ("", _) | ("multipart", _) => {
                             if let PartType::Text(t) = body {
                                 v.body.push_str(t);
                             } else {
@@ -141,6 +139,7 @@ impl<'a> View<'a> {
                 || l == "mail-daemon"
                 || l == "mailerdaemon"
                 || l == "mdaemon"
+                || l == "post_master"
                 || l.contains("bounce")
         }) || msg
             .from()
@@ -154,7 +153,15 @@ impl<'a> View<'a> {
             });
         let subject = self.subject.to_lowercase();
         let subject_says = text::BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s));
-        from_daemon || subject_says
+        if from_daemon || subject_says {
+            return true;
+        }
+        // A returned copy attached, and words of a failed delivery before it.
+        if self.original.is_some() || self.original_headers.is_some() {
+            let head = text::truncate(text::before_original(&self.body), 4000).to_lowercase();
+            return text::BOUNCE_PHRASES.iter().any(|p| head.contains(p));
+        }
+        false
     }
 }
 
@@ -169,12 +176,24 @@ pub fn parse(raw: &[u8]) -> Report {
     report.message_id = msg.message_id().map(str::to_string);
     report.trace = trace::trace(&msg, &view);
 
+    if let Some((kind, bounces)) = ses::read(&view) {
+        report.kind = Some(kind);
+        report.bounces = bounces;
+        return report;
+    }
     if let Some(bounces) = feedback::read(&msg, &view) {
         report.kind = Some(Kind::Feedback);
         report.bounces = bounces;
         return report;
     }
-    if let Some(ds_text) = &view.delivery_status {
+    let body_fields = view.delivery_status.is_none()
+        && view.body.to_ascii_lowercase().contains("final-recipient:");
+    let ds_text = if body_fields {
+        Some(view.body.as_str())
+    } else {
+        view.delivery_status.as_deref()
+    };
+    if let Some(ds_text) = ds_text {
         let ds = dsn::parse(ds_text);
         let bounces = from_dsn(&ds, &view);
         if !bounces.is_empty() {
@@ -212,8 +231,12 @@ fn from_dsn(ds: &dsn::DeliveryStatus, view: &View<'_>) -> Vec<Bounce> {
         let recipient = r
             .final_recipient
             .as_deref()
-            .and_then(address::first)
-            .or_else(|| r.original_recipient.as_deref().and_then(address::first));
+            .and_then(|v| dsn_address(v, ds.reporting_mta.as_deref()))
+            .or_else(|| {
+                r.original_recipient
+                    .as_deref()
+                    .and_then(|v| dsn_address(v, ds.reporting_mta.as_deref()))
+            });
         let Some(recipient) = recipient else { continue };
         let mut diagnostic = r.diagnostic.clone().unwrap_or_default();
         if diagnostic.trim().is_empty() {
@@ -253,6 +276,35 @@ fn from_dsn(ds: &dsn::DeliveryStatus, view: &View<'_>) -> Vec<Bounce> {
     out
 }
 
+/// The address of a recipient field's value: taken whole when it is one token with an `@`
+/// (quoted local parts, encoded words and dotless domains survive), the first address in it
+/// otherwise; a bare local part gets the reporting host's domain.
+fn dsn_address(value: &str, reporting_mta: Option<&str>) -> Option<String> {
+    let v = value
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
+    if !v.is_empty() && !v.contains(char::is_whitespace) && v.matches('@').count() == 1 {
+        let (local, domain) = v.split_once('@')?;
+        if !local.is_empty() && !domain.is_empty() && !v.contains(['<', '>', ',', ';']) {
+            return Some(v.to_lowercase());
+        }
+    }
+    if let Some(a) = address::first(v) {
+        return Some(a);
+    }
+    let local_only = !v.is_empty()
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b));
+    match reporting_mta {
+        Some(host) if local_only && host.contains('.') && !host.contains(char::is_whitespace) => {
+            Some(format!("{v}@{host}").to_lowercase())
+        }
+        _ => None,
+    }
+}
+
 /// The status field's code, or a more specific one from the diagnostic when the field is
 /// missing or generic (`5.0.0`).
 pub(crate) fn pick_status(field: Option<&str>, diagnostic: &str) -> Option<String> {
@@ -275,13 +327,7 @@ pub(crate) fn pick_status(field: Option<&str>, diagnostic: &str) -> Option<Strin
 pub(crate) fn bounce_from_text(recipient: String, diagnostic: &str, context: &str) -> Bounce {
     let diagnostic = text::one_line(diagnostic);
     let status = pick_status(None, &diagnostic).or_else(|| pick_status(None, context));
-    let reason: Reason = classify::reason(
-        &diagnostic,
-        context,
-        status.as_deref(),
-        None,
-        Some(classify::Command::Rcpt),
-    );
+    let reason: Reason = classify::reason(&diagnostic, context, status.as_deref(), None, None);
     Bounce {
         class: classify::class_of(reason, status.as_deref()),
         smtp_code: address::find_smtp_code(&diagnostic),

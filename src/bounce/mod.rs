@@ -20,6 +20,7 @@ mod classify;
 mod dsn;
 mod feedback;
 mod message;
+mod ses;
 pub mod source;
 mod text;
 mod trace;

@@ -60,6 +60,25 @@ pub const BOUNCE_SUBJECTS: &[&str] = &[
     "your message didn't reach",
 ];
 
+/// Words of a failed delivery in a report's text, lower-case.
+pub const BOUNCE_PHRASES: &[&str] = &[
+    "could not be delivered",
+    "couldn't be delivered",
+    "was not delivered",
+    "undeliverable",
+    "delivery failed",
+    "delivery has failed",
+    "permanent error",
+    "wasn't able to deliver",
+    "unable to deliver",
+    "user unknown",
+    "mailbox is full",
+    "mailbox full",
+    "no such user",
+    "delivery to the following",
+    "failed permanently",
+];
+
 /// Lines (lower-case) after which the text is the returned original message.
 const ORIGINAL_MARKERS: &[&str] = &[
     "below this line is a copy of the message",
@@ -74,7 +93,6 @@ const ORIGINAL_MARKERS: &[&str] = &[
     "headers of the original message",
     "header of the original message",
     "returned message",
-    "the original message was received",
     "unsent message below",
     "message headers follow",
     "message header follows",
@@ -245,7 +263,7 @@ fn is_recipient_line(line: &str) -> Option<String> {
         "original-recipient:",
         "final-recipient:",
         "recipient address:",
-        "to:",
+        "could not be delivered to:",
         "address:",
         "invalid recipient:",
         "<",
@@ -305,7 +323,7 @@ pub fn read(msg: &Message<'_>, view: &View<'_>) -> Vec<Bounce> {
     }
     for line in human.lines() {
         if let Some(a) = is_recipient_line(line)
-            && keep(&a, &exclude)
+            && !address::is_daemon(&a)
             && !recipients.contains(&a)
         {
             recipients.push(a);
@@ -315,6 +333,7 @@ pub fn read(msg: &Message<'_>, view: &View<'_>) -> Vec<Bounce> {
         // Fall back to phrases that introduce the recipient mid-line.
         let lower = human.to_ascii_lowercase();
         for key in [
+            "address: <",
             "rcpt to:",
             "recipient:",
             "to the following",
@@ -402,7 +421,8 @@ mod tests {
 
     #[test]
     fn html_to_text() {
-        assert_eq!(strip_html("<p>a&amp;b</p><style>x{}</style>c"), "a&b\nc");
+        let t = strip_html("<p>a&amp;b</p><style>x{}</style>c");
+        assert_eq!(t.split_whitespace().collect::<Vec<_>>(), ["a&b", "c"]);
     }
 
     #[test]
