@@ -91,7 +91,7 @@ pub struct Trace {
     /// `X-Bulletin-Issue` of the returned original.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issue: Option<String>,
-    /// `X-Bulletin-Member` of the returned original.
+    /// `X-Bulletin-Member` of the returned original: the member's token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member: Option<String>,
     /// `X-Bulletin-List` of the returned original.

@@ -386,15 +386,32 @@ pub fn read(msg: &Message<'_>, view: &View<'_>) -> Vec<Bounce> {
         }
     }
     let context = one_line(human);
+    // The server's reply, when the text quotes one apart from the recipient's block.
+    let reply_line = human
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            l.len() > 4
+                && l.as_bytes().iter().take(3).all(u8::is_ascii_digit)
+                && matches!(l.as_bytes().first(), Some(b'4' | b'5'))
+                && matches!(l.as_bytes().get(3), Some(b' ' | b'-'))
+        })
+        .map(str::to_string);
     recipients
         .into_iter()
         .map(|r| {
             let diag = block_for(human, &r).unwrap_or_default();
-            let diag = if diag.len() < 8 {
+            let mut diag = if diag.len() < 8 {
                 context.clone()
             } else {
                 diag
             };
+            if address::find_smtp_code(&diag).is_none()
+                && let Some(reply) = &reply_line
+            {
+                diag.push(' ');
+                diag.push_str(reply);
+            }
             bounce_from_text(r, &diag, &context)
         })
         .collect()

@@ -66,7 +66,7 @@ pub fn trace(msg: &Message<'_>, view: &View<'_>) -> Trace {
         message_id: get(&headers, "Message-ID")
             .map(|v| v.trim_matches(['<', '>', ' ']).to_string()),
         issue: get(&headers, "X-Bulletin-Issue").map(str::to_string),
-        member: get(&headers, "X-Bulletin-Member").and_then(address::first),
+        member: get(&headers, "X-Bulletin-Member").map(str::to_string),
         list: get(&headers, "X-Bulletin-List").map(str::to_string),
         original_to: get(&headers, "To").and_then(address::first),
     }
