@@ -19,6 +19,7 @@ mod autoreply;
 mod classify;
 mod dsn;
 mod feedback;
+pub mod imap;
 mod message;
 mod ses;
 pub mod source;
