@@ -266,3 +266,124 @@ fn mangled_fixtures_never_panic() {
         assert!(bulletin::bounce::parse(junk).bounces.is_empty());
     }
 }
+
+fn project(soft_limit: u32) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("bulletin.toml"),
+        format!("[bounces]\nsoft_limit = {soft_limit}\nsoft_window_days = 30\n"),
+    )
+    .unwrap();
+    tmp
+}
+
+fn read(path: PathBuf) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+#[test]
+fn apply_records_and_suppresses_once() {
+    let tmp = project(3);
+    let dir = fixtures();
+    let (code, _, err) = bulletin(&["bounces", dir.to_str().unwrap(), "--apply"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("8 new in the bounce log, 4 newly suppressed"),
+        "{err}"
+    );
+    let log = read(tmp.path().join(".bulletin/bounces.jsonl"));
+    let suppressed = read(tmp.path().join(".bulletin/suppressed.csv"));
+    assert_eq!(log.lines().count(), 8, "{log}");
+    let ada: Value = log
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["address"] == "ada.gone@members.example.net")
+        .unwrap();
+    assert_eq!(ada["class"], "hard");
+    assert_eq!(ada["source"], "dsn");
+    assert_eq!(ada["code"], 550);
+    assert_eq!(ada["enhanced_status"], "5.1.1");
+    assert_eq!(ada["issue"], "2026-11-cluster-news");
+    assert_eq!(ada["time"], "2026-11-16T09:14:02Z");
+    // Hard bounces and complaints suppress; soft bounces (once) and auto-replies do not.
+    for who in [
+        "ada.gone@members.example.net",
+        "barbara.nohost@nowhere.example",
+        "edsger.unknown@example.jp",
+        "margaret.annoyed@isp.example.com",
+    ] {
+        assert!(
+            suppressed.contains(&format!("\n{who},")),
+            "{who} not in {suppressed}"
+        );
+    }
+    for who in [
+        "grace.full@example.com",
+        "linus.later@example.com",
+        "katherine.away@example.org",
+    ] {
+        assert!(!suppressed.contains(who), "{who} suppressed: {suppressed}");
+    }
+
+    // The same messages again change nothing.
+    let (code, _, err) = bulletin(&["bounces", dir.to_str().unwrap(), "--apply"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("0 new in the bounce log, 0 newly suppressed"),
+        "{err}"
+    );
+    assert_eq!(read(tmp.path().join(".bulletin/bounces.jsonl")), log);
+    assert_eq!(
+        read(tmp.path().join(".bulletin/suppressed.csv")),
+        suppressed
+    );
+}
+
+#[test]
+fn soft_bounces_suppress_at_the_limit() {
+    let tmp = project(2);
+    let raw = read(fixtures().join("sendmail-two-recipients.eml"));
+    let mailbox = tmp.path().join("in");
+    std::fs::create_dir(&mailbox).unwrap();
+    let date = chrono_like_today();
+    for n in 1..=2 {
+        // Two distinct reports (their own Message-IDs), both recent.
+        let text = raw
+            .replace(
+                "Subject: Returned mail",
+                &format!("Message-ID: <soft-{n}@mail.example.com>\nSubject: Returned mail"),
+            )
+            .replace(
+                "Date: Tue, 17 Nov 2026 11:02:41 +0100",
+                &format!("Date: {date}"),
+            );
+        std::fs::write(mailbox.join(format!("{n}.eml")), text).unwrap();
+        let one = mailbox.join(format!("{n}.eml"));
+        let (code, _, err) = bulletin(
+            &[
+                "bounces",
+                one.to_str().unwrap(),
+                "--apply",
+                "--project",
+                tmp.path().to_str().unwrap(),
+            ],
+            tmp.path(),
+        );
+        assert_eq!(code, 0, "{err}");
+        let suppressed = read(tmp.path().join(".bulletin/suppressed.csv"));
+        assert_eq!(
+            suppressed.contains("grace.full@example.com"),
+            n == 2,
+            "after {n}: {suppressed}"
+        );
+    }
+}
+
+/// Today's date in RFC 5322 form, from the system clock.
+fn chrono_like_today() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let f = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] +0000"
+    );
+    now.format(&f).unwrap()
+}

@@ -110,7 +110,10 @@ impl Mailbox {
     }
 
     /// Every message not yet processed, read without setting `\Seen`.
-    pub async fn fetch_unprocessed(&mut self, url: &ImapUrl) -> Result<Vec<SourceItem>, SourceError> {
+    pub async fn fetch_unprocessed(
+        &mut self,
+        url: &ImapUrl,
+    ) -> Result<Vec<SourceItem>, SourceError> {
         let uids = self
             .session
             .uid_search(format!("NOT KEYWORD {PROCESSED_KEYWORD} NOT DELETED"))
@@ -130,7 +133,9 @@ impl Mailbox {
                 .await
                 .map_err(|e| err(&self.server, format!("fetch failed: {e}")))?;
             for f in fetches {
-                let (Some(uid), Some(body)) = (f.uid, f.body()) else { continue };
+                let (Some(uid), Some(body)) = (f.uid, f.body()) else {
+                    continue;
+                };
                 items.push(SourceItem {
                     name: format!("imap:{}/{uid}", url.mailbox),
                     uid: Some(uid),

@@ -174,6 +174,7 @@ pub fn parse(raw: &[u8]) -> Report {
     let view = View::new(&msg);
     let mut report = Report::none();
     report.message_id = msg.message_id().map(str::to_string);
+    report.date = msg.date().map(|d| d.to_rfc3339());
     report.trace = trace::trace(&msg, &view);
 
     if let Some((kind, bounces)) = ses::read(&view) {

@@ -15,6 +15,7 @@
 //! ```
 
 mod address;
+pub mod apply;
 mod autoreply;
 mod classify;
 mod dsn;
@@ -28,6 +29,7 @@ mod trace;
 
 use serde::Serialize;
 
+pub use apply::{Applied, Applier};
 pub use classify::{Reason, class_of};
 pub use message::parse;
 pub use source::{ImapUrl, Source, SourceError, SourceItem};
@@ -131,6 +133,8 @@ pub struct Report {
     pub kind: Option<Kind>,
     /// Message-ID of the report itself.
     pub message_id: Option<String>,
+    /// `Date` of the report itself, RFC 3339.
+    pub date: Option<String>,
     pub trace: Trace,
     pub bounces: Vec<Bounce>,
 }
@@ -140,6 +144,7 @@ impl Report {
         Report {
             kind: None,
             message_id: None,
+            date: None,
             trace: Trace::default(),
             bounces: Vec::new(),
         }
