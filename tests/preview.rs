@@ -607,3 +607,99 @@ fn screenshots() {
         b.screenshot(&out.join(name));
     }
 }
+
+#[test]
+fn a_changed_image_shows_without_a_rebuild() {
+    let project = Project::flagship();
+    let p = Preview::start(&project, &[]);
+    let mut b = Browser::launch();
+    open_page(&mut b, &p, 1400);
+
+    // two images of the email with different sizes
+    let images = b.eval(
+        "[...document.getElementById('frame-desktop').contentDocument.images]\
+         .map(i => [decodeURIComponent(new URL(i.src).pathname), i.naturalWidth, i.naturalHeight])",
+    );
+    let images = images.as_array().unwrap();
+    let local: Vec<(String, u64, u64)> = images
+        .iter()
+        .filter_map(|i| {
+            let path = i[0].as_str()?.strip_prefix("/files/")?.to_string();
+            Some((path, i[1].as_u64()?, i[2].as_u64()?))
+        })
+        .collect();
+    let (from, to) = local
+        .iter()
+        .flat_map(|a| local.iter().map(move |b| (a, b)))
+        .find(|(a, b)| (a.1, a.2) != (b.1, b.2))
+        .expect("two local images of different sizes");
+    std::fs::copy(project.root.join(&from.0), project.root.join(&to.0)).unwrap();
+    b.wait_for(
+        "the new image in the frame",
+        &format!(
+            "[...document.getElementById('frame-desktop').contentDocument.images]\
+             .some(i => decodeURIComponent(new URL(i.src).pathname) === {} && i.naturalWidth === {})",
+            js(&format!("/files/{}", to.0)),
+            from.1
+        ),
+    );
+    assert!(
+        p.stderr().contains("reloaded (nothing to rebuild)"),
+        "{}",
+        p.stderr()
+    );
+}
+
+#[test]
+fn editing_bulletin_toml_finds_the_project_again() {
+    let project = Project::flagship();
+    let p = Preview::start(&project, &[]);
+    let mut b = Browser::launch();
+    open_page(&mut b, &p, 1400);
+
+    let path = project.root.join("bulletin.toml");
+    let mut config: toml::Table = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let sender = config
+        .entry("sender")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    sender
+        .as_table_mut()
+        .unwrap()
+        .insert("name".into(), "Renamed Sender".into());
+    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    b.wait_for(
+        "the new sender in the inbox row",
+        "document.getElementById('from').textContent === 'Renamed Sender'",
+    );
+
+    // a typo in bulletin.toml is shown like any other error
+    std::fs::write(&path, "[sender]\nnmae = \"x\"\n").unwrap();
+    b.wait_for(
+        "the config error",
+        "!document.getElementById('overlay').hidden && \
+         document.getElementById('overlay-text').textContent.includes('bulletin.toml:2')",
+    );
+}
+
+#[test]
+fn as_must_name_a_member_of_the_list() {
+    let project = Project::flagship();
+    let out = Command::new(env!("CARGO_BIN_EXE_bulletin"))
+        .current_dir(&project.root)
+        .args(["preview", ISSUE, "--no-open", "--port", "0"])
+        .args([
+            "--list",
+            "lists/members.csv",
+            "--as",
+            "nobody@nowhere.invalid",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("nobody@nowhere.invalid is not a member of lists/members.csv"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}

@@ -132,9 +132,11 @@ impl Session {
         }
         self.version += 1;
         let took = start.elapsed();
-        match (self.error(), change == Change::List, &self.list_error) {
-            (_, true, Some(e)) => format!("member list: {e}"),
+        match (self.error(), change, &self.list_error) {
+            (_, Change::List, Some(e)) => format!("member list: {e}"),
             (Some(e), _, _) => format!("error: {e}"),
+            (None, Change::Asset, _) => "reloaded (nothing to rebuild)".into(),
+            (None, Change::List, _) => format!("{} members", self.members.len()),
             _ => format!("updated in {} ms", took.as_millis()),
         }
     }
