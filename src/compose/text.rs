@@ -1,0 +1,71 @@
+//! The plain-text part: the compiled HTML read as a letter (headings, paragraphs, links as
+//! numbered footnotes).
+
+/// How wide the plain-text letter is wrapped.
+const WIDTH: usize = 76;
+
+/// The opening of the hidden preheader block mrml writes at the top of the body.
+const PREHEADER_OPEN: &str = r#"<div style="display:none;font-size:1px;color:#ffffff;line-height:1px;max-height:0px;max-width:0px;opacity:0;overflow:hidden;">"#;
+
+/// Turn compiled HTML into a readable plain-text letter.
+pub fn html_to_text(html: &str) -> Result<String, String> {
+    let html = strip_preheader(html);
+    let raw = html2text::config::plain()
+        .link_footnotes(true)
+        .no_table_borders()
+        .raw_mode(true)
+        .string_from_read(html.as_bytes(), WIDTH)
+        .map_err(|e| e.to_string())?;
+    let mut out = String::with_capacity(raw.len());
+    let mut blank = 0;
+    for line in raw.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank += 1;
+            if blank > 1 || out.is_empty() {
+                continue;
+            }
+        } else {
+            blank = 0;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    Ok(out)
+}
+
+/// The HTML without the hidden preheader text (it is for inbox previews, not for readers).
+fn strip_preheader(html: &str) -> std::borrow::Cow<'_, str> {
+    if let Some(start) = html.find(PREHEADER_OPEN)
+        && let Some(len) = html[start..].find("</div>")
+    {
+        let mut s = String::with_capacity(html.len());
+        s.push_str(&html[..start]);
+        s.push_str(&html[start + len + "</div>".len()..]);
+        return s.into();
+    }
+    html.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letter_with_footnoted_links_and_no_preheader() {
+        let html = format!(
+            "<html><body>{PREHEADER_OPEN}hidden preview</div><h1>Title</h1><p>See <a href=\"https://example.org/x\">the site</a>.</p>\n\n\n<p>Bye   </p></body></html>"
+        );
+        let text = html_to_text(&html).unwrap();
+        assert!(!text.contains("hidden preview"), "{text}");
+        assert!(
+            text.starts_with("# Title\n\nSee [the site][1].\n\nBye\n"),
+            "{text}"
+        );
+        assert!(text.contains("[1]: https://example.org/x"), "{text}");
+        assert!(text.lines().all(|l| l == l.trim_end()));
+    }
+}
