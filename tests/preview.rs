@@ -369,7 +369,7 @@ fn a_broken_edit_shows_the_error_and_the_fix_clears_it() {
     // the server is still up; the fix brings the issue back
     std::fs::write(
         project.issue_toml(),
-        good.replacen(&title, "Fixed title", 1),
+        good.replacen(&toml_string(&title), &toml_string("Fixed title"), 1),
     )
     .unwrap();
     b.wait_for(
