@@ -558,12 +558,19 @@ fn issue_view(i: &Issue) -> Value {
             "contact": contact,
         })
     });
+    let dateline = match (&i.date, i.number) {
+        (Some(d), Some(n)) => Some(format!("{d} · No. {n}")),
+        (Some(d), None) => Some(d.clone()),
+        (None, Some(n)) => Some(format!("No. {n}")),
+        (None, None) => None,
+    };
     json!({
         "subject": text_value(&i.subject),
         "preheader": text_value(&i.preheader),
         "title": text_value(&i.title),
         "date": opt_text(&i.date),
         "number": i.number,
+        "dateline": opt_text(&dateline),
         "banner": image_view(&i.banner),
         "editor_note_html": i.editor_note.as_deref().map_or(Value::Null, markdown_value),
         "sections": sections,

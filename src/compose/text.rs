@@ -14,6 +14,7 @@ pub fn html_to_text(html: &str) -> Result<String, String> {
         .link_footnotes(true)
         .no_table_borders()
         .raw_mode(true)
+        .no_link_wrapping()
         .string_from_read(html.as_bytes(), WIDTH)
         .map_err(|e| e.to_string())?;
     let mut out = String::with_capacity(raw.len());
