@@ -28,7 +28,6 @@ impl Project {
         std::fs::create_dir_all(&root).unwrap();
         std::fs::copy(src.join("bulletin.toml"), root.join("bulletin.toml")).unwrap();
         copy_dir(&src.join("templates"), &root.join("templates"));
-        copy_dir(&src.join("lists"), &root.join("lists"));
         copy_dir(&src.join(ISSUE), &root.join(ISSUE));
         Project { _dir: dir, root }
     }
@@ -415,26 +414,17 @@ fn a_template_error_names_the_template_line() {
 #[test]
 fn the_member_picker_renders_each_members_copy() {
     let project = Project::flagship();
-    let list = project.root.join("lists/members.csv");
-    let text = std::fs::read_to_string(&list).unwrap();
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let headers = rdr.headers().unwrap().clone();
-    let email_col = headers
-        .iter()
-        .position(|h| h.eq_ignore_ascii_case("email"))
-        .unwrap();
-    let emails: Vec<String> = rdr
-        .records()
-        .filter_map(Result::ok)
-        .map(|r| r[email_col].trim().to_string())
-        .filter(|e| e.contains('@'))
-        .take(2)
-        .collect();
-    assert_eq!(emails.len(), 2, "the sample list needs two members");
-
+    std::fs::create_dir_all(project.root.join("lists")).unwrap();
+    // as exported from a spreadsheet on Windows: BOM, CRLF, semicolons
+    std::fs::write(
+        project.root.join("lists/members.csv"),
+        "\u{feff}Email;Name;Team\r\nada@example.org;Ada Lovelace;Engines\r\nbob+news@example.org;Bob;Looms\r\n",
+    )
+    .unwrap();
+    let emails = ["ada@example.org", "bob+news@example.org"];
     let p = Preview::start(
         &project,
-        &["--list", "lists/members.csv", "--as", &emails[1]],
+        &["--list", "lists/members.csv", "--as", emails[1]],
     );
     let mut b = Browser::launch();
     open_page(&mut b, &p, 1400);
@@ -447,7 +437,7 @@ fn the_member_picker_renders_each_members_copy() {
     let html = "document.getElementById('frame-desktop').contentDocument.documentElement.outerHTML";
     b.wait_for(
         "--as picks the member",
-        &format!("{html}.includes({})", js(&unsubscribe(&emails[1]))),
+        &format!("{html}.includes({})", js(&unsubscribe(emails[1]))),
     );
     let offered = b.eval("document.getElementById('members').options.length");
     assert!(
@@ -458,11 +448,11 @@ fn the_member_picker_renders_each_members_copy() {
     b.eval(&format!(
         "(() => {{ const i = document.getElementById('member'); i.value = {}; \
            i.dispatchEvent(new Event('change')); }})()",
-        js(&emails[0])
+        js(emails[0])
     ));
     b.wait_for(
         "the other member's copy",
-        &format!("{html}.includes({})", js(&unsubscribe(&emails[0]))),
+        &format!("{html}.includes({})", js(&unsubscribe(emails[0]))),
     );
     assert!(b.eval("location.search").as_str().unwrap().contains("as="));
 }
@@ -684,6 +674,12 @@ fn editing_bulletin_toml_finds_the_project_again() {
 #[test]
 fn as_must_name_a_member_of_the_list() {
     let project = Project::flagship();
+    std::fs::create_dir_all(project.root.join("lists")).unwrap();
+    std::fs::write(
+        project.root.join("lists/members.csv"),
+        "email,name\nada@example.org,Ada\n",
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_bulletin"))
         .current_dir(&project.root)
         .args(["preview", ISSUE, "--no-open", "--port", "0"])
