@@ -129,6 +129,19 @@ impl Preview {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Wait until the server has said `what` on stderr.
+    fn wait_stderr(&self, what: &str) {
+        let start = std::time::Instant::now();
+        while !self.stderr().contains(what) {
+            assert!(
+                start.elapsed() < PATIENCE,
+                "gave up waiting for {what:?} on stderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// `127.0.0.1:PORT`
     fn addr(&self) -> &str {
         self.url.trim_start_matches("http://").trim_end_matches('/')
@@ -319,8 +332,11 @@ fn editing_the_title_updates_the_open_page() {
             frame_text("frame-mobile")
         ),
     );
-    assert_ne!(b.eval("document.body.dataset.version"), before);
-    assert!(p.stderr().contains("updated in"), "{}", p.stderr());
+    b.wait_for(
+        "the page to note the new version",
+        &format!("document.body.dataset.version !== {before}"),
+    );
+    p.wait_stderr("issue.toml: updated in");
 }
 
 #[test]
@@ -633,11 +649,7 @@ fn a_changed_image_shows_without_a_rebuild() {
             from.1
         ),
     );
-    assert!(
-        p.stderr().contains("reloaded (nothing to rebuild)"),
-        "{}",
-        p.stderr()
-    );
+    p.wait_stderr(&format!("{}: reloaded (nothing to rebuild)", to.0));
 }
 
 #[test]

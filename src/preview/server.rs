@@ -71,7 +71,7 @@ async fn index() -> Response {
 }
 
 async fn email(State(app): State<App>, Query(who): Query<Who>) -> Response {
-    let s = app.session();
+    let mut s = app.session();
     let member = s.recipient(who.as_email.as_deref());
     let r = match s.render(&member) {
         Ok(r) => Html(page::for_frame(&r.html, &s.issue_url())).into_response(),

@@ -50,6 +50,9 @@ pub struct Session {
     /// Where the server answers, for the preview's unsubscribe links.
     base_url: String,
     version: u64,
+    /// The last render: (version, member key, result). The page asks for the same member's
+    /// copy three times per update (state, two frames).
+    last: Option<(u64, String, Result<Rendered, String>)>,
 }
 
 impl Session {
@@ -82,6 +85,7 @@ impl Session {
             list_error: None,
             base_url: String::new(),
             version: 0,
+            last: None,
         };
         s.load_list();
         if let Some(list_error) = &s.list_error {
@@ -225,8 +229,20 @@ impl Session {
         )
     }
 
-    /// Render the last good build for a member.
-    pub fn render(&self, who: &Subscriber) -> Result<Rendered, String> {
+    /// Render the last good build for a member (the same member at the same version only once).
+    pub fn render(&mut self, who: &Subscriber) -> Result<Rendered, String> {
+        let key = who.key();
+        if let Some((v, k, r)) = &self.last {
+            if *v == self.version && *k == key {
+                return r.clone();
+            }
+        }
+        let r = self.render_fresh(who);
+        self.last = Some((self.version, key, r.clone()));
+        r
+    }
+
+    fn render_fresh(&self, who: &Subscriber) -> Result<Rendered, String> {
         let compiled = self
             .compiled
             .as_ref()
@@ -255,9 +271,9 @@ impl Session {
     }
 
     /// Everything the page shows, for one member, as JSON.
-    pub fn state(&self, email: Option<&str>) -> Value {
+    pub fn state(&mut self, email: Option<&str>) -> Value {
         let who = self.recipient(email);
-        let rendered = self.compiled.as_ref().map(|_| self.render(&who));
+        let rendered = self.compiled.is_some().then(|| self.render(&who));
         let (subject, preheader, text, html_bytes, render_error) = match &rendered {
             Some(Ok(r)) => (
                 r.subject.as_str(),
