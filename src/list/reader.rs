@@ -18,12 +18,10 @@
 //! length of the list** (one row at a time, a fixed-size read buffer and a fixed-size decoding
 //! buffer; nothing is kept per row). Deciding the encoding reads the file once more, in chunks.
 
-use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
 use encoding_rs::{Decoder, Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
@@ -69,7 +67,6 @@ pub fn open(path: &Path) -> Result<ListReader, SourceError> {
 pub struct ListReader {
     path: PathBuf,
     csv: csv::Reader<Tracked<BufReader<Transcoder<File>>>>,
-    tracker: Rc<Tracker>,
     encoding: &'static str,
     delimiter: u8,
     headers: Vec<String>,
@@ -77,7 +74,7 @@ pub struct ListReader {
     /// Lines before the CSV data (an Excel `sep=` line).
     line_offset: u64,
     /// A headerless file's first row, read while looking for the header.
-    pending: Option<csv::StringRecord>,
+    pending: Option<(csv::StringRecord, u64)>,
     record: csv::StringRecord,
     done: bool,
 }
@@ -229,10 +226,9 @@ impl ListReader {
             _ => sniff_delimiter(first_line),
         };
 
-        let tracker = Rc::new(Tracker::new(delimiter));
         let tracked = Tracked {
             inner: buffered,
-            tracker: Rc::clone(&tracker),
+            tracker: Tracker::new(delimiter),
             after_cr: false,
         };
         let csv = csv::ReaderBuilder::new()
@@ -243,7 +239,6 @@ impl ListReader {
         let mut reader = ListReader {
             path: path.to_path_buf(),
             csv,
-            tracker,
             encoding: label,
             delimiter,
             headers: Vec::new(),
@@ -255,11 +250,11 @@ impl ListReader {
         };
         let mut header = csv::StringRecord::new();
         let got = reader.read_raw(&mut header)?;
-        if !got || header.iter().all(|h| h.trim().is_empty()) {
+        let header_line = got.unwrap_or(1);
+        if got.is_none() || header.iter().all(|h| h.trim().is_empty()) {
             return Err(SourceError::file(path, "the list is empty")
                 .with_hint("the first line names the columns, e.g. `email,name`"));
         }
-        let header_line = reader.line_of(&header);
         reader.headers = header
             .iter()
             .map(|h| {
@@ -322,7 +317,7 @@ impl ListReader {
                     email,
                     ..Columns::default()
                 };
-                reader.pending = Some(header);
+                reader.pending = Some((header, header_line));
             }
         }
         Ok(reader)
@@ -353,18 +348,20 @@ impl ListReader {
         &self.headers[self.columns.email]
     }
 
-    fn line_of(&self, record: &csv::StringRecord) -> u64 {
-        record.position().map_or(0, |p| p.line()) + self.line_offset
-    }
-
-    /// Read one CSV record, turning CSV, I/O and unterminated-quote trouble into located errors.
-    fn read_raw(&mut self, record: &mut csv::StringRecord) -> Result<bool, SourceError> {
+    /// Read one CSV record and return the line it starts on, turning CSV, I/O and
+    /// unterminated-quote trouble into located errors.
+    fn read_raw(&mut self, record: &mut csv::StringRecord) -> Result<Option<u64>, SourceError> {
         let result = self.csv.read_record(record);
-        if let Some(open) = self.tracker.unterminated() {
+        if let Some(open) = self.csv.get_ref().tracker.unterminated() {
             return Err(self.unterminated(open));
         }
         match result {
-            Ok(got) => Ok(got),
+            Ok(true) => {
+                let start = self.csv.get_mut().tracker.record_starts.pop_front();
+                let line = start.unwrap_or_else(|| record.position().map_or(0, |p| p.line()));
+                Ok(Some(line + self.line_offset))
+            }
+            Ok(false) => Ok(None),
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line()) + self.line_offset;
                 let message = match e.into_kind() {
@@ -479,8 +476,7 @@ impl Iterator for ListReader {
     type Item = Result<Entry, SourceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some(first) = self.pending.take() {
-            let line = self.line_of(&first);
+        if let Some((first, line)) = self.pending.take() {
             if let Some(entry) = self.entry(&first, line) {
                 return Some(Ok(entry));
             }
@@ -489,11 +485,8 @@ impl Iterator for ListReader {
             let mut record = std::mem::take(&mut self.record);
             let got = self.read_raw(&mut record);
             let result = match got {
-                Ok(true) => {
-                    let line = self.line_of(&record);
-                    self.entry(&record, line).map(Ok)
-                }
-                Ok(false) => {
+                Ok(Some(line)) => self.entry(&record, line).map(Ok),
+                Ok(None) => {
                     self.done = true;
                     None
                 }
@@ -734,20 +727,26 @@ enum QuoteState {
 /// unterminated quoted value began.
 struct Tracker {
     delimiter: u8,
-    state: Cell<QuoteState>,
-    line: Cell<u64>,
+    state: QuoteState,
+    line: u64,
     /// The current line so far (capped), for the snippet of an error.
-    line_text: std::cell::RefCell<Vec<u8>>,
-    /// Where the current quoted value opened, while inside one.
-    open: std::cell::RefCell<Option<Opened>>,
-    quoted_len: Cell<u64>,
-    eof: Cell<bool>,
-    too_long: Cell<bool>,
+    line_text: Vec<u8>,
+    /// Where the current (or last) quoted value opened.
+    open: Opened,
+    quoted_len: u64,
+    eof: bool,
+    too_long: bool,
+    /// The next byte starts a record, unless it ends an empty line (which the CSV parser skips).
+    at_record_start: bool,
+    /// Lines on which records start that the CSV parser has not returned yet (bounded by its
+    /// read-ahead buffer).
+    record_starts: VecDeque<u64>,
 }
 
 const SNIPPET_MAX: usize = 200;
 
-/// Where the current quoted value opened.
+/// Where a quoted value opened.
+#[derive(Default)]
 struct Opened {
     line: u64,
     column: usize,
@@ -761,96 +760,82 @@ impl Tracker {
     fn new(delimiter: u8) -> Self {
         Tracker {
             delimiter,
-            state: Cell::new(QuoteState::FieldStart),
-            line: Cell::new(1),
-            line_text: Default::default(),
-            open: Default::default(),
-            quoted_len: Cell::new(0),
-            eof: Cell::new(false),
-            too_long: Cell::new(false),
+            state: QuoteState::FieldStart,
+            line: 1,
+            line_text: Vec::with_capacity(SNIPPET_MAX),
+            open: Opened::default(),
+            quoted_len: 0,
+            eof: false,
+            too_long: false,
+            at_record_start: true,
+            record_starts: VecDeque::new(),
         }
     }
 
-    fn feed(&self, bytes: &[u8]) {
+    fn feed(&mut self, bytes: &[u8]) {
         use QuoteState::*;
-        let mut state = self.state.get();
-        let mut line = self.line.get();
-        let mut text = self.line_text.borrow_mut();
-        let mut open = self.open.borrow_mut();
-        let mut quoted_len = self.quoted_len.get();
         for &b in bytes {
             let newline = b == b'\n';
-            state = match state {
+            if self.at_record_start && !newline {
+                self.record_starts.push_back(self.line);
+                self.at_record_start = false;
+            }
+            self.state = match self.state {
                 FieldStart if b == b'"' => {
-                    let column = String::from_utf8_lossy(&text).chars().count() + 1;
-                    *open = Some(Opened {
-                        line,
-                        column,
-                        text: text.clone(),
-                        line_ended: false,
-                    });
-                    quoted_len = 0;
+                    let o = &mut self.open;
+                    o.line = self.line;
+                    o.column = String::from_utf8_lossy(&self.line_text).chars().count() + 1;
+                    o.text.clear();
+                    o.text.extend_from_slice(&self.line_text);
+                    o.line_ended = false;
+                    self.quoted_len = 0;
                     Quoted
                 }
-                FieldStart | Unquoted => {
-                    if b == self.delimiter || newline {
-                        FieldStart
-                    } else {
-                        Unquoted
-                    }
+                FieldStart | Unquoted | QuoteInQuoted if b == self.delimiter || newline => {
+                    FieldStart
                 }
+                FieldStart | Unquoted => Unquoted,
                 Quoted => {
-                    quoted_len += 1;
+                    self.quoted_len += 1;
                     if b == b'"' { QuoteInQuoted } else { Quoted }
                 }
-                QuoteInQuoted => {
-                    if b == b'"' {
-                        Quoted
-                    } else {
-                        *open = None;
-                        if b == self.delimiter || newline {
-                            FieldStart
-                        } else {
-                            Unquoted
-                        }
-                    }
-                }
+                QuoteInQuoted if b == b'"' => Quoted,
+                QuoteInQuoted => Unquoted,
             };
-            if let Some(o) = open.as_mut() {
+            if self.state == Quoted || self.state == QuoteInQuoted {
+                let o = &mut self.open;
                 if newline {
                     o.line_ended = true;
                 } else if o.text.len() < SNIPPET_MAX && !o.line_ended {
                     o.text.push(b);
                 }
             }
-            if b == b'\n' {
-                line += 1;
-                text.clear();
-            } else if text.len() < SNIPPET_MAX {
-                text.push(b);
+            if newline {
+                if self.state == FieldStart {
+                    self.at_record_start = true;
+                }
+                self.line += 1;
+                self.line_text.clear();
+            } else if self.line_text.len() < SNIPPET_MAX {
+                self.line_text.push(b);
             }
         }
-        if state == Quoted && quoted_len > MAX_QUOTED {
-            self.too_long.set(true);
+        if self.state == Quoted && self.quoted_len > MAX_QUOTED {
+            self.too_long = true;
         }
-        self.state.set(state);
-        self.line.set(line);
-        self.quoted_len.set(quoted_len);
     }
 
     /// The unclosed quote, once the input ended inside one (or one ran on too long).
     fn unterminated(&self) -> Option<QuoteOpen> {
-        let ended_inside = self.eof.get() && self.state.get() == QuoteState::Quoted;
-        if !(ended_inside || self.too_long.get()) {
+        let ended_inside = self.eof && self.state == QuoteState::Quoted;
+        if !(ended_inside || self.too_long) {
             return None;
         }
-        let open = self.open.borrow();
-        let o = open.as_ref()?;
         Some(QuoteOpen {
-            line: o.line,
-            column: o.column,
-            snippet: String::from_utf8_lossy(&o.text).into_owned(),
-            too_long: self.too_long.get(),
+            line: self.open.line,
+            column: self.open.column,
+            snippet: String::from_utf8_lossy(&self.open.text).into_owned(),
+            too_long: self.too_long,
         })
     }
 }
@@ -860,7 +845,7 @@ impl Tracker {
 /// to the CSV parser.
 struct Tracked<R> {
     inner: R,
-    tracker: Rc<Tracker>,
+    tracker: Tracker,
     /// The last byte read was a CR (already turned into LF): drop an LF right after it.
     after_cr: bool,
 }
@@ -868,12 +853,12 @@ struct Tracked<R> {
 impl<R: Read> Read for Tracked<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            if self.tracker.too_long.get() {
+            if self.tracker.too_long {
                 return Ok(0);
             }
             let n = self.inner.read(buf)?;
             if n == 0 {
-                self.tracker.eof.set(true);
+                self.tracker.eof = true;
                 return Ok(0);
             }
             let mut out = 0;
@@ -1289,6 +1274,185 @@ mod tests {
         assert_eq!(ann.fields["First Name"], "Ann");
         assert_eq!(ann.fields["TAGS"], "a,b");
         assert_eq!(ann.fields["Email Address"], "ann@example.org");
+    }
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/lists")
+            .join(name)
+    }
+
+    fn members(name: &str) -> Vec<Subscriber> {
+        read_all(&fixture(name))
+            .into_iter()
+            .map(|e| member(&e).clone())
+            .collect()
+    }
+
+    #[test]
+    fn the_reader_can_move_to_another_thread() {
+        fn assert_send<T: Send>() {}
+        assert_send::<ListReader>();
+    }
+
+    #[test]
+    fn fixture_semicolon() {
+        let r = open(&fixture("semicolon.csv")).unwrap();
+        assert_eq!((r.delimiter(), r.email_column()), (b';', "E-Mail"));
+        let m = members("semicolon.csv");
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].name.as_deref(), Some("Anna Schmidt"));
+        assert_eq!(m[0].fields["Stadt"], "Köln");
+        assert_eq!(m[1].name.as_deref(), Some("Jan Müller; Jr."));
+    }
+
+    #[test]
+    fn fixture_tab() {
+        let r = open(&fixture("tab.tsv")).unwrap();
+        assert_eq!(r.delimiter(), b'\t');
+        let m = members("tab.tsv");
+        assert_eq!(m[1].fields["team"], "Network, WAN");
+    }
+
+    #[test]
+    fn fixture_bom_crlf() {
+        let r = open(&fixture("bom-crlf.csv")).unwrap();
+        assert_eq!(r.encoding(), "UTF-8 with BOM");
+        assert_eq!(r.headers()[0], "email");
+        let m = members("bom-crlf.csv");
+        assert_eq!(m[0].name.as_deref(), Some("Zoë Faure"));
+        assert_eq!(m[1].name.as_deref(), Some("Søren Kierkegaard"));
+        assert_eq!((m[0].line, m[1].line), (2, 3));
+        assert!(!m[1].fields["last name"].contains('\r'));
+    }
+
+    #[test]
+    fn fixture_crlf_with_a_blank_line() {
+        let m = members("crlf.csv");
+        let lines: Vec<_> = m.iter().map(|s| (s.email.as_str(), s.line)).collect();
+        assert_eq!(
+            lines,
+            [
+                ("ann@example.org", 2),
+                ("bob@example.com", 3),
+                ("cy@example.net", 5)
+            ]
+        );
+        assert_eq!(m[0].name.as_deref(), Some("Lee, Ann"));
+    }
+
+    #[test]
+    fn fixture_windows_1252() {
+        let r = open(&fixture("windows-1252.csv")).unwrap();
+        assert_eq!(r.encoding(), "Windows-1252");
+        let m = members("windows-1252.csv");
+        assert_eq!(m[0].name.as_deref(), Some("Renée Lefèvre"));
+        assert_eq!(m[0].fields["Note"], "café – 5 €");
+        assert_eq!(m[1].name.as_deref(), Some("François Müller"));
+    }
+
+    #[test]
+    fn fixture_utf16() {
+        let r = open(&fixture("utf16le.txt")).unwrap();
+        assert_eq!(r.encoding(), "UTF-16LE");
+        let m = members("utf16le.txt");
+        assert_eq!(m[0].email, "asa@example.se");
+        assert_eq!(m[0].name.as_deref(), Some("Åsa Öberg"));
+    }
+
+    #[test]
+    fn fixture_mailchimp_export() {
+        let r = open(&fixture("mailchimp.csv")).unwrap();
+        assert_eq!(r.email_column(), "Email Address");
+        assert_eq!(r.headers().len(), 22);
+        let m = members("mailchimp.csv");
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].name.as_deref(), Some("Ann Lee"));
+        assert_eq!(m[0].fields["MEMBER_RATING"], "2");
+        assert_eq!(m[0].fields["TAGS"], "\"Storage\",\"Beta testers\"");
+        assert_eq!(m[1].email, "Bob@Example.com");
+    }
+
+    #[test]
+    fn fixture_status() {
+        let e = read_all(&fixture("status.csv"));
+        let kinds: Vec<&str> = e
+            .iter()
+            .map(|e| match e {
+                Entry::Member(_) => "member",
+                Entry::Unsubscribed { .. } => "left",
+                Entry::Invalid { .. } => "invalid",
+            })
+            .collect();
+        assert_eq!(kinds, ["member", "left", "left", "left", "member"]);
+    }
+
+    #[test]
+    fn fixture_invalid_addresses() {
+        let e = read_all(&fixture("invalid.csv"));
+        let invalid: Vec<(u64, &str)> = e
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Invalid { line, reason, .. } => Some((*line, reason.as_str())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            invalid,
+            [
+                (3, "the address has no @"),
+                (4, "the domain \"example\" has no dot"),
+                (5, "the address contains a line break"),
+                (7, "the address has more than one @"),
+            ]
+        );
+    }
+
+    #[test]
+    fn fixture_formulas_are_read_as_text() {
+        let m = members("formulas.csv");
+        assert_eq!(m[0].fields["name"], "=cmd|' /C calc'!A0");
+        assert_eq!(m[1].fields["company"], "+47 Corp");
+    }
+
+    #[test]
+    fn fixture_headerless() {
+        let m = members("headerless.txt");
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].line, 1);
+    }
+
+    #[test]
+    fn fixture_errors_name_file_and_line() {
+        let p = fixture("broken-quote.csv");
+        let e = open(&p).unwrap().find_map(Result::err).unwrap();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}:3:17: a quoted value starts here and is never closed\n  |\n3 | bob@example.org,\"Bob, no closing quote,x\n  |                 ^\n  = hint: add the closing `\"`, or write a quote inside a value as `\"\"`",
+                p.display()
+            )
+        );
+
+        let p = fixture("no-email-column.csv");
+        let e = open(&p).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}:1: no email column: the header names \"name\", \"phone\", \"city\"\n  |\n1 | name,phone,city\n  = hint: name the column of addresses `email` (or `Email Address`)",
+                p.display()
+            )
+        );
+
+        let p = fixture("empty.csv");
+        let e = open(&p).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: the list is empty\n  = hint: the first line names the columns, e.g. `email,name`",
+                p.display()
+            )
+        );
     }
 
     #[test]
