@@ -71,6 +71,8 @@ pub struct CompiledIssue {
     warnings: Vec<String>,
     recipient_placeholders: Vec<String>,
     lists_dir: PathBuf,
+    /// The template and the partials it uses: (path as shown, text).
+    sources: Vec<(PathBuf, String)>,
     html_reg: Handlebars<'static>,
     text_reg: Handlebars<'static>,
 }
@@ -210,6 +212,10 @@ pub fn compile(
     recipient_placeholders.sort();
     recipient_placeholders.dedup();
 
+    let sources = used
+        .iter()
+        .map(|s| (s.path.clone(), s.text.clone()))
+        .collect();
     Ok(CompiledIssue {
         issue_dir,
         issue_file,
@@ -223,6 +229,7 @@ pub fn compile(
         warnings,
         recipient_placeholders,
         lists_dir: project.path(&project.config.paths.lists),
+        sources,
         html_reg,
         text_reg,
     })
@@ -290,6 +297,29 @@ impl CompiledIssue {
     /// The recipient data the templates use, e.g. `subscriber.name`, `unsubscribe_url`.
     pub fn recipient_placeholders(&self) -> &[String] {
         &self.recipient_placeholders
+    }
+
+    /// Where a piece of text first appears in the template or the partials it uses, as
+    /// `path:line:column`.
+    pub fn locate_in_templates(&self, needle: &str) -> Option<String> {
+        if needle.is_empty() {
+            return None;
+        }
+        // A match must end where a name or URL ends: `subscriber.org` is not in
+        // `subscriber.organisation`.
+        let ends_there = |text: &str, end: usize| {
+            text[end..]
+                .chars()
+                .next()
+                .is_none_or(|c| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '/')))
+        };
+        self.sources.iter().find_map(|(path, text)| {
+            let (at, _) = text
+                .match_indices(needle)
+                .find(|(at, m)| ends_there(text, at + m.len()))?;
+            let (line, col) = line_col(text, at);
+            Some(format!("{}:{line}:{col}", path.display()))
+        })
     }
 
     /// The project's folder of member lists.
