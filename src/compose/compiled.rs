@@ -818,7 +818,9 @@ fn mjml_error(
     };
     // Spans of attributes start at the blank before them: point at the attribute itself.
     let offset = offset
-        + generated[offset.min(generated.len())..]
+        + generated
+            .get(offset..)
+            .unwrap_or("")
             .bytes()
             .take_while(|b| *b == b' ' || *b == b'\t')
             .count();
