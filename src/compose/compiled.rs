@@ -212,6 +212,13 @@ pub fn compile(
     recipient_placeholders.sort();
     recipient_placeholders.dedup();
 
+    // Absolute, so a watcher finds them whatever its current folder.
+    let mut watched: Vec<PathBuf> = watched
+        .into_iter()
+        .map(|p| std::path::absolute(&p).unwrap_or(p))
+        .collect();
+    watched.sort();
+    watched.dedup();
     let sources = used
         .iter()
         .map(|s| (s.path.clone(), s.text.clone()))
@@ -284,7 +291,8 @@ impl CompiledIssue {
         &self.images
     }
 
-    /// Every file this build read: `issue.toml`, `bulletin.toml`, templates, partials, images.
+    /// Every file this build read, as absolute paths: `issue.toml`, `bulletin.toml`, the
+    /// template, partials, images.
     pub fn watched_files(&self) -> Vec<PathBuf> {
         self.watched.clone()
     }
