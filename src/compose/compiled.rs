@@ -71,6 +71,8 @@ pub struct CompiledIssue {
     warnings: Vec<String>,
     recipient_placeholders: Vec<String>,
     lists_dir: PathBuf,
+    /// The template and the partials it uses: (path as shown, text).
+    sources: Vec<(PathBuf, String)>,
     html_reg: Handlebars<'static>,
     text_reg: Handlebars<'static>,
 }
@@ -210,6 +212,17 @@ pub fn compile(
     recipient_placeholders.sort();
     recipient_placeholders.dedup();
 
+    // Absolute, so a watcher finds them whatever its current folder.
+    let mut watched: Vec<PathBuf> = watched
+        .into_iter()
+        .map(|p| std::path::absolute(&p).unwrap_or(p))
+        .collect();
+    watched.sort();
+    watched.dedup();
+    let sources = used
+        .iter()
+        .map(|s| (s.path.clone(), s.text.clone()))
+        .collect();
     Ok(CompiledIssue {
         issue_dir,
         issue_file,
@@ -223,6 +236,7 @@ pub fn compile(
         warnings,
         recipient_placeholders,
         lists_dir: project.path(&project.config.paths.lists),
+        sources,
         html_reg,
         text_reg,
     })
@@ -277,7 +291,8 @@ impl CompiledIssue {
         &self.images
     }
 
-    /// Every file this build read: `issue.toml`, `bulletin.toml`, templates, partials, images.
+    /// Every file this build read, as absolute paths: `issue.toml`, `bulletin.toml`, the
+    /// template, partials, images.
     pub fn watched_files(&self) -> Vec<PathBuf> {
         self.watched.clone()
     }
@@ -290,6 +305,29 @@ impl CompiledIssue {
     /// The recipient data the templates use, e.g. `subscriber.name`, `unsubscribe_url`.
     pub fn recipient_placeholders(&self) -> &[String] {
         &self.recipient_placeholders
+    }
+
+    /// Where a piece of text first appears in the template or the partials it uses, as
+    /// `path:line:column`.
+    pub fn locate_in_templates(&self, needle: &str) -> Option<String> {
+        if needle.is_empty() {
+            return None;
+        }
+        // A match must end where a name or URL ends: `subscriber.org` is not in
+        // `subscriber.organisation`.
+        let ends_there = |text: &str, end: usize| {
+            text[end..]
+                .chars()
+                .next()
+                .is_none_or(|c| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '/')))
+        };
+        self.sources.iter().find_map(|(path, text)| {
+            let (at, _) = text
+                .match_indices(needle)
+                .find(|(at, m)| ends_there(text, at + m.len()))?;
+            let (line, col) = line_col(text, at);
+            Some(format!("{}:{line}:{col}", path.display()))
+        })
     }
 
     /// The project's folder of member lists.
@@ -788,7 +826,9 @@ fn mjml_error(
     };
     // Spans of attributes start at the blank before them: point at the attribute itself.
     let offset = offset
-        + generated[offset.min(generated.len())..]
+        + generated
+            .get(offset..)
+            .unwrap_or("")
             .bytes()
             .take_while(|b| *b == b' ' || *b == b'\t')
             .count();
