@@ -104,7 +104,6 @@ const EMAIL_HEADERS: &[&str] = &[
     "mail",
     "mailaddress",
     "emailaddr",
-    "address",
     "primaryemail",
     "email1",
     "email1value",
@@ -1168,6 +1167,20 @@ mod tests {
         let e: Vec<_> = r.map(Result::unwrap).collect();
         assert_eq!(member(&e[0]).line, 1);
         assert_eq!(member(&e[1]).email, "bob@example.org");
+    }
+
+    #[test]
+    fn a_postal_address_column_is_not_an_email_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(&dir, "postal.csv", b"name,address\nAnn,1 Main St\n");
+        let e = open(&p).err().unwrap();
+        assert!(e.message.starts_with("no email column"), "{}", e.message);
+        let p = write(
+            &dir,
+            "both.csv",
+            b"Address,Email Address\n1 Main St,ann@example.org\n",
+        );
+        assert_eq!(open(&p).unwrap().email_column(), "Email Address");
     }
 
     #[test]
