@@ -8,7 +8,9 @@
 pub mod address;
 pub mod cleaner;
 pub mod csv_escape;
+mod decode;
 pub mod keymap;
+mod quotes;
 pub mod reader;
 pub mod shard;
 pub mod suppression;
