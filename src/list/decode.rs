@@ -2,7 +2,6 @@
 //!
 //! Both steps use fixed-size buffers, so memory does not grow with the file.
 
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -14,9 +13,8 @@ use crate::diagnostic::SourceError;
 /// Decide how the file is encoded, reading it once in chunks (O(1) memory).
 pub(super) fn sniff_encoding(
     path: &Path,
+    mut file: impl Read,
 ) -> Result<(&'static Encoding, &'static str), SourceError> {
-    let mut file = File::open(path)
-        .map_err(|e| SourceError::file(path, format!("cannot read the list: {e}")))?;
     let read_err = |e: io::Error| SourceError::file(path, format!("cannot read the list: {e}"));
     let mut buf = vec![0u8; 64 * 1024];
     let mut filled = 0;

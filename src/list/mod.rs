@@ -19,7 +19,7 @@ pub use address::AddressKey;
 pub use cleaner::{Cleaner, SkipReason, Verdict};
 pub use csv_escape::escape_field;
 pub use keymap::KeyMap;
-pub use reader::{Entry, ListReader, open};
+pub use reader::{Entry, ListReader, from_bytes, open};
 pub use shard::{Shard, in_shard};
 pub use suppression::Suppression;
 
