@@ -522,7 +522,8 @@ impl Iterator for ListReader {
 
 /// `Ann Lee <ann@example.org>` → (`ann@example.org`, Some(`Ann Lee`)); `mailto:` is dropped.
 fn split_address_cell(cell: &str) -> (&str, Option<&str>) {
-    let cell = cell.trim();
+    // invisible characters pasted along at either end are dropped; inside, they are an error
+    let cell = cell.trim_matches(|c: char| c.is_whitespace() || address::is_invisible(c));
     if let (Some(open), true) = (cell.rfind('<'), cell.ends_with('>')) {
         let name = cell[..open].trim().trim_matches('"').trim();
         let inner = cell[open + 1..cell.len() - 1].trim();
@@ -826,9 +827,10 @@ mod tests {
         let p = write(
             &dir,
             "ab.csv",
-            b"email\n\"Ann Lee <ann@example.org>\"\nmailto:bob@example.org\n",
+            "email\n\"Ann Lee <ann@example.org>\"\nmailto:bob@example.org\n\u{200B}cy@example.org\u{FEFF}\u{A0}\n".as_bytes(),
         );
         let e = read_all(&p);
+        assert_eq!(member(&e[2]).email, "cy@example.org");
         assert_eq!(member(&e[0]).email, "ann@example.org");
         assert_eq!(member(&e[0]).name.as_deref(), Some("Ann Lee"));
         assert_eq!(member(&e[1]).email, "bob@example.org");
