@@ -183,6 +183,12 @@ const LEFT_STATUSES: &[&str] = &[
     "removed",
     "deleted",
     "inactive",
+    "archived",
+    // never confirmed a double opt-in: not (yet) a member
+    "pending",
+    "unconfirmed",
+    "nonsubscribed",
+    "notsubscribed",
 ];
 
 /// A header or status normalised for matching: lower-case, without spaces, `-`, `_`, `.`.
@@ -756,7 +762,7 @@ mod tests {
         let p = write(
             &dir,
             "st.csv",
-            b"email,Subscription Status\na@example.org,subscribed\nb@example.org,Unsubscribed\nc@example.org,cleaned\nd@example.org,BOUNCED\ne@example.org,\nf@example.org,opted-out\n",
+            b"email,Subscription Status\na@example.org,subscribed\nb@example.org,Unsubscribed\nc@example.org,cleaned\nd@example.org,BOUNCED\ne@example.org,\nf@example.org,opted-out\ng@example.org,Pending\nh@example.org,Non-subscribed\n",
         );
         let e = read_all(&p);
         assert!(matches!(e[0], Entry::Member(_)));
@@ -772,6 +778,8 @@ mod tests {
         assert!(matches!(e[3], Entry::Unsubscribed { line: 5, .. }));
         assert!(matches!(e[4], Entry::Member(_)));
         assert!(matches!(e[5], Entry::Unsubscribed { line: 7, .. }));
+        assert!(matches!(e[6], Entry::Unsubscribed { line: 8, .. }));
+        assert!(matches!(e[7], Entry::Unsubscribed { line: 9, .. }));
 
         let p = write(
             &dir,
