@@ -1228,4 +1228,40 @@ mod tests {
         std::fs::write(&p, "email\nbob@example.org\n").unwrap();
         assert_ne!(list_fingerprint(&p).unwrap(), a);
     }
+
+    /// Peak memory of reading the journal of a million-member send. Slow in a debug build: run
+    /// with `cargo test --release --lib -- --ignored a_million_member_journal`.
+    #[test]
+    #[ignore]
+    fn a_million_member_journal_is_read_in_compact_memory() {
+        fn vm(field: &str) -> u64 {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            status
+                .lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse().ok())
+                .unwrap_or(0)
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        {
+            let (mut j, _) = Journal::open(&path, &id(), Round::Resume).unwrap();
+            for i in 0..1_000_000u64 {
+                let email = format!("member.{i}@example.org");
+                j.append(&Record::attempt(&email, i + 2)).unwrap();
+                j.append(&accepted(&email)).unwrap();
+            }
+            j.sync().unwrap();
+        }
+        let before = vm("VmRSS:");
+        let state = JournalState::read(&path).unwrap();
+        let peak = vm("VmHWM:");
+        eprintln!(
+            "rss before {before} kB, peak {peak} kB, growth {} kB",
+            peak - before
+        );
+        assert_eq!(state.counts().accepted, 1_000_000);
+        assert!(peak - before < 64 * 1024, "grew by {} kB", peak - before);
+    }
 }
