@@ -432,6 +432,25 @@ async fn hang_up_mid_data_is_retried_on_a_fresh_connection() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_limit_below_the_pool_size_is_not_fatal() {
+    let server = TestServer::start(ServerConfig {
+        max_sessions: Some(2),
+        ..ServerConfig::default()
+    })
+    .await;
+    let r = run(&target(&server.url()), jobs(300), opts(5, 1)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert_eq!(r.accepted(), 300);
+    assert!(
+        r.attempts.len() > 300,
+        "jobs of the workers turned away were handed to the others"
+    );
+    let log = server.log();
+    assert_eq!(log.accepted().len(), 300, "each member exactly once");
+    assert!(log.refused_connections > 0, "the limit was hit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_listening_stops_the_run_naming_the_server() {
     let port = free_port();
     let r = run(

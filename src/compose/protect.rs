@@ -32,17 +32,49 @@ impl Protected {
 /// Roots of the data only known per recipient.
 const RECIPIENT_ROOTS: [&str; 2] = ["subscriber", "unsubscribe_url"];
 
+/// The path-like tokens of an expression: names, dotted paths, `[segment with spaces]`.
+pub fn tokens(expr: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let bytes = expr.as_bytes();
+    let mut start: Option<usize> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'[' {
+            start.get_or_insert(i);
+            i = expr[i..].find(']').map_or(bytes.len(), |e| i + e + 1);
+            continue;
+        }
+        let part = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'@' | b'-') || c >= 0x80;
+        match (part, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push(&expr[s..i]);
+                start = None;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if let Some(s) = start {
+        out.push(&expr[s..]);
+    }
+    out
+}
+
+/// Is this token recipient data (`subscriber…`, `unsubscribe_url`)?
+pub fn is_recipient_path(token: &str) -> bool {
+    let token = token.strip_prefix("@root.").unwrap_or(token);
+    RECIPIENT_ROOTS.iter().any(|root| {
+        token
+            .strip_prefix(root)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+    })
+}
+
 /// Does the expression mention recipient data?
 pub fn mentions_recipient(expr: &str) -> bool {
-    expr.split(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '[' | ']')))
-        .any(|token| {
-            let token = token.strip_prefix("@root.").unwrap_or(token);
-            RECIPIENT_ROOTS.iter().any(|root| {
-                token
-                    .strip_prefix(root)
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
-            })
-        })
+    tokens(expr).into_iter().any(is_recipient_path)
 }
 
 /// Escape the recipient expressions of a handlebars template.
@@ -151,6 +183,10 @@ mod tests {
         assert!(mentions_recipient("@root.subscriber.email"));
         assert!(mentions_recipient("eq subscriber.country \"UK\""));
         assert!(!mentions_recipient("issue.title"));
+        assert_eq!(
+            tokens("#if (eq subscriber.[First Org] \"x\")"),
+            ["if", "eq", "subscriber.[First Org]", "x"]
+        );
     }
 
     #[test]

@@ -137,17 +137,7 @@ pub struct SignOff {
 impl Issue {
     /// Parse `issue.toml` text; errors point at the line and column.
     pub fn parse(path: &Path, text: &str) -> Result<Issue, SourceError> {
-        toml::from_str(text).map_err(|e| {
-            let err = toml_error(path, text, &e);
-            if err.message.contains("unknown field") {
-                err.with_hint(
-                    "an issue knows: subject, preheader, title, date, number, template, banner, \
-                     editor_note, [[sections]], [spotlight], [sign_off]",
-                )
-            } else {
-                err
-            }
-        })
+        toml::from_str(text).map_err(|e| toml_error(path, text, &e))
     }
 
     /// Read `issue.toml` (BOM and CRLF tolerated).

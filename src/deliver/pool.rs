@@ -30,6 +30,8 @@
 //! - 4xx (421 included), a dropped connection, a timeout: the connection is dropped and the job
 //!   retried on a fresh one after an exponential backoff with jitter, up to `retries` times;
 //!   then `Refused` with `permanent: false`.
+//! - A worker that cannot connect after `retries` tries while other workers hold connections
+//!   (a server limiting connections per client) hands its job to them and retires.
 //! - A problem no retry can fix stops the whole run with a [`DeliverError`] naming the server:
 //!   the server cannot be reached after `retries` further tries, a 5xx greeting or EHLO, TLS
 //!   required but not offered, an invalid certificate, AUTH refused, the sender (MAIL FROM)
@@ -42,9 +44,11 @@
 //! discards it). Every other job taken gets its `Done` ([`Outcome::not_sent`]), and `deliver`
 //! returns `Ok`.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
@@ -109,7 +113,8 @@ impl Outcome {
 /// What [`deliver`] reports while it works.
 #[derive(Debug)]
 pub enum Event {
-    /// The first try of this job is about to start.
+    /// A worker is about to try this job. It comes again if the job is handed to another
+    /// connection (when a worker cannot connect while others can).
     Attempt { id: u64 },
     /// Try number `attempt` failed for a reason worth retrying; the job waits and tries again.
     Retrying {
@@ -271,6 +276,8 @@ pub async fn deliver(
         opts,
         halt: Cancel::new(),
         fatal: std::sync::Mutex::new(None),
+        requeued: std::sync::Mutex::new(VecDeque::new()),
+        live: AtomicUsize::new(0),
     });
 
     let mut workers = tokio::task::JoinSet::new();
@@ -293,7 +300,15 @@ pub async fn deliver(
     // Jobs still queued when the run stopped: account for each, then refuse further ones.
     let mut rx = shared.jobs.lock().await;
     rx.close();
-    while let Some(job) = rx.recv().await {
+    let mut left: Vec<Job> = shared.lock_requeued().drain(..).collect();
+    loop {
+        let job = match left.pop() {
+            Some(job) => job,
+            None => match rx.recv().await {
+                Some(job) => job,
+                None => break,
+            },
+        };
         let reason = shared.stop_reason();
         let (durable, _) = oneshot::channel();
         let done = Event::Done {
@@ -328,6 +343,10 @@ struct Shared {
     /// Set when the run must stop (a fatal error).
     halt: Cancel,
     fatal: std::sync::Mutex<Option<DeliverError>>,
+    /// Jobs handed back by a worker that could not connect while others could.
+    requeued: std::sync::Mutex<VecDeque<Job>>,
+    /// Workers holding an open connection.
+    live: AtomicUsize,
 }
 
 impl Shared {
@@ -374,9 +393,18 @@ impl Shared {
         true
     }
 
+    fn lock_requeued(&self) -> std::sync::MutexGuard<'_, VecDeque<Job>> {
+        self.requeued
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     async fn next_job(&self) -> Option<Job> {
         if self.stopping() {
             return None;
+        }
+        if let Some(job) = self.lock_requeued().pop_front() {
+            return Some(job);
         }
         let mut rx = self.jobs.lock().await;
         tokio::select! {
@@ -397,14 +425,32 @@ struct Worker {
 impl Worker {
     async fn run(mut self) {
         while let Some(job) = self.shared.next_job().await {
-            self.deliver_one(job).await;
+            if let Some(job) = self.deliver_one(job).await {
+                // This worker cannot connect while others can (e.g. the server limits
+                // connections per client): hand the job over and retire.
+                self.shared.lock_requeued().push_back(job);
+                return;
+            }
         }
-        if let Some(conn) = self.conn.take() {
+        if let Some(conn) = self.set_conn(None) {
             conn.quit().await;
         }
     }
 
-    async fn done(&mut self, id: u64, outcome: Outcome) {
+    /// Replace the connection, keeping count of live ones; returns the old one.
+    fn set_conn(&mut self, conn: Option<Connection>) -> Option<Connection> {
+        if conn.is_some() {
+            self.shared.live.fetch_add(1, Ordering::SeqCst);
+        }
+        let old = std::mem::replace(&mut self.conn, conn);
+        if old.is_some() {
+            self.shared.live.fetch_sub(1, Ordering::SeqCst);
+        }
+        old
+    }
+
+    /// Report a job's end; returns `None` so `deliver_one` can end with it.
+    async fn done(&mut self, id: u64, outcome: Outcome) -> Option<Job> {
         let (durable, rx) = oneshot::channel();
         if self
             .shared
@@ -417,6 +463,7 @@ impl Worker {
         {
             self.pending.push(rx);
         }
+        None
     }
 
     /// Wait until every earlier outcome of this worker is on disk.
@@ -462,11 +509,12 @@ impl Worker {
         true
     }
 
-    /// Take one job to its single `Done`.
-    async fn deliver_one(&mut self, job: Job) {
+    /// Take one job to its single `Done`, or give it back (`Some`) when this worker cannot
+    /// connect but others hold connections.
+    async fn deliver_one(&mut self, job: Job) -> Option<Job> {
         let shared = Arc::clone(&self.shared);
         if !shared.emit(Event::Attempt { id: job.id }).await {
-            return;
+            return None;
         }
         let mut failures = 0u32;
         // What the job comes to if the run stops while it waits for a retry.
@@ -482,7 +530,13 @@ impl Worker {
             let conn = match self.conn.as_mut() {
                 Some(c) => c,
                 None => match Connection::open(&shared.target, shared.opts.timeout).await {
-                    Ok(c) => self.conn.insert(c),
+                    Ok(c) => {
+                        self.set_conn(Some(c));
+                        match self.conn.as_mut() {
+                            Some(c) => c,
+                            None => continue,
+                        }
+                    }
                     Err(ConnectError::Fatal(f)) => {
                         shared.fail(DeliverError::from_fatal(shared.server.clone(), f));
                         let outcome = Outcome::not_sent(&shared.stop_reason());
@@ -495,6 +549,12 @@ impl Worker {
                             shared.server,
                             f.reply()
                         ));
+                        if failures > shared.opts.retries
+                            && shared.live.load(Ordering::SeqCst) > 0
+                            && !shared.stopping()
+                        {
+                            return Some(job);
+                        }
                         if !self.retry(job.id, failures, &f).await {
                             if failures > shared.opts.retries {
                                 shared.fail(DeliverError::Unreachable {
@@ -530,7 +590,7 @@ impl Worker {
                 }
                 if shared.stopping() {
                     // Leave without the final `.`: the server discards the transaction.
-                    self.conn = None;
+                    self.set_conn(None);
                     let outcome = Outcome::not_sent(&shared.stop_reason());
                     return self.done(job.id, outcome).await;
                 }
@@ -545,7 +605,7 @@ impl Worker {
             match error {
                 TxError::Refused(f) => {
                     if self.conn.as_ref().is_some_and(Connection::is_broken) {
-                        self.conn = None;
+                        self.set_conn(None);
                     }
                     return self.done(job.id, Outcome::from_failure(f)).await;
                 }
@@ -564,7 +624,7 @@ impl Worker {
                     return self.done(job.id, outcome).await;
                 }
                 TxError::Broken(f) => {
-                    self.conn = None;
+                    self.set_conn(None);
                     failures += 1;
                     if !self.retry(job.id, failures, &f).await {
                         return self.done(job.id, Outcome::from_failure(f)).await;

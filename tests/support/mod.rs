@@ -190,6 +190,8 @@ pub struct Received {
 #[derive(Debug, Default)]
 pub struct Log {
     pub connections: usize,
+    /// Connections turned away by `max_sessions`.
+    pub refused_connections: usize,
     pub tls_sessions: usize,
     /// Every command line received, with its connection number (AUTH lines included).
     pub commands: Vec<(usize, String)>,
@@ -221,6 +223,8 @@ pub struct ServerConfig {
     pub auth: Option<(String, String)>,
     /// Names in the self-signed certificate.
     pub cert_names: Vec<String>,
+    /// Greet connections beyond this many at once with `421` and close them.
+    pub max_sessions: Option<usize>,
 }
 
 impl Default for ServerConfig {
@@ -231,6 +235,7 @@ impl Default for ServerConfig {
             implicit_tls: false,
             auth: None,
             cert_names: vec!["localhost".into(), "127.0.0.1".into()],
+            max_sessions: None,
         }
     }
 }
@@ -277,10 +282,18 @@ impl TestServer {
             tokio::spawn(async move {
                 let mut sessions = tokio::task::JoinSet::new();
                 loop {
-                    let Ok((stream, _)) = listener.accept().await else {
+                    let Ok((mut stream, _)) = listener.accept().await else {
                         return;
                     };
                     let _ = stream.set_nodelay(true);
+                    while sessions.try_join_next().is_some() {}
+                    if config.max_sessions.is_some_and(|max| sessions.len() >= max) {
+                        log.lock().unwrap().refused_connections += 1;
+                        let _ = stream
+                            .write_all(b"421 4.7.0 Too many connections from your host\r\n")
+                            .await;
+                        continue;
+                    }
                     let conn = {
                         let mut l = log.lock().unwrap();
                         l.connections += 1;
@@ -291,7 +304,6 @@ impl TestServer {
                     sessions.spawn(async move {
                         let _ = session(stream, conn, config, log, acceptor).await;
                     });
-                    while sessions.try_join_next().is_some() {}
                 }
             })
         };
