@@ -373,6 +373,17 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_pool_paces_through_the_throttle_trait() {
+        let throttle: Arc<dyn crate::deliver::pool::Throttle> =
+            Arc::new(RateLimiter::new(Rate::parse("2/s").unwrap().unwrap()));
+        let start = Instant::now();
+        for _ in 0..5 {
+            throttle.acquire().await;
+        }
+        assert_eq!(Instant::now() - start, Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_cancelled_wait_counts_nothing() {
         let limiter = RateLimiter::new(Rate::parse("1/s").unwrap().unwrap());
         let start = Instant::now();
