@@ -1,6 +1,9 @@
 //! Delivery: SMTP connections, rate limit, retries, the journal and the bounce log.
 
+pub mod bounce_log;
+pub mod journal;
 pub mod pool;
+pub mod rate;
 pub mod smtp;
 pub mod target;
 
