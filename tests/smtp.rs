@@ -384,6 +384,31 @@ async fn per_recipient_replies_keep_the_connection() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_arrive_byte_for_byte() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let mut odd = job(1, "a@example.test");
+    // Dots at line starts, a lone dot line, 8-bit text, no final line end.
+    odd.bytes = b"Subject: dots\r\n\r\n.\r\n..two\r\nna\xc3\xafve caf\xc3\xa9\r\nend"
+        .to_vec()
+        .into();
+    let all = vec![job(2, "b@example.test"), odd.clone()];
+    let r = run(&target(&server.url()), all, opts(1, 0)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    let log = server.log();
+    assert_eq!(log.messages[0].data, &job(2, "b@example.test").bytes[..]);
+    let mut expected = odd.bytes.to_vec();
+    expected.extend_from_slice(b"\r\n");
+    assert_eq!(log.messages[1].data, expected);
+    assert!(
+        log.commands
+            .iter()
+            .any(|(_, l)| l == "MAIL FROM:<bounces@news.test> BODY=8BITMIME"),
+        "{:?}",
+        log.commands
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_process_421_at_each_stage_then_recovery() {
     for fault in [
         Stage::Greeting,
