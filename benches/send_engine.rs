@@ -6,6 +6,9 @@
 //! cargo bench --bench send_engine -- 2000 20000 # messages, bytes per message
 //! ```
 //!
+//! `cargo test --all-targets` runs this without `--bench`: then it only checks, with a few small
+//! messages and one round, that the benchmark still works.
+//!
 //! Each figure is the best of `ROUNDS` runs (the machine is shared; the best run is the one
 //! least disturbed). The engine is measured with messages already built, as `smtp-source`'s are.
 
@@ -20,8 +23,6 @@ use bulletin::config;
 use bulletin::deliver::{Cancel, Event, Job, PoolOptions, SmtpTarget, deliver};
 use support::SmtpSink;
 use tokio::sync::mpsc;
-
-const ROUNDS: usize = 3;
 
 fn message(size: usize) -> Arc<[u8]> {
     let mut m = String::from(
@@ -120,17 +121,25 @@ fn engine(
     })
 }
 
-fn best(mut f: impl FnMut() -> f64) -> f64 {
-    (0..ROUNDS).map(|_| f()).fold(0.0, f64::max)
+fn best(rounds: usize, mut f: impl FnMut() -> f64) -> f64 {
+    (0..rounds).map(|_| f()).fold(0.0, f64::max)
 }
 
 fn main() {
+    let benching = std::env::args().any(|a| a == "--bench");
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let count = args.first().copied().unwrap_or(5000);
-    let size = args.get(1).copied().unwrap_or(50_000);
+    let (count, size, rounds) = if benching {
+        (
+            args.first().copied().unwrap_or(5000),
+            args.get(1).copied().unwrap_or(50_000),
+            3,
+        )
+    } else {
+        (50, 5_000, 1)
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -138,15 +147,15 @@ fn main() {
     let sink = SmtpSink::start(&[]);
     let bytes = message(size);
     eprintln!(
-        "{count} messages of {} bytes to smtp-sink on 127.0.0.1:{}, best of {ROUNDS}",
+        "{count} messages of {} bytes to smtp-sink on 127.0.0.1:{}, best of {rounds}",
         bytes.len(),
         sink.port
     );
 
-    let src1 = best(|| smtp_source(sink.port, 1, count, size));
-    let src8 = best(|| smtp_source(sink.port, 8, count, size));
-    let eng1 = best(|| engine(&rt, sink.port, 1, count, &bytes));
-    let eng8 = best(|| engine(&rt, sink.port, 8, count, &bytes));
+    let src1 = best(rounds, || smtp_source(sink.port, 1, count, size));
+    let src8 = best(rounds, || smtp_source(sink.port, 8, count, size));
+    let eng1 = best(rounds, || engine(&rt, sink.port, 1, count, &bytes));
+    let eng8 = best(rounds, || engine(&rt, sink.port, 8, count, &bytes));
 
     println!("| client | connections | messages/s | ratio to smtp-source |");
     println!("| --- | ---: | ---: | ---: |");

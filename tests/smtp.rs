@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bulletin::config;
+use bulletin::deliver::rate::{Rate, RateLimiter};
 use bulletin::deliver::{
     Cancel, DeliverError, Event, Job, Outcome, PoolOptions, Secret, SmtpTarget, Throttle, deliver,
 };
@@ -383,6 +384,31 @@ async fn per_recipient_replies_keep_the_connection() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_arrive_byte_for_byte() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let mut odd = job(1, "a@example.test");
+    // Dots at line starts, a lone dot line, 8-bit text, no final line end.
+    odd.bytes = b"Subject: dots\r\n\r\n.\r\n..two\r\nna\xc3\xafve caf\xc3\xa9\r\nend"
+        .to_vec()
+        .into();
+    let all = vec![job(2, "b@example.test"), odd.clone()];
+    let r = run(&target(&server.url()), all, opts(1, 0)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    let log = server.log();
+    assert_eq!(log.messages[0].data, &job(2, "b@example.test").bytes[..]);
+    let mut expected = odd.bytes.to_vec();
+    expected.extend_from_slice(b"\r\n");
+    assert_eq!(log.messages[1].data, expected);
+    assert!(
+        log.commands
+            .iter()
+            .any(|(_, l)| l == "MAIL FROM:<bounces@news.test> BODY=8BITMIME"),
+        "{:?}",
+        log.commands
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_process_421_at_each_stage_then_recovery() {
     for fault in [
         Stage::Greeting,
@@ -515,7 +541,7 @@ async fn sender_refused_stops_the_run_without_blaming_members() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn final_dot_waits_for_the_previous_outcome_to_be_durable() {
+async fn no_transaction_starts_before_the_previous_outcome_is_durable() {
     let server = TestServer::start(ServerConfig::default()).await;
     let all: Vec<Job> = (1..=5)
         .map(|i| job(i, &format!("m{i}@example.test")))
@@ -534,14 +560,14 @@ async fn final_dot_waits_for_the_previous_outcome_to_be_durable() {
     let at: HashMap<String, Instant> = log
         .messages
         .iter()
-        .map(|m| (m.to[0].clone(), m.at))
+        .map(|m| (m.to[0].clone(), m.mail_at))
         .collect();
     for i in 2..=5u64 {
-        let end = at[&format!("m{i}@example.test")];
+        let start = at[&format!("m{i}@example.test")];
         let previous_durable = r.fired[&(i - 1)];
         assert!(
-            end >= previous_durable,
-            "message {i} ended before message {} was durable",
+            start >= previous_durable,
+            "message {i} started before message {} was durable",
             i - 1
         );
     }
@@ -559,7 +585,7 @@ async fn an_unrecorded_outcome_stops_the_run() {
     )
     .await;
     assert_eq!(r.error(), DeliverError::Unrecorded);
-    // The first message went; the second never got its final `.`.
+    // The first message went; the second was never started.
     assert_eq!(server.log().accepted().len(), 1);
     assert_eq!(r.accepted(), 1);
 }
@@ -758,4 +784,29 @@ async fn the_limiter_is_asked_before_every_try() {
     assert!(r.result().is_ok(), "{:?}", r.result());
     assert_eq!(r.accepted(), 6);
     assert_eq!(*throttle.0.lock().unwrap(), 7, "6 messages, one retried");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limiter_paces_what_the_server_sees() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let rate = Rate {
+        count: 3,
+        per: Duration::from_millis(400),
+    };
+    let mut o = opts(3, 0);
+    o.limiter = Some(Arc::new(RateLimiter::new(rate)));
+    let r = run(&target(&server.url()), jobs(9), o).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert_eq!(r.accepted(), 9);
+    let mut starts: Vec<Instant> = server.log().messages.iter().map(|m| m.mail_at).collect();
+    starts.sort();
+    // No window of 400 ms holds more than 3 transactions: the 4th after any one is at least
+    // 400 ms later (less a margin for the trip from the limiter to the server).
+    for w in starts.windows(4) {
+        let gap = w[3] - w[0];
+        assert!(
+            gap >= Duration::from_millis(350),
+            "4 transactions within {gap:?}"
+        );
+    }
 }

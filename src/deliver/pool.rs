@@ -1,9 +1,9 @@
 //! [`deliver`]: a pool of long-lived SMTP connections working through a queue of [`Job`]s.
 //!
 //! Each of `connections` workers holds one connection and takes jobs one at a time. For each job:
-//! an [`Event::Attempt`], then the rate limiter, then MAIL FROM / RCPT TO / DATA, then — only
-//! once the caller has made the previous outcome of this worker durable — the message text and
-//! its final `.`; then an [`Event::Done`].
+//! an [`Event::Attempt`]; a wait until the caller has made this worker's earlier outcomes
+//! durable; the rate limiter; MAIL FROM / RCPT TO / DATA, the message text and its final `.`;
+//! then an [`Event::Done`].
 //!
 //! # Accounting
 //!
@@ -16,8 +16,8 @@
 //!
 //! # Durability
 //!
-//! A worker never sends a message's final `.` before the `durable` sender of every earlier
-//! `Done` of that worker has fired. The caller fires it once the outcome is on disk. So a crash
+//! A worker never starts a transaction (so never sends a message's final `.`) before the
+//! `durable` sender of every earlier `Done` of that worker has fired. The caller fires it once the outcome is on disk. So a crash
 //! loses the outcome of at most one accepted message per connection. Dropping a `durable`
 //! sender without firing it means the outcome could not be recorded: the run stops
 //! ([`DeliverError::Unrecorded`]). The caller must fire each `durable` promptly; workers wait
@@ -53,6 +53,7 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 
+use super::rate::RateLimiter;
 use super::smtp::{ConnectError, Connection, Failure, Fatal, TxError};
 use super::target::SmtpTarget;
 
@@ -130,9 +131,16 @@ pub enum Event {
     },
 }
 
-/// Something that paces sends: `acquire` returns when the next message may go.
+/// Something that paces sends: `acquire` returns when the next message may go. Asked right
+/// before each try's MAIL FROM.
 pub trait Throttle: Send + Sync {
     fn acquire(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+impl Throttle for RateLimiter {
+    fn acquire(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(RateLimiter::acquire(self))
+    }
 }
 
 /// A stop request shared by clones: once cancelled, stays cancelled.
@@ -527,6 +535,13 @@ impl Worker {
                 return self.done(job.id, outcome).await;
             }
 
+            // No new transaction before every earlier outcome of this worker is on disk: so at
+            // most one accepted message per connection can be missing from the journal.
+            if !self.wait_durable().await {
+                shared.fail(DeliverError::Unrecorded);
+                continue;
+            }
+
             let conn = match self.conn.as_mut() {
                 Some(c) => c,
                 None => match Connection::open(&shared.target, shared.opts.timeout).await {
@@ -579,21 +594,15 @@ impl Worker {
 
             let mut result = conn.begin(&job.from, &job.to, &job.bytes).await;
             if result.is_ok() {
-                // The one place where a message can become un-journaled: only after every
-                // earlier outcome of this worker is on disk.
-                let recorded = self.wait_durable().await;
-                let Some(conn) = self.conn.as_mut() else {
-                    continue;
-                };
-                if !recorded {
-                    shared.fail(DeliverError::Unrecorded);
-                }
                 if shared.stopping() {
                     // Leave without the final `.`: the server discards the transaction.
                     self.set_conn(None);
                     let outcome = Outcome::not_sent(&shared.stop_reason());
                     return self.done(job.id, outcome).await;
                 }
+                let Some(conn) = self.conn.as_mut() else {
+                    continue;
+                };
                 result = match conn.finish(&job.bytes).await {
                     Ok(reply) => return self.done(job.id, Outcome::Accepted { reply }).await,
                     Err(e) => Err(e),

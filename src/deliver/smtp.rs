@@ -437,6 +437,9 @@ impl Connection {
 
     /// The message text and the final `.`; returns the server's reply (`250 2.0.0 Ok: queued`).
     pub async fn finish(&mut self, body: &[u8]) -> Result<String, TxError> {
+        // The terminator `CRLF . CRLF` supplies the last line's end; without this trim the
+        // message would gain an empty last line.
+        let body = body.strip_suffix(b"\r\n").unwrap_or(body);
         match bounded(self.timeout, "the end of DATA", self.inner.message(body)).await {
             Ok(r) => Ok(reply_text(&r)),
             Err(f) if f.permanent => Err(TxError::Refused(f)),

@@ -180,6 +180,8 @@ pub struct Received {
     pub from: String,
     pub to: Vec<String>,
     pub data: Vec<u8>,
+    /// When MAIL FROM arrived.
+    pub mail_at: Instant,
     /// When the final `.` arrived.
     pub at: Instant,
     /// The reply given to it.
@@ -406,6 +408,7 @@ async fn session(
         return Ok(());
     }
     let mut from = String::new();
+    let mut mail_at = Instant::now();
     let mut rcpts: Vec<String> = Vec::new();
     loop {
         r.flush().await?;
@@ -490,6 +493,7 @@ async fn session(
             }
             "MAIL" => {
                 from = address(&arg);
+                mail_at = Instant::now();
                 rcpts.clear();
                 let action = decide(&config, &log, &Stage::Mail);
                 respond(&mut r, action, "250 2.1.0 Ok").await?.0
@@ -545,6 +549,7 @@ async fn session(
                         from: from.clone(),
                         to: std::mem::take(&mut rcpts),
                         data,
+                        mail_at,
                         at,
                         reply,
                     });
