@@ -27,6 +27,7 @@ use super::tokens::{Tokens, base32};
 pub struct MessageFactory {
     tokens: Tokens,
     issue_id: String,
+    round: u32,
     /// `[A-Za-z0-9._-]` form of the issue id, for Message-IDs.
     issue_slug: String,
     /// The sender's domain: right-hand side of Message-IDs and Content-IDs.
@@ -228,6 +229,7 @@ impl MessageFactory {
         Ok(MessageFactory {
             tokens,
             issue_id: issue_id.to_string(),
+            round: 0,
             issue_slug,
             domain,
             bounce_address,
@@ -246,6 +248,14 @@ impl MessageFactory {
             rewrites,
             dkim,
         })
+    }
+
+    /// Mark the messages as a deliberate new round of an issue already sent: their
+    /// Message-IDs differ from the earlier round's, so receivers do not take them for copies.
+    /// Round 0, the default, is the first send and its resumptions.
+    pub fn with_round(mut self, round: u32) -> Self {
+        self.round = round;
+        self
     }
 
     /// The member's token (see [`Tokens::token`]).
@@ -330,10 +340,12 @@ impl MessageFactory {
         let id = if test {
             random_id()
         } else {
+            let round = self.round.to_string();
             self.tokens.derive(
                 "message-id",
                 &[
                     self.issue_id.as_bytes(),
+                    round.as_bytes(),
                     normalise_address(email).as_bytes(),
                 ],
                 20,

@@ -116,6 +116,14 @@ fn header_names(bytes: &[u8]) -> Vec<String> {
 }
 
 #[test]
+fn factory_and_messages_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<MessageFactory>();
+    send_sync::<Outgoing>();
+    send_sync::<MessageError>();
+}
+
+#[test]
 fn structure_headers_and_bodies() {
     let fx = fixture();
     let f = fx.factory();
@@ -387,6 +395,14 @@ fn test_sends_are_marked_and_get_fresh_message_ids() {
     assert_eq!(c.message_id, d.message_id);
     let other = build(&f, &member("b@example.org", None, 2));
     assert_ne!(c.message_id, other.message_id);
+    let round2 = fx.factory().with_round(2);
+    assert_ne!(
+        round2
+            .build(&rendered(), &s, &token, false)
+            .unwrap()
+            .message_id,
+        c.message_id
+    );
     let f2 = MessageFactory::new(&fx.config, fx.dir.path(), "2023-10", &fx.images).unwrap();
     assert_ne!(
         f2.build(&rendered(), &s, &token, false).unwrap().message_id,
