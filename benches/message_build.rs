@@ -7,8 +7,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use bulletin::compose::{LocalImage, Rendered};
 use bulletin::config::{Config, Dkim};
-use bulletin::message::{LocalImage, MessageFactory, Rendered};
+use bulletin::message::MessageFactory;
 use bulletin::subscriber::Subscriber;
 
 fn html() -> String {

@@ -9,10 +9,10 @@ use rand::RngCore as _;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
 
+use crate::compose::{LocalImage, Rendered};
 use crate::config::{Config, resolve};
 use crate::subscriber::{Subscriber, normalise_address};
 
-use super::compose_types::{LocalImage, Rendered};
 use super::dkim::DkimSigner;
 use super::encode::{
     base64_lines, check_address, flatten, fold_list, mailbox, phrase, quoted_printable,

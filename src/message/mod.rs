@@ -29,7 +29,6 @@
 //! - List fields can never add a header: addresses are checked (an unsafe one is an error
 //!   naming the member's line), names and subjects lose control characters and are encoded.
 
-mod compose_types;
 pub mod dkim;
 pub mod encode;
 mod error;
@@ -38,7 +37,6 @@ mod outbox;
 mod outgoing;
 pub mod tokens;
 
-pub use compose_types::{LocalImage, Rendered};
 pub use dkim::DkimSigner;
 pub use error::MessageError;
 pub use factory::MessageFactory;

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use mail_parser::{MessageParser, MimeHeaders as _};
 
 use super::*;
+use crate::compose::{LocalImage, Rendered};
 use crate::config::{Config, Dkim};
 use crate::subscriber::Subscriber;
 
@@ -771,4 +772,89 @@ fn print_sample() {
         &member("zoe@example.org", Some("Zoë \"Z\" Ångström"), 1),
     );
     eprintln!("{}", String::from_utf8_lossy(&out.bytes));
+}
+
+/// The flagship issue composed for a member whose name is an attack (through a template that
+/// greets by name), then built.
+#[test]
+fn names_through_compose_are_escaped_and_images_embedded() {
+    use crate::compose::{Recipient, compile};
+    use crate::project::Project;
+
+    let issue = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/2023-09-cluster-news");
+    let project = Project::discover(&issue).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("greeting.mjml.hbs");
+    std::fs::write(
+        &template,
+        "<mjml><mj-body><mj-section><mj-column>\n\
+         <mj-image src=\"banner.png\" alt=\"Banner\" />\n\
+         <mj-text>Hello {{subscriber.name}}, {{issue.title}}</mj-text>\n\
+         <mj-text><a href=\"{{unsubscribe_url}}\">Unsubscribe</a></mj-text>\n\
+         </mj-column></mj-section></mj-body></mjml>\n",
+    )
+    .unwrap();
+    let mut config = project.config.clone();
+    config.sender.token_secret = Some("test secret".into());
+
+    for template in [None, Some(template.as_path())] {
+        let compiled = compile(&project, &issue, template).unwrap();
+        let f = MessageFactory::new(
+            &config,
+            &project.root,
+            "2023-09-cluster-news",
+            compiled.images(),
+        )
+        .unwrap();
+        let s = member(
+            "mallory@example.org",
+            Some("<script>alert(1)</script> \"M\" <b>\r\nBcc: x@y.z"),
+            12,
+        );
+        let token = f.token(&s.email);
+        let url = f.unsubscribe_url(&token);
+        let rendered = compiled
+            .render(&Recipient {
+                subscriber: &s,
+                unsubscribe_url: &url,
+            })
+            .unwrap();
+        let out = f.build(&rendered, &s, &token, false).unwrap();
+        assert_wire_clean(&out.bytes);
+
+        let m = MessageParser::default().parse(&out.bytes).unwrap();
+        assert!(m.header("Bcc").is_none());
+        let html = m.body_html(0).unwrap();
+        if template.is_some() {
+            assert!(
+                html.contains("Hello &lt;script&gt;alert(1)&lt;/script&gt;"),
+                "the name is not shown escaped"
+            );
+        }
+        assert!(
+            !html.contains("<script>"),
+            "unescaped script in the HTML part"
+        );
+        assert!(!html.contains("<b>"));
+        assert!(
+            html.contains(&url),
+            "the visible unsubscribe link carries the token"
+        );
+
+        // Every local image is attached once and referenced by its Content-ID.
+        assert!(!compiled.images().is_empty());
+        let srcs: std::collections::HashSet<&str> =
+            compiled.images().iter().map(|i| i.src.as_str()).collect();
+        assert_eq!(m.attachment_count(), srcs.len());
+        for part in m.attachments() {
+            let cid = part.content_id().unwrap();
+            assert!(html.contains(&format!("cid:{cid}")), "{cid} unused");
+        }
+        for src in srcs {
+            assert!(
+                !html.contains(&format!("\"{src}\"")),
+                "{src} left as a file path"
+            );
+        }
+    }
 }
