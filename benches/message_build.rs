@@ -1,15 +1,17 @@
 //! How fast `MessageFactory::build` turns a rendered issue into a message.
 //!
-//! `cargo bench --bench message_build`. Prints messages per second on one core for a message of
-//! about 55 KB (40 KB of HTML, 4 KB of text, one 8 KB inline image), without DKIM and with
-//! each kind of DKIM key. Nothing here is asserted: the figures go into docs/BENCHMARKS.md.
+//! `cargo bench --bench message_build`. Prints messages per second on one core for a synthetic
+//! message of about 55 KB (40 KB of HTML, 4 KB of text, one 8 KB inline image), without DKIM and
+//! with each kind of DKIM key; then, for the flagship issue, render (compose) + build per member.
+//! Nothing here is asserted: the figures go into docs/BENCHMARKS.md.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bulletin::compose::{LocalImage, Rendered};
+use bulletin::compose::{LocalImage, Recipient, Rendered, compile};
 use bulletin::config::{Config, Dkim};
 use bulletin::message::MessageFactory;
+use bulletin::project::Project;
 use bulletin::subscriber::Subscriber;
 
 fn html() -> String {
@@ -125,4 +127,52 @@ fn main() {
             MessageFactory::new(&c, dir.path(), "2023-09-cluster-news", &images).expect("factory");
         rate(name, &f, &members, &rendered);
     }
+
+    flagship(&members);
+}
+
+/// Compose + build for the flagship issue, as `send` does it per member.
+fn flagship(members: &[Subscriber]) {
+    let issue =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/2023-09-cluster-news");
+    let project = Project::discover(&issue).expect("the flagship project loads");
+    let compiled = compile(&project, &issue, None).expect("the flagship compiles");
+    let mut config = project.config.clone();
+    config.sender.token_secret = Some("bench secret".into());
+    let factory = MessageFactory::new(
+        &config,
+        &project.root,
+        "2023-09-cluster-news",
+        compiled.images(),
+    )
+    .expect("factory");
+    let mut build_time = Duration::ZERO;
+    let mut n = 0usize;
+    let mut bytes = 0usize;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(3) {
+        for m in members {
+            let token = factory.token(&m.email);
+            let url = factory.unsubscribe_url(&token);
+            let rendered = compiled
+                .render(&Recipient {
+                    subscriber: m,
+                    unsubscribe_url: &url,
+                })
+                .expect("renders");
+            let t = Instant::now();
+            let out = factory.build(&rendered, m, &token, false).expect("build");
+            build_time += t.elapsed();
+            bytes += out.bytes.len();
+            n += 1;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "flagship render + build {:>9.0} messages/s  ({} messages of {:.1} KB in {secs:.2} s; build alone {:.0} messages/s)",
+        n as f64 / secs,
+        n,
+        bytes as f64 / n as f64 / 1000.0,
+        n as f64 / build_time.as_secs_f64()
+    );
 }

@@ -354,6 +354,18 @@ fn unsafe_addresses_are_refused_naming_the_line() {
         )
         .unwrap_err();
     assert!(e.to_string().contains("token"), "{e}");
+    let e = f
+        .build(
+            &rendered(),
+            &member("a b@example.org", None, 0),
+            "abc",
+            false,
+        )
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "\"a b@example.org\": `a b` is not a valid local part"
+    );
 }
 
 #[test]
