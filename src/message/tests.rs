@@ -734,6 +734,28 @@ fn dkim_signatures_verify_with_dkimpy() {
             "False"
         );
     }
+
+    // Without images, an https link or a reply address; with VERP; and a one-click header
+    // added later is refused since it is oversigned.
+    let (mut fx, _) = dkim_fixture(include_str!("testdata/dkim-rsa.pem"));
+    fx.config.sender.unsubscribe_url = None;
+    fx.config.sender.reply_to = None;
+    fx.config.sender.verp = true;
+    fx.images.clear();
+    let f = fx.factory();
+    let record = DkimSigner::from_pem(
+        "cluster.example",
+        "s2026",
+        include_str!("testdata/dkim-rsa.pem"),
+        Path::new("k"),
+    )
+    .unwrap()
+    .dns_record();
+    let out = build(&f, &member("a@example.org", None, 1));
+    assert_eq!(dkimpy_verify(&python, &out.bytes, &record), "True");
+    let text = String::from_utf8(out.bytes).unwrap();
+    let added = format!("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n{text}");
+    assert_eq!(dkimpy_verify(&python, added.as_bytes(), &record), "False");
 }
 
 #[test]
