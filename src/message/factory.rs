@@ -38,6 +38,8 @@ pub struct MessageFactory {
     reply_to: Option<String>,
     list_id: String,
     issue_header: String,
+    /// `X-Bulletin-List`, when the list is named.
+    list_header: Option<String>,
     unsubscribe_mailto: String,
     /// `https://…{token}…` (or `http://`, then without one-click).
     unsubscribe_url: Option<String>,
@@ -238,6 +240,7 @@ impl MessageFactory {
             reply_to,
             list_id,
             issue_header,
+            list_header: None,
             unsubscribe_mailto,
             unsubscribe_url,
             one_click,
@@ -255,6 +258,14 @@ impl MessageFactory {
     /// Round 0, the default, is the first send and its resumptions.
     pub fn with_round(mut self, round: u32) -> Self {
         self.round = round;
+        self
+    }
+
+    /// Name the list being sent to (e.g. its file name) in an `X-Bulletin-List` header, so a
+    /// bounce that quotes the original's headers leads back to the send's journal.
+    pub fn with_list(mut self, list: &str) -> Self {
+        let list = flatten(list);
+        self.list_header = (!list.is_empty()).then(|| unstructured(&list, "X-Bulletin-List".len()));
         self
     }
 
@@ -381,6 +392,9 @@ impl MessageFactory {
         headers.push(("X-Auto-Response-Suppress", "OOF, AutoReply"));
         headers.push(("X-Bulletin-Issue", &self.issue_header));
         headers.push(("X-Bulletin-Member", token));
+        if let Some(list) = &self.list_header {
+            headers.push(("X-Bulletin-List", list));
+        }
         headers.push(("MIME-Version", "1.0"));
         headers.push(("Content-Type", &self.content_type));
         for (name, value) in &headers {

@@ -170,6 +170,17 @@ fn structure_headers_and_bodies() {
         m.header_raw("X-Bulletin-Issue").unwrap().trim(),
         "2023-09-cluster-news"
     );
+    assert!(m.header("X-Bulletin-List").is_none());
+    let listed = fx.factory().with_list("members.csv\r\nBcc: x@y.z");
+    let m2 = listed
+        .build(&rendered(), &s, &f.token(&s.email), false)
+        .unwrap();
+    let m2 = MessageParser::default().parse(&m2.bytes).unwrap();
+    assert_eq!(
+        m2.header_raw("X-Bulletin-List").unwrap().trim(),
+        "members.csv  Bcc: x@y.z"
+    );
+    assert!(m2.header("Bcc").is_none());
     // The address itself appears in To only.
     let raw = String::from_utf8(out.bytes.clone()).unwrap();
     assert_eq!(raw.matches("Zoe@Example.org").count(), 1);
