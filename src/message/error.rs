@@ -11,7 +11,8 @@ pub enum MessageError {
     Config { key: &'static str, message: String },
 
     /// A member whose data cannot make a safe message (never sent, never half-written).
-    #[error("list line {line}: {email:?}: {reason}")]
+    /// `line` is the member's line in the list, 0 for an address given on the command line.
+    #[error("{}", recipient_message(*line, email, reason))]
     Recipient {
         line: u64,
         email: String,
@@ -45,4 +46,12 @@ pub enum MessageError {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn recipient_message(line: u64, email: &str, reason: &str) -> String {
+    if line == 0 {
+        format!("{email:?}: {reason}")
+    } else {
+        format!("list line {line}: {email:?}: {reason}")
+    }
 }

@@ -9,10 +9,10 @@ use rand::RngCore as _;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
 
+use crate::compose::{LocalImage, Rendered};
 use crate::config::{Config, resolve};
 use crate::subscriber::{Subscriber, normalise_address};
 
-use super::compose_types::{LocalImage, Rendered};
 use super::dkim::DkimSigner;
 use super::encode::{
     base64_lines, check_address, flatten, fold_list, mailbox, phrase, quoted_printable,
@@ -27,6 +27,7 @@ use super::tokens::{Tokens, base32};
 pub struct MessageFactory {
     tokens: Tokens,
     issue_id: String,
+    round: u32,
     /// `[A-Za-z0-9._-]` form of the issue id, for Message-IDs.
     issue_slug: String,
     /// The sender's domain: right-hand side of Message-IDs and Content-IDs.
@@ -37,6 +38,8 @@ pub struct MessageFactory {
     reply_to: Option<String>,
     list_id: String,
     issue_header: String,
+    /// `X-Bulletin-List`, when the list is named.
+    list_header: Option<String>,
     unsubscribe_mailto: String,
     /// `https://…{token}…` (or `http://`, then without one-click).
     unsubscribe_url: Option<String>,
@@ -228,6 +231,7 @@ impl MessageFactory {
         Ok(MessageFactory {
             tokens,
             issue_id: issue_id.to_string(),
+            round: 0,
             issue_slug,
             domain,
             bounce_address,
@@ -236,6 +240,7 @@ impl MessageFactory {
             reply_to,
             list_id,
             issue_header,
+            list_header: None,
             unsubscribe_mailto,
             unsubscribe_url,
             one_click,
@@ -246,6 +251,22 @@ impl MessageFactory {
             rewrites,
             dkim,
         })
+    }
+
+    /// Mark the messages as a deliberate new round of an issue already sent: their
+    /// Message-IDs differ from the earlier round's, so receivers do not take them for copies.
+    /// Round 0, the default, is the first send and its resumptions.
+    pub fn with_round(mut self, round: u32) -> Self {
+        self.round = round;
+        self
+    }
+
+    /// Name the list being sent to (e.g. its file name) in an `X-Bulletin-List` header, so a
+    /// bounce that quotes the original's headers leads back to the send's journal.
+    pub fn with_list(mut self, list: &str) -> Self {
+        let list = flatten(list);
+        self.list_header = (!list.is_empty()).then(|| unstructured(&list, "X-Bulletin-List".len()));
+        self
     }
 
     /// The member's token (see [`Tokens::token`]).
@@ -330,10 +351,12 @@ impl MessageFactory {
         let id = if test {
             random_id()
         } else {
+            let round = self.round.to_string();
             self.tokens.derive(
                 "message-id",
                 &[
                     self.issue_id.as_bytes(),
+                    round.as_bytes(),
                     normalise_address(email).as_bytes(),
                 ],
                 20,
@@ -369,6 +392,9 @@ impl MessageFactory {
         headers.push(("X-Auto-Response-Suppress", "OOF, AutoReply"));
         headers.push(("X-Bulletin-Issue", &self.issue_header));
         headers.push(("X-Bulletin-Member", token));
+        if let Some(list) = &self.list_header {
+            headers.push(("X-Bulletin-List", list));
+        }
         headers.push(("MIME-Version", "1.0"));
         headers.push(("Content-Type", &self.content_type));
         for (name, value) in &headers {

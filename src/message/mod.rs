@@ -23,13 +23,13 @@
 //! - `Precedence: bulk` and `X-Auto-Response-Suppress: OOF, AutoReply`: vacation responders
 //!   honour them (RFC 3834 §2, Exchange), so out-of-office replies do not flood the bounce and
 //!   reply addresses. No `Auto-Submitted`: that marks automatic replies, which this is not.
-//! - `X-Bulletin-Issue` and `X-Bulletin-Member` (the member's token, never the address) let a
-//!   bounce that quotes the headers be traced back to the issue and member.
+//! - `X-Bulletin-Issue`, `X-Bulletin-Member` (the member's token, never the address) and, when
+//!   named with [`MessageFactory::with_list`], `X-Bulletin-List` let a bounce that quotes the
+//!   headers be traced back to the issue, member and send.
 //! - MAIL FROM is the bounce address, or `local+TOKEN@domain` with `[sender] verp`.
 //! - List fields can never add a header: addresses are checked (an unsafe one is an error
 //!   naming the member's line), names and subjects lose control characters and are encoded.
 
-mod compose_types;
 pub mod dkim;
 pub mod encode;
 mod error;
@@ -38,7 +38,6 @@ mod outbox;
 mod outgoing;
 pub mod tokens;
 
-pub use compose_types::{LocalImage, Rendered};
 pub use dkim::DkimSigner;
 pub use error::MessageError;
 pub use factory::MessageFactory;

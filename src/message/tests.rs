@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use mail_parser::{MessageParser, MimeHeaders as _};
 
 use super::*;
+use crate::compose::{LocalImage, Rendered};
 use crate::config::{Config, Dkim};
 use crate::subscriber::Subscriber;
 
@@ -116,6 +117,14 @@ fn header_names(bytes: &[u8]) -> Vec<String> {
 }
 
 #[test]
+fn factory_and_messages_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<MessageFactory>();
+    send_sync::<Outgoing>();
+    send_sync::<MessageError>();
+}
+
+#[test]
 fn structure_headers_and_bodies() {
     let fx = fixture();
     let f = fx.factory();
@@ -161,6 +170,17 @@ fn structure_headers_and_bodies() {
         m.header_raw("X-Bulletin-Issue").unwrap().trim(),
         "2023-09-cluster-news"
     );
+    assert!(m.header("X-Bulletin-List").is_none());
+    let listed = fx.factory().with_list("members.csv\r\nBcc: x@y.z");
+    let m2 = listed
+        .build(&rendered(), &s, &f.token(&s.email), false)
+        .unwrap();
+    let m2 = MessageParser::default().parse(&m2.bytes).unwrap();
+    assert_eq!(
+        m2.header_raw("X-Bulletin-List").unwrap().trim(),
+        "members.csv  Bcc: x@y.z"
+    );
+    assert!(m2.header("Bcc").is_none());
     // The address itself appears in To only.
     let raw = String::from_utf8(out.bytes.clone()).unwrap();
     assert_eq!(raw.matches("Zoe@Example.org").count(), 1);
@@ -345,6 +365,18 @@ fn unsafe_addresses_are_refused_naming_the_line() {
         )
         .unwrap_err();
     assert!(e.to_string().contains("token"), "{e}");
+    let e = f
+        .build(
+            &rendered(),
+            &member("a b@example.org", None, 0),
+            "abc",
+            false,
+        )
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "\"a b@example.org\": `a b` is not a valid local part"
+    );
 }
 
 #[test]
@@ -387,6 +419,14 @@ fn test_sends_are_marked_and_get_fresh_message_ids() {
     assert_eq!(c.message_id, d.message_id);
     let other = build(&f, &member("b@example.org", None, 2));
     assert_ne!(c.message_id, other.message_id);
+    let round2 = fx.factory().with_round(2);
+    assert_ne!(
+        round2
+            .build(&rendered(), &s, &token, false)
+            .unwrap()
+            .message_id,
+        c.message_id
+    );
     let f2 = MessageFactory::new(&fx.config, fx.dir.path(), "2023-10", &fx.images).unwrap();
     assert_ne!(
         f2.build(&rendered(), &s, &token, false).unwrap().message_id,
@@ -705,6 +745,28 @@ fn dkim_signatures_verify_with_dkimpy() {
             "False"
         );
     }
+
+    // Without images, an https link or a reply address; with VERP; and a one-click header
+    // added later is refused since it is oversigned.
+    let (mut fx, _) = dkim_fixture(include_str!("testdata/dkim-rsa.pem"));
+    fx.config.sender.unsubscribe_url = None;
+    fx.config.sender.reply_to = None;
+    fx.config.sender.verp = true;
+    fx.images.clear();
+    let f = fx.factory();
+    let record = DkimSigner::from_pem(
+        "cluster.example",
+        "s2026",
+        include_str!("testdata/dkim-rsa.pem"),
+        Path::new("k"),
+    )
+    .unwrap()
+    .dns_record();
+    let out = build(&f, &member("a@example.org", None, 1));
+    assert_eq!(dkimpy_verify(&python, &out.bytes, &record), "True");
+    let text = String::from_utf8(out.bytes).unwrap();
+    let added = format!("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n{text}");
+    assert_eq!(dkimpy_verify(&python, added.as_bytes(), &record), "False");
 }
 
 #[test]
@@ -755,4 +817,89 @@ fn print_sample() {
         &member("zoe@example.org", Some("Zoë \"Z\" Ångström"), 1),
     );
     eprintln!("{}", String::from_utf8_lossy(&out.bytes));
+}
+
+/// The flagship issue composed for a member whose name is an attack (through a template that
+/// greets by name), then built.
+#[test]
+fn names_through_compose_are_escaped_and_images_embedded() {
+    use crate::compose::{Recipient, compile};
+    use crate::project::Project;
+
+    let issue = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/2023-09-cluster-news");
+    let project = Project::discover(&issue).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("greeting.mjml.hbs");
+    std::fs::write(
+        &template,
+        "<mjml><mj-body><mj-section><mj-column>\n\
+         <mj-image src=\"banner.png\" alt=\"Banner\" />\n\
+         <mj-text>Hello {{subscriber.name}}, {{issue.title}}</mj-text>\n\
+         <mj-text><a href=\"{{unsubscribe_url}}\">Unsubscribe</a></mj-text>\n\
+         </mj-column></mj-section></mj-body></mjml>\n",
+    )
+    .unwrap();
+    let mut config = project.config.clone();
+    config.sender.token_secret = Some("test secret".into());
+
+    for template in [None, Some(template.as_path())] {
+        let compiled = compile(&project, &issue, template).unwrap();
+        let f = MessageFactory::new(
+            &config,
+            &project.root,
+            "2023-09-cluster-news",
+            compiled.images(),
+        )
+        .unwrap();
+        let s = member(
+            "mallory@example.org",
+            Some("<script>alert(1)</script> \"M\" <b>\r\nBcc: x@y.z"),
+            12,
+        );
+        let token = f.token(&s.email);
+        let url = f.unsubscribe_url(&token);
+        let rendered = compiled
+            .render(&Recipient {
+                subscriber: &s,
+                unsubscribe_url: &url,
+            })
+            .unwrap();
+        let out = f.build(&rendered, &s, &token, false).unwrap();
+        assert_wire_clean(&out.bytes);
+
+        let m = MessageParser::default().parse(&out.bytes).unwrap();
+        assert!(m.header("Bcc").is_none());
+        let html = m.body_html(0).unwrap();
+        if template.is_some() {
+            assert!(
+                html.contains("Hello &lt;script&gt;alert(1)&lt;/script&gt;"),
+                "the name is not shown escaped"
+            );
+        }
+        assert!(
+            !html.contains("<script>"),
+            "unescaped script in the HTML part"
+        );
+        assert!(!html.contains("<b>"));
+        assert!(
+            html.contains(&url),
+            "the visible unsubscribe link carries the token"
+        );
+
+        // Every local image is attached once and referenced by its Content-ID.
+        assert!(!compiled.images().is_empty());
+        let srcs: std::collections::HashSet<&str> =
+            compiled.images().iter().map(|i| i.src.as_str()).collect();
+        assert_eq!(m.attachment_count(), srcs.len());
+        for part in m.attachments() {
+            let cid = part.content_id().unwrap();
+            assert!(html.contains(&format!("cid:{cid}")), "{cid} unused");
+        }
+        for src in srcs {
+            assert!(
+                !html.contains(&format!("\"{src}\"")),
+                "{src} left as a file path"
+            );
+        }
+    }
 }

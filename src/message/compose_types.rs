@@ -1,2 +1,0 @@
-//! temporary
-pub use crate::compose::{LocalImage, Rendered};
