@@ -224,9 +224,15 @@ pub fn strip_html(html: &str) -> String {
 /// a blank line or the next address line.
 pub fn block_for(human: &str, recipient: &str) -> Option<String> {
     let lines: Vec<&str> = human.lines().collect();
+    // The line that names the recipient as a recipient, else the first that mentions it.
     let idx = lines
         .iter()
-        .position(|l| l.to_ascii_lowercase().contains(recipient))?;
+        .position(|l| is_recipient_line(l).as_deref() == Some(recipient))
+        .or_else(|| {
+            lines
+                .iter()
+                .position(|l| l.to_ascii_lowercase().contains(recipient))
+        })?;
     let mut out = String::new();
     let own = lines.get(idx).copied().unwrap_or("");
     let own_lc = own.to_ascii_lowercase();
@@ -390,12 +396,7 @@ pub fn read(msg: &Message<'_>, view: &View<'_>) -> Vec<Bounce> {
     let reply_line = human
         .lines()
         .map(str::trim)
-        .find(|l| {
-            l.len() > 4
-                && l.as_bytes().iter().take(3).all(u8::is_ascii_digit)
-                && matches!(l.as_bytes().first(), Some(b'4' | b'5'))
-                && matches!(l.as_bytes().get(3), Some(b' ' | b'-'))
-        })
+        .find(|l| address::find_smtp_code(l).is_some())
         .map(str::to_string);
     recipients
         .into_iter()
