@@ -256,10 +256,18 @@ pub fn block_for(human: &str, recipient: &str) -> Option<String> {
 
 /// If the line starts with an address (bare, in `<>`, or after a label), that address.
 fn is_recipient_line(line: &str) -> Option<String> {
-    let t = line
+    let mut t = line
         .trim_start()
         .trim_start_matches(['-', '*', '>', '"', '\''])
         .trim_start();
+    // A transcript line: `554 <addr>... reason`.
+    if t.len() > 4
+        && t.as_bytes().iter().take(3).all(u8::is_ascii_digit)
+        && t.as_bytes().get(3) == Some(&b' ')
+        && t.get(4..).is_some_and(|r| r.starts_with('<'))
+    {
+        t = t.get(4..).unwrap_or("");
+    }
     let lower = t.to_ascii_lowercase();
     let labels = [
         "rcpt to:",
