@@ -436,7 +436,12 @@ fn imap_mailbox_is_read_flagged_and_moved() {
     chown(&t.join("home"), "nobody:nogroup");
     std::fs::create_dir_all(t.join("run")).unwrap();
     std::fs::write(t.join("passwd"), "bounce:{PLAIN}imap-test-pass\n").unwrap();
-    let port = free_port();
+    let (port, tls_port) = (free_port(), free_port());
+    // A self-signed certificate for the imaps listener: bulletin must refuse it.
+    let rcgen::CertifiedKey { cert, signing_key } =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    std::fs::write(t.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(t.join("key.pem"), signing_key.serialize_pem()).unwrap();
     let log = t.join("dovecot.log");
     let conf = t.join("dovecot.conf");
     std::fs::write(
@@ -447,7 +452,9 @@ log_path = {log}
 info_log_path = {log}
 listen = 127.0.0.1
 protocols = imap
-ssl = no
+ssl = yes
+ssl_cert = <{t}/cert.pem
+ssl_key = <{t}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:~/Maildir
@@ -466,7 +473,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -498,6 +506,13 @@ service anvil {{
     let env = [("BULLETIN_IMAP_PASSWORD", "imap-test-pass")];
     let project = tempfile::tempdir().unwrap();
     let p = project.path().to_str().unwrap();
+
+    // imaps:// checks the server's certificate: a self-signed one is refused.
+    let tls_url = format!("imaps://bounce@localhost:{tls_port}/INBOX");
+    wait_for_port(tls_port, "Dovecot imaps", &log);
+    let (code, out, err) = bulletin(&["bounces", &tls_url], &env);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("TLS") && err.contains("certificate"), "{err}");
 
     // Without the password: a clear error, nothing read.
     let (code, _, err) = bulletin(&["bounces", &url], &[]);
