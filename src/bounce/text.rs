@@ -45,7 +45,6 @@ pub const BOUNCE_SUBJECTS: &[&str] = &[
     "bounce",
     "error sending message",
     "mail failure",
-    "message you sent",
     "problem with the message",
     "message status - undeliverable",
     "your message could not be delivered",
@@ -77,6 +76,29 @@ pub const BOUNCE_PHRASES: &[&str] = &[
     "no such user",
     "delivery to the following",
     "failed permanently",
+];
+
+/// Looser words of a failed delivery, enough together with a bounce-like subject.
+pub const FAILURE_WORDS: &[&str] = &[
+    "could not be delivered",
+    "couldn't be delivered",
+    "undeliverable",
+    "user unknown",
+    "following address",
+    "following recipient",
+    "not be delivered",
+    "could not deliver",
+    "delivery error",
+    "delivery failure",
+    "delivery status notification",
+    "no such",
+    "does not exist",
+    "quota",
+    "smtp error",
+    "remote host said",
+    "giving up",
+    "not reach",
+    "attempting to deliver",
 ];
 
 /// Lines (lower-case) after which the text is the returned original message.
