@@ -110,21 +110,30 @@ fn folder_of_eml_files_as_json() {
     assert!(
         !lines
             .iter()
-            .any(|v| v["file"].as_str().unwrap().ends_with("not-a-bounce.eml")),
-        "a reader's reply is no bounce: {out}"
+            .any(|v| v["file"].as_str().unwrap().contains("not-a-bounce")),
+        "a reader's reply or forward is no bounce: {out}"
     );
     assert!(
-        err.contains("8 messages read, 7 reports, 8 bounced recipients"),
+        err.contains("10 messages read, 7 reports, 8 bounced recipients"),
         "{err}"
     );
 }
 
 #[test]
-fn one_message_that_is_not_a_bounce_reports_nothing() {
-    let f = fixtures().join("not-a-bounce.eml");
-    let (code, out, _) = bulletin(&["bounces", f.to_str().unwrap(), "--json"], &fixtures());
-    assert_eq!(code, 0);
-    assert_eq!(out, "");
+fn messages_that_are_not_bounces_report_nothing() {
+    // A reply, a reply whose subject sounds like a bounce and names an address on its own
+    // line, and a forward with the original attached.
+    for name in [
+        "not-a-bounce.eml",
+        "not-a-bounce-reply.eml",
+        "not-a-bounce-forward.eml",
+    ] {
+        let f = fixtures().join(name);
+        let (code, out, err) = bulletin(&["bounces", f.to_str().unwrap(), "--json"], &fixtures());
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out, "", "{name}");
+        assert!(err.contains("1 messages read, 0 reports"), "{name}: {err}");
+    }
 }
 
 #[test]

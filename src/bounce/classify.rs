@@ -669,7 +669,6 @@ const VENDOR_USER_UNKNOWN: &[&str] = &[
     "not listed in domino directory",
     "address couldn't be found",
     "unknown user:",
-    "email account that you tried to reach does not exist",
 ];
 
 /// Does `lower` (lower-case text) hold a phrase of `reason`?
@@ -715,6 +714,7 @@ pub fn command_in(lower: &str) -> Option<Command> {
         ("rcpt command", Command::Rcpt),
         ("rcpt_to", Command::Rcpt),
         ("rcpt:", Command::Rcpt),
+        ("smtp:rcpt", Command::Rcpt),
         ("does not like recipient", Command::Rcpt),
         ("mail from", Command::Mail),
         ("mail command", Command::Mail),

@@ -48,22 +48,6 @@ fn err(server: &str, message: impl std::fmt::Display) -> SourceError {
     }
 }
 
-/// Quote a mailbox name as an IMAP string.
-fn quote(s: &str) -> String {
-    let mut q = String::with_capacity(s.len() + 2);
-    q.push('"');
-    for c in s.chars() {
-        if c == '"' || c == '\\' {
-            q.push('\\');
-        }
-        if c != '\r' && c != '\n' {
-            q.push(c);
-        }
-    }
-    q.push('"');
-    q
-}
-
 impl Mailbox {
     /// Connect (TLS verified against the web PKI roots for `imaps://`), log in and select
     /// the mailbox.
@@ -103,7 +87,7 @@ impl Mailbox {
             .await
             .map_err(|(e, _)| err(&server, format!("login as {} failed: {e}", url.user)))?;
         session
-            .select(quote(&url.mailbox))
+            .select(&url.mailbox)
             .await
             .map_err(|e| err(&server, format!("cannot select {}: {e}", url.mailbox)))?;
         Ok(Mailbox { session, server })
@@ -173,12 +157,12 @@ impl Mailbox {
                 let set = uid_set(reports);
                 if caps.has_str("MOVE") {
                     self.session
-                        .uid_mv(&set, quote(target))
+                        .uid_mv(&set, target)
                         .await
                         .map_err(|e| err(&self.server, format!("cannot move to {target}: {e}")))?;
                 } else {
                     self.session
-                        .uid_copy(&set, quote(target))
+                        .uid_copy(&set, target)
                         .await
                         .map_err(|e| err(&self.server, format!("cannot copy to {target}: {e}")))?;
                     self.store(reports, "+FLAGS.SILENT (\\Deleted)").await?;
@@ -254,9 +238,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quoting_and_sets() {
-        assert_eq!(quote("Bounces/Done"), "\"Bounces/Done\"");
-        assert_eq!(quote("a\"b\\c\r\n"), "\"a\\\"b\\\\c\"");
+    fn uid_sets() {
         assert_eq!(uid_set(&[3, 4, 9]), "3,4,9");
     }
 }

@@ -132,28 +132,44 @@ impl<'a> View<'a> {
         if msg.header_raw("X-Failed-Recipients").is_some() {
             return true;
         }
-        let from_daemon = self.from.as_deref().is_some_and(|f| {
-            let l = f.split('@').next().unwrap_or("");
-            l.starts_with("mailer-daemon")
-                || l.starts_with("postmaster")
-                || l == "mail-daemon"
-                || l == "mailerdaemon"
-                || l == "mdaemon"
-                || l == "post_master"
-                || l.contains("bounce")
-        }) || msg
-            .from()
-            .and_then(|a| a.first())
-            .and_then(|a| a.name())
-            .is_some_and(|n| {
-                let n = n.to_ascii_lowercase();
-                n.contains("mail delivery")
-                    || n.contains("mailer-daemon")
-                    || n.contains("postmaster")
-            });
+        let local = self
+            .from
+            .as_deref()
+            .map(|f| f.split('@').next().unwrap_or(""))
+            .unwrap_or("");
+        let from_daemon = local.starts_with("mailer-daemon")
+            || local.starts_with("postmaster")
+            || matches!(
+                local,
+                "mail-daemon" | "mailerdaemon" | "mdaemon" | "post_master"
+            )
+            || msg
+                .from()
+                .and_then(|a| a.first())
+                .and_then(|a| a.name())
+                .is_some_and(|n| {
+                    let n = n.to_ascii_lowercase();
+                    n.contains("mail delivery")
+                        || n.contains("mailer-daemon")
+                        || n.contains("mailer daemon")
+                        || n.contains("postmaster")
+                });
+        if from_daemon {
+            return true;
+        }
+        // Weaker signs (a bounce-like subject or sender) need words of a failed delivery
+        // too, so a reader's "Re: the message you sent" is not read as a bounce.
         let subject = self.subject.to_lowercase();
-        let subject_says = text::BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s));
-        if from_daemon || subject_says {
+        let weak =
+            text::BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s)) || local.contains("bounce");
+        let says_failed = || {
+            let head = text::truncate(text::before_original(&self.body), 4000).to_lowercase();
+            text::BOUNCE_PHRASES
+                .iter()
+                .chain(text::FAILURE_WORDS)
+                .any(|p| head.contains(p))
+        };
+        if weak && says_failed() {
             return true;
         }
         // A returned copy attached, and words of a failed delivery before it.

@@ -10,7 +10,7 @@ use super::{Bounce, Class, Kind, address, text};
 /// The SES notification in the body, if the body is one.
 pub fn read(view: &View<'_>) -> Option<(Kind, Vec<Bounce>)> {
     let body = view.body.trim_start();
-    if !body.starts_with('{') || !body.contains("\"notificationType\"") {
+    if !body.starts_with('{') || !body.contains("notificationType") {
         return None;
     }
     // The JSON ends where the SNS footer begins; mail transport may have folded its long

@@ -45,7 +45,6 @@ pub const BOUNCE_SUBJECTS: &[&str] = &[
     "bounce",
     "error sending message",
     "mail failure",
-    "message you sent",
     "problem with the message",
     "message status - undeliverable",
     "your message could not be delivered",
@@ -77,6 +76,29 @@ pub const BOUNCE_PHRASES: &[&str] = &[
     "no such user",
     "delivery to the following",
     "failed permanently",
+];
+
+/// Looser words of a failed delivery, enough together with a bounce-like subject.
+pub const FAILURE_WORDS: &[&str] = &[
+    "could not be delivered",
+    "couldn't be delivered",
+    "undeliverable",
+    "user unknown",
+    "following address",
+    "following recipient",
+    "not be delivered",
+    "could not deliver",
+    "delivery error",
+    "delivery failure",
+    "delivery status notification",
+    "no such",
+    "does not exist",
+    "quota",
+    "smtp error",
+    "remote host said",
+    "giving up",
+    "not reach",
+    "attempting to deliver",
 ];
 
 /// Lines (lower-case) after which the text is the returned original message.
@@ -224,9 +246,15 @@ pub fn strip_html(html: &str) -> String {
 /// a blank line or the next address line.
 pub fn block_for(human: &str, recipient: &str) -> Option<String> {
     let lines: Vec<&str> = human.lines().collect();
+    // The line that names the recipient as a recipient, else the first that mentions it.
     let idx = lines
         .iter()
-        .position(|l| l.to_ascii_lowercase().contains(recipient))?;
+        .position(|l| is_recipient_line(l).as_deref() == Some(recipient))
+        .or_else(|| {
+            lines
+                .iter()
+                .position(|l| l.to_ascii_lowercase().contains(recipient))
+        })?;
     let mut out = String::new();
     let own = lines.get(idx).copied().unwrap_or("");
     let own_lc = own.to_ascii_lowercase();
@@ -250,10 +278,18 @@ pub fn block_for(human: &str, recipient: &str) -> Option<String> {
 
 /// If the line starts with an address (bare, in `<>`, or after a label), that address.
 fn is_recipient_line(line: &str) -> Option<String> {
-    let t = line
+    let mut t = line
         .trim_start()
         .trim_start_matches(['-', '*', '>', '"', '\''])
         .trim_start();
+    // A transcript line: `554 <addr>... reason`.
+    if t.len() > 4
+        && t.as_bytes().iter().take(3).all(u8::is_ascii_digit)
+        && t.as_bytes().get(3) == Some(&b' ')
+        && t.get(4..).is_some_and(|r| r.starts_with('<'))
+    {
+        t = t.get(4..).unwrap_or("");
+    }
     let lower = t.to_ascii_lowercase();
     let labels = [
         "rcpt to:",
@@ -390,12 +426,7 @@ pub fn read(msg: &Message<'_>, view: &View<'_>) -> Vec<Bounce> {
     let reply_line = human
         .lines()
         .map(str::trim)
-        .find(|l| {
-            l.len() > 4
-                && l.as_bytes().iter().take(3).all(u8::is_ascii_digit)
-                && matches!(l.as_bytes().first(), Some(b'4' | b'5'))
-                && matches!(l.as_bytes().get(3), Some(b' ' | b'-'))
-        })
+        .find(|l| address::find_smtp_code(l).is_some())
         .map(str::to_string);
     recipients
         .into_iter()
