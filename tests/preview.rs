@@ -777,6 +777,14 @@ fn an_edited_list_updates_the_picker() {
         &format!("{offered} === 'ada@example.org cyd@example.org'"),
     );
     p.wait_stderr("lists/members.csv: 2 members");
+
+    // a list that cannot be read is reported in the page; the email stays
+    std::fs::write(&list, "name\nAda\n").unwrap();
+    b.wait_for(
+        "the list error among the findings",
+        "document.getElementById('findings').textContent.includes('lists/members.csv:1: no email column')",
+    );
+    assert_eq!(b.eval("document.getElementById('overlay').hidden"), true);
 }
 
 #[test]
