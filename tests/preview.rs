@@ -637,7 +637,11 @@ fn reload_latency() {
 fn screenshots() {
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/img");
     let project = Project::flagship();
-    let p = Preview::start(&project, &[]);
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("lists"),
+        &project.root.join("lists"),
+    );
+    let p = Preview::start(&project, &["--list", "lists/members.csv"]);
     let mut b = Browser::launch();
 
     open_page(&mut b, &p, 1320);
