@@ -160,6 +160,30 @@ impl Drop for Preview {
     }
 }
 
+/// Run a command that should stop by itself; a server that keeps running fails the test
+/// instead of hanging it.
+fn run_to_end(mut cmd: Command) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > PATIENCE {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "still running: {cmd:?}\nstdout: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
 fn http_get(addr: &str, target: &str, host: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(PATIENCE)).unwrap();
@@ -584,6 +608,26 @@ fn reload_latency() {
         samples[0],
         samples[samples.len() - 1]
     );
+    // the server's share: compile + check, as it reports each rebuild
+    let mut rebuilds: Vec<u64> = p
+        .stderr()
+        .lines()
+        .filter_map(|l| {
+            l.split("issue.toml: updated in ")
+                .nth(1)?
+                .strip_suffix(" ms")?
+                .parse()
+                .ok()
+        })
+        .collect();
+    rebuilds.sort_unstable();
+    if !rebuilds.is_empty() {
+        println!(
+            "of which rebuilding (compile + check): median {} ms over {} rebuilds",
+            rebuilds[rebuilds.len() / 2],
+            rebuilds.len()
+        );
+    }
 }
 
 /// The README's pictures: the preview page at desktop and phone widths, and the built email at
@@ -593,7 +637,11 @@ fn reload_latency() {
 fn screenshots() {
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/img");
     let project = Project::flagship();
-    let p = Preview::start(&project, &[]);
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("lists"),
+        &project.root.join("lists"),
+    );
+    let p = Preview::start(&project, &["--list", "lists/members.csv"]);
     let mut b = Browser::launch();
 
     open_page(&mut b, &p, 1320);
@@ -692,17 +740,12 @@ fn as_must_name_a_member_of_the_list() {
         "email,name\nada@example.org,Ada\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_bulletin"))
-        .current_dir(&project.root)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bulletin"));
+    cmd.current_dir(&project.root)
         .args(["preview", ISSUE, "--no-open", "--port", "0"])
-        .args([
-            "--list",
-            "lists/members.csv",
-            "--as",
-            "nobody@nowhere.invalid",
-        ])
-        .output()
-        .unwrap();
+        .args(["--list", "lists/members.csv"])
+        .args(["--as", "nobody@nowhere.invalid"]);
+    let out = run_to_end(cmd);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -710,4 +753,80 @@ fn as_must_name_a_member_of_the_list() {
         "{stderr}"
     );
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn check_findings_follow_the_edits() {
+    let project = Project::flagship();
+    let p = Preview::start(&project, &[]);
+    let mut b = Browser::launch();
+    open_page(&mut b, &p, 1400);
+    let findings =
+        "[...document.querySelectorAll('#findings li')].map(l => l.textContent).join('\\n')";
+    assert_eq!(b.eval(findings), "", "the flagship passes check");
+
+    let good = project.read_issue();
+    let alt = ", alt = \"Round table 4 oct collage\"";
+    assert!(good.contains(alt));
+    std::fs::write(project.issue_toml(), good.replacen(alt, "", 1)).unwrap();
+    b.wait_for(
+        "the missing-alt warning",
+        &format!(
+            "{findings}.includes('missing-alt') && {findings}.includes('roundtable-collage.png')"
+        ),
+    );
+    std::fs::write(project.issue_toml(), &good).unwrap();
+    b.wait_for("the warning to go", &format!("{findings} === ''"));
+}
+
+#[test]
+fn an_edited_list_updates_the_picker() {
+    let project = Project::flagship();
+    std::fs::create_dir_all(project.root.join("lists")).unwrap();
+    let list = project.root.join("lists/members.csv");
+    std::fs::write(&list, "email,name\nada@example.org,Ada\n").unwrap();
+    let p = Preview::start(&project, &["--list", "lists/members.csv"]);
+    let mut b = Browser::launch();
+    open_page(&mut b, &p, 1400);
+    let offered = "[...document.getElementById('members').options].map(o => o.value).join(' ')";
+    assert_eq!(b.eval(offered), "ada@example.org");
+
+    std::fs::write(
+        &list,
+        "email,name\nada@example.org,Ada\ncyd@example.org,Cyd\n",
+    )
+    .unwrap();
+    b.wait_for(
+        "the new member in the picker",
+        &format!("{offered} === 'ada@example.org cyd@example.org'"),
+    );
+    p.wait_stderr("lists/members.csv: 2 members");
+
+    // a list that cannot be read is reported in the page; the email stays
+    std::fs::write(&list, "name\nAda\n").unwrap();
+    b.wait_for(
+        "the list error among the findings",
+        "document.getElementById('findings').textContent.includes('lists/members.csv:1: no email column')",
+    );
+    assert_eq!(b.eval("document.getElementById('overlay').hidden"), true);
+}
+
+#[test]
+fn a_missing_issue_folder_is_an_error() {
+    let project = Project::flagship();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bulletin"));
+    cmd.current_dir(&project.root).args([
+        "preview",
+        "examples/no-such-issue",
+        "--no-open",
+        "--port",
+        "0",
+    ]);
+    let out = run_to_end(cmd);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: examples/no-such-issue: no such issue folder"),
+        "{stderr}"
+    );
 }

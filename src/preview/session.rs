@@ -60,6 +60,9 @@ impl Session {
     /// the page until it is fixed.
     pub fn open(target: Target) -> anyhow::Result<Session> {
         let issue = std::path::absolute(&target.issue)?;
+        if !issue.exists() {
+            anyhow::bail!("{}: no such issue folder or file", target.issue.display());
+        }
         let issue_dir = if issue.is_dir() {
             issue.clone()
         } else {
@@ -69,7 +72,10 @@ impl Session {
                 .unwrap_or_else(|| issue.clone())
         };
         let issue_dir = issue_dir.canonicalize().map_err(|e| {
-            anyhow::anyhow!("{}: no such issue folder ({e})", target.issue.display())
+            anyhow::anyhow!(
+                "{}: cannot open the issue folder ({e})",
+                target.issue.display()
+            )
         })?;
         let root = find_root(&issue_dir);
         let mut s = Session {

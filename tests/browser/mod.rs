@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tungstenite::{Message, WebSocket};
 
 /// How long any one wait may take before the test fails (a hang guard, not a measurement).
-pub const PATIENCE: Duration = Duration::from_secs(30);
+pub const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The Chromium binary: `$CHROMIUM`, else the first of the usual names on the PATH.
 pub fn chromium() -> PathBuf {
