@@ -1,0 +1,775 @@
+//! `bulletin send` and `bulletin status`, end to end: the real binary on fixture projects in temp
+//! folders, sending to real SMTP servers on loopback (Postfix's smtp-sink with message dumps, and
+//! the in-process server for per-recipient replies).
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use mail_parser::{Address, MessageParser};
+use support::{Action, ServerConfig, SmtpSink, Stage, TestServer, free_port};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bulletin");
+
+const CONFIG: &str = r#"
+[sender]
+name = "Test News"
+email = "news@news.test"
+bounce_address = "bounces@news.test"
+unsubscribe_url = "https://news.test/unsubscribe/{token}"
+token_secret = "a-test-secret"
+
+[smtp]
+timeout_secs = 5
+
+[send]
+retries = 2
+retry_backoff_ms = 20
+"#;
+
+const ISSUE: &str = r#"
+subject = "Test News, November"
+title = "TEST NEWS"
+editor_note = "Hello from the editor."
+
+[[sections]]
+heading = "One"
+body = "A short body."
+"#;
+
+/// A bulletin project in a temp folder: the repository's templates, a small issue `issues/n1`.
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn new() -> Project {
+        Self::with_config("")
+    }
+
+    /// The base configuration plus `extra` TOML (tables not in the base).
+    fn with_config(extra: &str) -> Project {
+        Self::with_full_config(&format!("{CONFIG}\n{extra}"))
+    }
+
+    fn with_full_config(config: &str) -> Project {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        std::fs::write(root.join("bulletin.toml"), config).unwrap();
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
+            &root.join("templates"),
+        );
+        std::fs::create_dir_all(root.join("issues/n1")).unwrap();
+        std::fs::write(root.join("issues/n1/issue.toml"), ISSUE).unwrap();
+        std::fs::create_dir_all(root.join("lists")).unwrap();
+        Project { dir }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.root().join(rel)
+    }
+
+    /// Write `lists/NAME` and return its project-relative path.
+    fn list(&self, name: &str, bytes: impl AsRef<[u8]>) -> String {
+        std::fs::write(self.path(&format!("lists/{name}")), bytes).unwrap();
+        format!("lists/{name}")
+    }
+
+    /// Copy a fixture list from tests/fixtures/lists.
+    fn fixture_list(&self, name: &str) -> String {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/lists")
+            .join(name);
+        self.list(name, std::fs::read(src).expect("fixture list"))
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .current_dir(self.root())
+            .env_remove("BULLETIN_SMTP_URL")
+            .env_remove("BULLETIN_SMTP_PASSWORD")
+            .env_remove("BULLETIN_TOKEN_SECRET")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_cmd(self.command(args))
+    }
+
+    fn run_cmd(&self, mut cmd: Command) -> Run {
+        let out = cmd.output().expect("run bulletin");
+        Run::from(out)
+    }
+
+    /// `bulletin send issues/n1 --list LIST --smtp URL --yes EXTRA…`
+    fn send(&self, list: &str, url: &str, extra: &[&str]) -> Run {
+        let mut args = vec!["send", "issues/n1", "--list", list, "--smtp", url, "--yes"];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    fn spawn_send(&self, list: &str, url: &str, extra: &[&str]) -> Child {
+        let mut args = vec!["send", "issues/n1", "--list", list, "--smtp", url, "--yes"];
+        args.extend_from_slice(extra);
+        self.command(&args).spawn().expect("start bulletin")
+    }
+
+    /// The one journal of issue n1 (panics unless there is exactly one).
+    fn journal(&self) -> PathBuf {
+        let dir = self.path(".bulletin/journals");
+        let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+            .collect();
+        assert_eq!(files.len(), 1, "journals in {}: {files:?}", dir.display());
+        files.into_iter().next().unwrap()
+    }
+
+    fn journal_lines(&self) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(self.journal()).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    fn status_json(&self) -> serde_json::Value {
+        let run = self.run(&["status", "issues/n1", "--json"]);
+        assert_eq!(run.code, 0, "status: {}", run.stderr);
+        serde_json::from_str(&run.stdout).expect("status --json is JSON")
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A finished run of the binary.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    #[track_caller]
+    fn expect(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    fn stderr_has(&self, needle: &str) -> &Run {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+}
+
+/// The envelope recipient of an smtp-sink dump, and the parsed message after smtp-sink's own
+/// header lines.
+fn rcpt_of_dump(dump: &[u8]) -> String {
+    let text = String::from_utf8_lossy(dump);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("X-Rcpt-Args: "))
+        .expect("smtp-sink records the recipient");
+    let arg = line.trim_start_matches("X-Rcpt-Args: ");
+    arg.trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// How many copies each recipient got.
+fn copies(dumps: &[Vec<u8>]) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for d in dumps {
+        *m.entry(rcpt_of_dump(d)).or_default() += 1;
+    }
+    m
+}
+
+fn to_address(message: &mail_parser::Message<'_>) -> (Option<String>, String) {
+    let Some(Address::List(list)) = message.to() else {
+        panic!("one To address expected");
+    };
+    assert_eq!(list.len(), 1, "one To address expected");
+    (
+        list[0].name().map(str::to_string),
+        list[0].address().unwrap_or_default().to_string(),
+    )
+}
+
+/// The raw header block of a message (up to the first empty line).
+fn raw_headers(message: &[u8]) -> String {
+    let text = String::from_utf8_lossy(message);
+    let end = text.find("\r\n\r\n").unwrap_or(text.len());
+    text[..end].to_string()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The in-process server, running on its own runtime for the length of a test.
+struct Server {
+    server: TestServer,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Server {
+    fn start(config: ServerConfig) -> Server {
+        let rt = runtime();
+        let server = rt.block_on(TestServer::start(config));
+        Server { server, _rt: rt }
+    }
+
+    fn script(f: impl Fn(&Stage, u32) -> Action + Send + Sync + 'static) -> Server {
+        Self::start(ServerConfig::script(f))
+    }
+
+    fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Messages accepted, per recipient.
+    fn accepted(&self) -> BTreeMap<String, usize> {
+        let mut m = BTreeMap::new();
+        for msg in self.server.log().accepted() {
+            for to in &msg.to {
+                *m.entry(to.clone()).or_default() += 1;
+            }
+        }
+        m
+    }
+
+    /// How many RCPT commands named `addr`.
+    fn rcpts(&self, addr: &str) -> usize {
+        let needle = format!("<{addr}>").to_ascii_lowercase();
+        self.server
+            .log()
+            .commands
+            .iter()
+            .filter(|(_, c)| {
+                let c = c.to_ascii_lowercase();
+                c.starts_with("rcpt to:") && c.contains(&needle)
+            })
+            .count()
+    }
+}
+
+fn members(n: usize) -> String {
+    let mut s = String::from("email,name\n");
+    for i in 1..=n {
+        s.push_str(&format!("member{i}@example.org,Member {i}\n"));
+    }
+    s
+}
+
+fn member_set(n: usize) -> BTreeSet<String> {
+    (1..=n).map(|i| format!("member{i}@example.org")).collect()
+}
+
+fn counts(status: &serde_json::Value) -> &serde_json::Value {
+    &status["total"]
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. bulk send, skips, resume with nothing to do, status
+
+#[test]
+fn bulk_send_mails_each_valid_unique_subscribed_member_once() {
+    let p = Project::new();
+    std::fs::create_dir_all(p.path(".bulletin")).unwrap();
+    std::fs::write(
+        p.path(".bulletin/suppressed.csv"),
+        "email,reason,source,time\ngone@example.org,hard bounce,earlier,2026-01-01T00:00:00Z\n",
+    )
+    .unwrap();
+    let list = p.list(
+        "members.csv",
+        "email,name,status\n\
+         ann@example.org,Ann,subscribed\n\
+         not-an-address,Nobody,subscribed\n\
+         bob@example.org,Bob,\n\
+         \x20BOB@Example.org ,Bob again,subscribed\n\
+         cy@example.org,Cy,unsubscribed\n\
+         gone@example.org,Gone,subscribed\n\
+         di@example.org,Di,subscribed\n",
+    );
+    let sink = SmtpSink::with_dump(&[]);
+    let run = p.send(&list, &sink.url(), &[]);
+    run.expect(0)
+        .stderr_has("to send: 3")
+        .stderr_has("lists/members.csv:3: \"not-an-address\"")
+        .stderr_has("lists/members.csv:5: \"BOB@Example.org\": same address as line 4")
+        .stderr_has("lists/members.csv:6: \"cy@example.org\"")
+        .stderr_has("lists/members.csv:7: \"gone@example.org\": in the suppression list")
+        .stderr_has("accepted: 3, refused: 0, deferred: 0");
+
+    let dumps = sink.dumped();
+    let got = copies(&dumps);
+    let want: BTreeMap<String, usize> = ["ann@example.org", "bob@example.org", "di@example.org"]
+        .into_iter()
+        .map(|a| (a.to_string(), 1))
+        .collect();
+    assert_eq!(got, want);
+    for d in &dumps {
+        let m = MessageParser::default()
+            .parse(d)
+            .expect("a parsable message");
+        let (name, addr) = to_address(&m);
+        assert_eq!(addr, rcpt_of_dump(d));
+        assert!(name.is_some(), "To carries the member's name");
+        assert_eq!(m.subject(), Some("Test News, November"));
+        assert!(m.body_html(0).is_some() && m.body_text(0).is_some());
+    }
+
+    // The same command again: nobody is mailed twice.
+    let again = p.send(&list, &sink.url(), &[]);
+    again
+        .expect(0)
+        .stderr_has("to send: 0")
+        .stderr_has("skipped, already accepted: 3")
+        .stderr_has("nothing to send");
+    assert_eq!(sink.dumped().len(), 3);
+
+    let status = p.run(&["status", "issues/n1"]);
+    status.expect(0);
+    assert!(status.stdout.contains("accepted:  3"), "{}", status.stdout);
+    let json = p.status_json();
+    assert_eq!(counts(&json)["accepted"], 3);
+    assert_eq!(counts(&json)["uncertain"], 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. lists as people export them
+
+#[test]
+fn messy_lists_are_sent_to_the_right_people() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        (
+            "semicolon.csv",
+            &[
+                ("anna.schmidt@example.de", "Anna"),
+                ("jan.mueller@example.de", "Jan"),
+            ],
+        ),
+        (
+            "tab.tsv",
+            &[
+                ("ann@example.org", "Ann Lee"),
+                ("bob@example.org", "Bob Ng"),
+            ],
+        ),
+        (
+            "bom-crlf.csv",
+            &[("zoe@example.org", "Zoë"), ("soren@example.net", "Søren")],
+        ),
+        (
+            "windows-1252.csv",
+            &[
+                ("renee@example.fr", "Renée"),
+                ("francois@example.fr", "François"),
+            ],
+        ),
+        (
+            "crlf.csv",
+            &[
+                ("ann@example.org", "Lee, Ann"),
+                ("bob@example.com", "Bob"),
+                ("cy@example.net", "Cy"),
+            ],
+        ),
+    ];
+    for (file, want) in cases {
+        let p = Project::new();
+        let list = p.fixture_list(file);
+        let sink = SmtpSink::with_dump(&[]);
+        p.send(&list, &sink.url(), &[]).expect(0);
+        let dumps = sink.dumped();
+        let mut got = BTreeMap::new();
+        for d in &dumps {
+            let m = MessageParser::default().parse(d).expect("parsable");
+            let (name, addr) = to_address(&m);
+            got.insert(addr, name.unwrap_or_default());
+        }
+        let want: BTreeMap<String, String> = want
+            .iter()
+            .map(|(a, n)| (a.to_string(), n.to_string()))
+            .collect();
+        // A name column may be split in first/last: the To name starts with the first name.
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>(),
+            "{file}"
+        );
+        for (addr, name) in &want {
+            assert!(
+                got[addr].starts_with(name.as_str()),
+                "{file}: To name of {addr} is {:?}, expected it to start with {name:?}",
+                got[addr]
+            );
+        }
+        assert_eq!(dumps.len(), want.len(), "{file}: one copy each");
+    }
+}
+
+#[test]
+fn a_broken_quote_stops_before_anything_is_sent() {
+    let p = Project::new();
+    let list = p.fixture_list("broken-quote.csv");
+    let sink = SmtpSink::with_dump(&[]);
+    let run = p.send(&list, &sink.url(), &[]);
+    run.expect(1).stderr_has("lists/broken-quote.csv:3");
+    assert!(run.stderr.starts_with("error:"), "{}", run.stderr);
+    assert!(sink.dumped().is_empty(), "nothing sent");
+}
+
+#[test]
+fn a_list_without_an_email_column_is_a_clear_error() {
+    let p = Project::new();
+    let list = p.fixture_list("no-email-column.csv");
+    let sink = SmtpSink::with_dump(&[]);
+    let run = p.send(&list, &sink.url(), &[]);
+    run.expect(1).stderr_has("lists/no-email-column.csv");
+    assert!(
+        run.stderr.to_lowercase().contains("email"),
+        "the error says what is missing: {}",
+        run.stderr
+    );
+    assert!(sink.dumped().is_empty(), "nothing sent");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. per-recipient replies and broken servers: every member ends accounted for
+
+/// The journal's account of each member in the latest round: `accepted`, `refused`,
+/// `deferred`, or `attempt` (cut off).
+fn standing(p: &Project) -> BTreeMap<String, String> {
+    let lines = p.journal_lines();
+    let mut email_of = BTreeMap::new();
+    let mut last = BTreeMap::new();
+    for l in &lines {
+        let (Some(kind), Some(key)) = (l["type"].as_str(), l["key"].as_str()) else {
+            continue;
+        };
+        if let Some(e) = l["email"].as_str() {
+            email_of.insert(key.to_string(), e.to_string());
+        }
+        let entry = last.entry(key.to_string()).or_insert_with(String::new);
+        if entry != "accepted" {
+            *entry = kind.to_string();
+        }
+    }
+    last.into_iter()
+        .map(|(k, v)| (email_of.get(&k).cloned().unwrap_or(k), v))
+        .collect()
+}
+
+#[test]
+fn a_hard_refusal_is_logged_suppressed_and_skipped_next_time() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(4));
+    let s = Server::script(|stage, _| match stage {
+        Stage::Rcpt(to) if to == "member2@example.org" => Action::Reply(
+            "550 5.1.1 <member2@example.org>: Recipient address rejected: User unknown".into(),
+        ),
+        _ => Action::Normal,
+    });
+    let run = p.send(&list, &s.url(), &[]);
+    run.expect(3)
+        .stderr_has("accepted: 3, refused: 1, deferred: 0");
+    assert_eq!(s.rcpts("member2@example.org"), 1, "a 5xx is not retried");
+
+    let bounces = std::fs::read_to_string(p.path(".bulletin/bounces.jsonl")).expect("bounce log");
+    let records: Vec<serde_json::Value> = bounces
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 1, "{bounces}");
+    let r = &records[0];
+    assert_eq!(r["address"], "member2@example.org");
+    assert_eq!(r["class"], "hard");
+    assert_eq!(r["code"], 550);
+    assert_eq!(r["enhanced_status"], "5.1.1");
+    assert_eq!(r["issue"], "n1");
+    assert!(r["text"].as_str().unwrap().contains("User unknown"));
+    let suppressed = std::fs::read_to_string(p.path(".bulletin/suppressed.csv")).unwrap();
+    assert!(suppressed.contains("member2@example.org"), "{suppressed}");
+    assert_eq!(standing(&p)["member2@example.org"], "refused");
+
+    let again = p.send(&list, &s.url(), &[]);
+    again
+        .expect(0)
+        .stderr_has("lists/m.csv:3: \"member2@example.org\": in the suppression list")
+        .stderr_has("nothing to send");
+    assert_eq!(s.rcpts("member2@example.org"), 1, "never mailed again");
+    let json = p.status_json();
+    assert_eq!(counts(&json)["accepted"], 3);
+    assert_eq!(counts(&json)["refused_permanent"], 1);
+}
+
+#[test]
+fn a_temporary_refusal_is_retried_then_deferred_and_sent_by_the_next_run() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(3));
+    let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let gate = open.clone();
+    let s = Server::script(move |stage, _| match stage {
+        Stage::Rcpt(to)
+            if to == "member3@example.org" && !gate.load(std::sync::atomic::Ordering::SeqCst) =>
+        {
+            Action::Reply("451 4.7.1 Greylisted, try again later".into())
+        }
+        _ => Action::Normal,
+    });
+    let run = p.send(&list, &s.url(), &[]);
+    run.expect(3)
+        .stderr_has("accepted: 2, refused: 0, deferred: 1");
+    // retries = 2 in the test config: the first try and two more
+    assert_eq!(s.rcpts("member3@example.org"), 3);
+    assert_eq!(standing(&p)["member3@example.org"], "deferred");
+    let bounces = std::fs::read_to_string(p.path(".bulletin/bounces.jsonl")).unwrap_or_default();
+    assert!(bounces.contains("\"soft\""), "logged as soft: {bounces}");
+    let suppressed =
+        std::fs::read_to_string(p.path(".bulletin/suppressed.csv")).unwrap_or_default();
+    assert!(
+        !suppressed.contains("member3"),
+        "a soft refusal does not suppress"
+    );
+
+    open.store(true, std::sync::atomic::Ordering::SeqCst);
+    let again = p.send(&list, &s.url(), &[]);
+    again
+        .expect(0)
+        .stderr_has("to send: 1")
+        .stderr_has("accepted: 1,");
+    let accepted = s.accepted();
+    assert_eq!(accepted.len(), 3);
+    assert!(accepted.values().all(|n| *n == 1), "{accepted:?}");
+}
+
+#[test]
+fn a_temporary_refusal_that_clears_is_accepted_in_the_same_run() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(3));
+    let s = Server::script(|stage, n| match stage {
+        Stage::Rcpt(to) if to == "member1@example.org" && n == 1 => {
+            Action::Reply("451 4.7.1 Greylisted, try again later".into())
+        }
+        _ => Action::Normal,
+    });
+    p.send(&list, &s.url(), &[]).expect(0);
+    assert_eq!(s.rcpts("member1@example.org"), 2);
+    assert_eq!(s.accepted().len(), 3);
+}
+
+/// 421 once at a stage: the member is retried on a fresh connection and nobody is lost.
+#[test]
+fn a_421_once_at_any_stage_is_retried() {
+    let stages: Vec<(&str, fn(&Stage) -> bool)> = vec![
+        ("greeting", |s| *s == Stage::Greeting),
+        ("MAIL", |s| *s == Stage::Mail),
+        ("RCPT", |s| matches!(s, Stage::Rcpt(_))),
+        ("DATA", |s| *s == Stage::Data),
+        ("end of data", |s| matches!(s, Stage::EndOfData(_))),
+    ];
+    for (name, at) in stages {
+        let p = Project::new();
+        let list = p.list("m.csv", members(5));
+        let fired = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let f = fired.clone();
+        let s = Server::script(move |stage, _| {
+            if at(stage) && !f.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                Action::Reply("421 4.3.2 Service shutting down".into())
+            } else {
+                Action::Normal
+            }
+        });
+        let run = p.send(&list, &s.url(), &["--connections", "2"]);
+        run.expect(0);
+        assert!(fired.load(std::sync::atomic::Ordering::SeqCst), "{name}");
+        let accepted = s.accepted();
+        assert_eq!(
+            accepted.keys().cloned().collect::<BTreeSet<_>>(),
+            member_set(5),
+            "{name}"
+        );
+        assert!(accepted.values().all(|n| *n == 1), "{name}: {accepted:?}");
+    }
+}
+
+/// 421 every time at a stage: nobody accepted, everyone accounted for, exit code says so.
+#[test]
+fn a_421_every_time_leaves_everyone_for_a_later_run() {
+    for (name, at) in [
+        (
+            "MAIL",
+            (|s: &Stage| *s == Stage::Mail) as fn(&Stage) -> bool,
+        ),
+        ("RCPT", |s| matches!(s, Stage::Rcpt(_))),
+        ("DATA", |s| *s == Stage::Data),
+    ] {
+        let p = Project::new();
+        let list = p.list("m.csv", members(3));
+        let s = Server::script(move |stage, _| {
+            if at(stage) {
+                Action::Reply("421 4.3.2 Service shutting down".into())
+            } else {
+                Action::Normal
+            }
+        });
+        let run = p.send(&list, &s.url(), &["--connections", "1"]);
+        run.expect(3)
+            .stderr_has("accepted: 0, refused: 0, deferred: 3");
+        assert!(s.accepted().is_empty());
+        let standing = standing(&p);
+        assert_eq!(
+            standing.keys().cloned().collect::<BTreeSet<_>>(),
+            member_set(3),
+            "{name}: every member has a record: {standing:?}"
+        );
+        assert!(
+            standing.values().all(|v| v == "deferred"),
+            "{name}: {standing:?}"
+        );
+        let json = p.status_json();
+        assert_eq!(counts(&json)["uncertain"], 0, "{name}");
+    }
+}
+
+#[test]
+fn a_421_at_every_greeting_stops_the_run_naming_the_server() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(3));
+    let s = Server::script(|stage, _| match stage {
+        Stage::Greeting => Action::Reply("421 4.3.2 Too busy".into()),
+        _ => Action::Normal,
+    });
+    let run = p.send(&list, &s.url(), &["--connections", "1"]);
+    run.expect(1)
+        .stderr_has(&format!("127.0.0.1:{}", s.server.port))
+        .stderr_has("accepted: 0");
+    let standing = standing(&p);
+    assert_eq!(standing.len(), 3, "{standing:?}");
+    assert!(standing.values().all(|v| v == "deferred"), "{standing:?}");
+}
+
+#[test]
+fn a_hang_up_mid_data_is_retried_without_losing_the_member() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(4));
+    let s = Server::script(|stage, n| match stage {
+        Stage::Data if n == 2 => Action::HangUpMidData,
+        _ => Action::Normal,
+    });
+    p.send(&list, &s.url(), &["--connections", "1"]).expect(0);
+    let accepted = s.accepted();
+    assert_eq!(
+        accepted.keys().cloned().collect::<BTreeSet<_>>(),
+        member_set(4)
+    );
+    assert!(accepted.values().all(|n| *n == 1), "{accepted:?}");
+}
+
+#[test]
+fn nothing_listening_is_an_error_naming_the_server_and_nobody_is_accepted() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(3));
+    let port = free_port();
+    let run = p.send(&list, &format!("smtp://127.0.0.1:{port}"), &[]);
+    run.expect(1).stderr_has(&format!("127.0.0.1:{port}"));
+    let json = p.status_json();
+    assert_eq!(counts(&json)["accepted"], 0);
+    assert_eq!(counts(&json)["uncertain"], 0);
+    let standing = standing(&p);
+    assert!(standing.values().all(|v| v == "deferred"), "{standing:?}");
+}
+
+#[test]
+fn a_refused_login_stops_the_run_and_sends_nothing() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(2));
+    let s = Server::start(ServerConfig {
+        auth: Some(("news".into(), "right-password".into())),
+        ..ServerConfig::default()
+    });
+    let url = format!("smtp://news@127.0.0.1:{}", s.server.port);
+    let mut cmd = p.command(&[
+        "send",
+        "issues/n1",
+        "--list",
+        &list,
+        "--smtp",
+        &url,
+        "--yes",
+    ]);
+    cmd.env("BULLETIN_SMTP_PASSWORD", "wrong-password-xyzzy");
+    let run = p.run_cmd(cmd);
+    run.expect(1)
+        .stderr_has("refused the login")
+        .stderr_has(&format!("127.0.0.1:{}", s.server.port));
+    assert!(!run.stderr.contains("xyzzy") && !run.stdout.contains("xyzzy"));
+    assert!(s.server.log().messages.is_empty());
+}
+
+#[test]
+fn a_server_slower_than_the_timeout_defers_the_member() {
+    let p = Project::with_full_config(&CONFIG.replace("timeout_secs = 5", "timeout_secs = 1"));
+    let list = p.list("m.csv", members(3));
+    let s = Server::script(|stage, _| match stage {
+        Stage::Rcpt(to) if to == "member2@example.org" => Action::Slow(Duration::from_millis(2500)),
+        _ => Action::Normal,
+    });
+    let run = p.send(&list, &s.url(), &["--connections", "1"]);
+    run.expect(3)
+        .stderr_has("accepted: 2, refused: 0, deferred: 1");
+    assert_eq!(standing(&p)["member2@example.org"], "deferred");
+    assert!(!s.accepted().contains_key("member2@example.org"));
+}
