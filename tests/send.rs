@@ -773,3 +773,42 @@ fn a_server_slower_than_the_timeout_defers_the_member() {
     assert_eq!(standing(&p)["member2@example.org"], "deferred");
     assert!(!s.accepted().contains_key("member2@example.org"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4. rate
+
+#[test]
+fn rate_never_puts_more_than_its_count_in_any_window() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(20));
+    let s = Server::script(|_, _| Action::Normal);
+    p.send(&list, &s.url(), &["--rate", "5/s", "--connections", "4"])
+        .expect(0);
+    let mut times: Vec<Instant> = s.server.log().accepted().iter().map(|m| m.at).collect();
+    assert_eq!(times.len(), 20);
+    times.sort();
+    // Any 6 consecutive end-of-data instants span at least a second: no 1-second window
+    // holds more than 5. (The server sees the final `.` a little after the client sent it;
+    // allow the jitter of the loopback.)
+    let slack = Duration::from_millis(50);
+    for w in times.windows(6) {
+        let span = w[5] - w[0];
+        assert!(
+            span + slack >= Duration::from_secs(1),
+            "6 messages within {span:?}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_rate_is_a_clear_error() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(2));
+    for bad in ["5/x", "fast", "0/s", "-3/s"] {
+        let arg = format!("--rate={bad}");
+        let run = p.run(&["send", "issues/n1", "--list", &list, "--dry-run", &arg]);
+        run.expect(1)
+            .stderr_has(&format!("error: invalid rate \"{bad}\": "));
+        assert!(!p.path("outbox").exists(), "{bad}: nothing written");
+    }
+}
