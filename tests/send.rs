@@ -812,3 +812,220 @@ fn a_bad_rate_is_a_clear_error() {
         assert!(!p.path("outbox").exists(), "{bad}: nothing written");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 5. crash and resume
+
+/// Accepted records in the journal right now (0 if it does not exist yet).
+fn accepted_in_journal(p: &Project) -> usize {
+    let dir = p.path(".bulletin/journals");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|t| t.matches("\"type\":\"accepted\"").count())
+        .sum()
+}
+
+/// Wait until the journal holds at least `n` accepted records or the child ends.
+fn wait_for_accepted(p: &Project, child: &mut Child, n: usize) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if accepted_in_journal(p) >= n {
+            return true;
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("no {n} accepted records within 60s");
+}
+
+/// Addresses a run's preflight lists as "sent again" (cut off in an earlier run).
+fn listed_as_cut_off(stderr: &str) -> BTreeSet<String> {
+    stderr
+        .lines()
+        .filter(|l| l.contains("sent again (an earlier run was cut off mid-transaction)"))
+        .filter_map(|l| l.rsplit(": ").next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Members the journal says were cut off (per `bulletin status --json`).
+fn uncertain_in_status(p: &Project) -> BTreeSet<String> {
+    let json = p.status_json();
+    json["journals"][0]["uncertain"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|pair| pair[1].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Send 200 members to smtp-sink, killing the sender with SIGKILL `kills` times at random
+/// moments, each time running the same command again; then check that nobody was missed, that
+/// duplicates stay within one per connection per kill, and that each resumed run listed the
+/// members the journal had as cut off (and only they got a second copy).
+fn kill_and_resume(kills: usize) {
+    const MEMBERS: usize = 200;
+    const CONNECTIONS: usize = 4;
+    let p = Project::new();
+    let list = p.list("m.csv", members(MEMBERS));
+    let sink = SmtpSink::with_dump(&[]);
+    let url = sink.url();
+    let args = ["--rate", "50/s", "--connections", "4"];
+    let mut killed = 0;
+    let mut cut_off_total = BTreeSet::new();
+    for _ in 0..kills {
+        let uncertain = if p.path(".bulletin/journals").exists() {
+            uncertain_in_status(&p)
+        } else {
+            BTreeSet::new()
+        };
+        assert!(
+            uncertain.len() <= 20,
+            "cut off: {} members (more than the preflight lists)",
+            uncertain.len()
+        );
+        let before = accepted_in_journal(&p);
+        let mut child = p.spawn_send(&list, &url, &args);
+        let step = rand::random_range(1..=(MEMBERS / (kills + 1)).max(2));
+        let running = wait_for_accepted(&p, &mut child, before + step);
+        if running {
+            child.kill().expect("SIGKILL the sender");
+            killed += 1;
+        }
+        let out = child.wait_with_output().expect("the sender's output");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        // What the journal said was cut off is what this run listed and sent again.
+        assert_eq!(listed_as_cut_off(&stderr), uncertain, "{stderr}");
+        cut_off_total.extend(uncertain);
+        if !running {
+            break;
+        }
+    }
+    // Finish.
+    let last_uncertain = uncertain_in_status(&p);
+    let run = p.send(&list, &url, &args);
+    run.expect(0);
+    assert_eq!(
+        listed_as_cut_off(&run.stderr),
+        last_uncertain,
+        "{}",
+        run.stderr
+    );
+    cut_off_total.extend(last_uncertain);
+
+    let copies = copies(&sink.dumped());
+    let missing: Vec<String> = member_set(MEMBERS)
+        .into_iter()
+        .filter(|m| !copies.contains_key(m))
+        .collect();
+    assert!(missing.is_empty(), "never received: {missing:?}");
+    let duplicates: usize = copies.values().map(|n| n - 1).sum();
+    assert!(
+        duplicates <= CONNECTIONS * killed,
+        "{duplicates} duplicates after {killed} kills"
+    );
+    for (member, n) in &copies {
+        if *n > 1 {
+            assert!(
+                cut_off_total.contains(member),
+                "{member} got {n} copies but was never listed as cut off; journal:\n{}",
+                journal_of_member(&p, member).join("\n")
+            );
+        }
+    }
+    let json = p.status_json();
+    assert_eq!(counts(&json)["accepted"], MEMBERS as u64);
+    assert_eq!(counts(&json)["uncertain"], 0);
+    eprintln!(
+        "{killed} kills, {duplicates} duplicates, {} listed as cut off",
+        cut_off_total.len()
+    );
+}
+
+/// Every journal line about `member` (headers included, for the run boundaries).
+fn journal_of_member(p: &Project, member: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(p.journal()).unwrap_or_default();
+    let key = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["email"] == member)
+        .and_then(|v| v["key"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    text.lines()
+        .filter(|l| l.contains("\"header\"") || (!key.is_empty() && l.contains(&key)))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn kill_9_at_random_moments_then_resume_loses_nobody() {
+    kill_and_resume(5);
+}
+
+/// The hardening figure: twenty kills, each followed by a resume. Run with
+/// `cargo test --test send -- --ignored`.
+#[test]
+#[ignore = "slow: twenty kills and resumes"]
+fn kill_9_twenty_times_then_resume_loses_nobody() {
+    kill_and_resume(20);
+}
+
+#[test]
+fn a_journal_with_a_torn_last_line_resumes() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(5));
+    let sink = SmtpSink::with_dump(&[]);
+    p.send(&list, &sink.url(), &["--connections", "1"])
+        .expect(0);
+    // Cut the last record (an `accepted`) in the middle, as a crash mid-write would.
+    let journal = p.journal();
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let last = text.trim_end().rsplit('\n').next().unwrap().to_string();
+    assert!(last.contains("\"accepted\""), "{last}");
+    let torn = &text[..text.len() - last.len() / 2 - 1];
+    std::fs::write(&journal, torn).unwrap();
+    let uncertain = uncertain_in_status(&p);
+    assert_eq!(uncertain.len(), 1, "the torn record's member is cut off");
+
+    let run = p.send(&list, &sink.url(), &["--connections", "1"]);
+    run.expect(0).stderr_has("to send: 1");
+    assert_eq!(listed_as_cut_off(&run.stderr), uncertain);
+    let copies = copies(&sink.dumped());
+    assert_eq!(copies.len(), 5);
+    for (m, n) in &copies {
+        let want = if uncertain.contains(m) { 2 } else { 1 };
+        assert_eq!(*n, want, "{m}");
+    }
+    // The journal is whole again: every line parses.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    for line in text.lines() {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("bad journal line {line:?}: {e}"));
+    }
+    assert_eq!(counts(&p.status_json())["accepted"], 5);
+}
+
+#[test]
+fn a_second_send_of_the_same_issue_and_list_refuses_naming_the_lock() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(20));
+    let sink = SmtpSink::with_dump(&[]);
+    let mut first = p.spawn_send(&list, &sink.url(), &["--rate", "5/s"]);
+    assert!(wait_for_accepted(&p, &mut first, 1), "the first send runs");
+    let second = p.send(&list, &sink.url(), &[]);
+    let _ = first.kill();
+    let _ = first.wait();
+    second
+        .expect(1)
+        .stderr_has("another send of this issue to this list is running")
+        .stderr_has(".jsonl.lock");
+}
