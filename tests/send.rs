@@ -243,8 +243,8 @@ fn to_address(message: &mail_parser::Message<'_>) -> (Option<String>, String) {
 
 /// The raw header block of a message (up to the first empty line).
 fn raw_headers(message: &[u8]) -> String {
-    let text = String::from_utf8_lossy(message);
-    let end = text.find("\r\n\r\n").unwrap_or(text.len());
+    let text = String::from_utf8_lossy(message).replace("\r\n", "\n");
+    let end = text.find("\n\n").unwrap_or(text.len());
     text[..end].to_string()
 }
 
@@ -610,10 +610,13 @@ fn a_temporary_refusal_that_clears_is_accepted_in_the_same_run() {
     assert_eq!(s.accepted().len(), 3);
 }
 
+/// Picks a stage of the dialogue.
+type StageTest = fn(&Stage) -> bool;
+
 /// 421 once at a stage: the member is retried on a fresh connection and nobody is lost.
 #[test]
 fn a_421_once_at_any_stage_is_retried() {
-    let stages: Vec<(&str, fn(&Stage) -> bool)> = vec![
+    let stages: Vec<(&str, StageTest)> = vec![
         ("greeting", |s| *s == Stage::Greeting),
         ("MAIL", |s| *s == Stage::Mail),
         ("RCPT", |s| matches!(s, Stage::Rcpt(_))),
@@ -1028,4 +1031,257 @@ fn a_second_send_of_the_same_issue_and_list_refuses_naming_the_lock() {
         .expect(1)
         .stderr_has("another send of this issue to this list is running")
         .stderr_has(".jsonl.lock");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. list fields cannot add headers or script
+
+#[test]
+fn list_fields_cannot_inject_headers_or_script_and_names_are_encoded() {
+    let p = Project::new();
+    let list = p.list(
+        "m.csv",
+        "email,name\n\
+         eve@example.org,\"Eve\r\nBcc: evil@example.com <script>alert(1)</script>\"\n\
+         zoe@example.org,Zoë Faure\n",
+    );
+    let sink = SmtpSink::with_dump(&[]);
+    p.send(&list, &sink.url(), &[]).expect(0);
+    let dumps = sink.dumped();
+    assert_eq!(dumps.len(), 2);
+    for d in &dumps {
+        let rcpt = rcpt_of_dump(d);
+        let m = MessageParser::default().parse(d).expect("parsable");
+        let headers = raw_headers(d);
+        assert!(
+            !headers
+                .lines()
+                .any(|l| l.to_ascii_lowercase().starts_with("bcc:")),
+            "{headers}"
+        );
+        assert!(m.bcc().is_none());
+        assert_eq!(m.header_values("To").count(), 1);
+        let html = m.body_html(0).expect("an HTML part");
+        assert!(!html.contains("<script>"), "{rcpt}: raw script in HTML");
+        let (name, addr) = to_address(&m);
+        assert_eq!(addr, rcpt);
+        if rcpt == "eve@example.org" {
+            assert!(
+                html.contains("&lt;script&gt;"),
+                "the name is shown, escaped"
+            );
+            let name = name.unwrap_or_default();
+            assert!(!name.contains('\r') && !name.contains('\n'), "{name:?}");
+        } else {
+            assert_eq!(name.as_deref(), Some("Zoë Faure"));
+            let to_line = headers
+                .lines()
+                .find(|l| l.starts_with("To:"))
+                .expect("a To header");
+            assert!(to_line.is_ascii(), "{to_line}");
+            assert!(
+                to_line.to_ascii_lowercase().contains("=?utf-8?"),
+                "{to_line}"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. confirmation, dry run, test sends, secrets
+
+#[test]
+fn without_a_terminal_or_yes_nothing_is_sent() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(3));
+    let sink = SmtpSink::with_dump(&[]);
+    let run = p.run(&["send", "issues/n1", "--list", &list, "--smtp", &sink.url()]);
+    run.expect(1).stderr_has("pass --yes");
+    assert!(sink.dumped().is_empty());
+}
+
+#[test]
+fn a_dry_run_writes_one_message_per_member_and_needs_no_server() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(4));
+    let run = p.run(&["send", "issues/n1", "--list", &list, "--dry-run"]);
+    run.expect(0).stderr_has("written: 4");
+    assert!(!run.stderr.contains("accepted"), "{}", run.stderr);
+    let files: Vec<PathBuf> = std::fs::read_dir(p.path("outbox"))
+        .expect("the outbox")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(files.len(), 4);
+    let mut to = BTreeSet::new();
+    for f in &files {
+        assert_eq!(f.extension().and_then(|e| e.to_str()), Some("eml"));
+        let bytes = std::fs::read(f).unwrap();
+        let m = MessageParser::default().parse(&bytes).expect("parsable");
+        to.insert(to_address(&m).1);
+    }
+    assert_eq!(to, member_set(4));
+}
+
+#[test]
+fn a_test_send_mails_one_marked_copy_to_each_address() {
+    let p = Project::new();
+    let s = Server::script(|_, _| Action::Normal);
+    let run = p.run(&[
+        "send",
+        "issues/n1",
+        "--to",
+        "editor@example.org",
+        "--to",
+        "proof@example.net",
+        "--smtp",
+        &s.url(),
+    ]);
+    run.expect(0);
+    let accepted = s.accepted();
+    assert_eq!(
+        accepted.keys().cloned().collect::<Vec<_>>(),
+        ["editor@example.org", "proof@example.net"]
+    );
+    assert!(accepted.values().all(|n| *n == 1));
+    for msg in s.server.log().accepted() {
+        let m = MessageParser::default().parse(&msg.data).expect("parsable");
+        assert_eq!(m.subject(), Some("[TEST] Test News, November"));
+    }
+    assert!(
+        !p.path(".bulletin/journals").exists(),
+        "a test send keeps no journal"
+    );
+}
+
+#[test]
+fn a_test_send_as_a_member_is_personalised_as_them() {
+    let p = Project::new();
+    let list = p.list(
+        "m.csv",
+        "email,name\nann@example.org,Ann Example\nbob@example.org,Bob Example\n",
+    );
+    let s = Server::script(|_, _| Action::Normal);
+    p.run(&[
+        "send",
+        "issues/n1",
+        "--to",
+        "editor@example.org",
+        "--as",
+        "BOB@example.org",
+        "--list",
+        &list,
+        "--smtp",
+        &s.url(),
+    ])
+    .expect(0);
+    let log = s.server.log();
+    let msgs = log.accepted();
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0].to, ["editor@example.org"]);
+    let m = MessageParser::default().parse(&msgs[0].data).unwrap();
+    let html = m.body_html(0).unwrap();
+    assert!(html.contains("Dear Bob Example"), "personalised as Bob");
+    assert!(!html.contains("Ann Example"));
+
+    let missing = p.run(&[
+        "send",
+        "issues/n1",
+        "--to",
+        "editor@example.org",
+        "--as",
+        "zed@example.org",
+        "--list",
+        &list,
+        "--smtp",
+        &s.url(),
+    ]);
+    missing
+        .expect(1)
+        .stderr_has("no member with the address zed@example.org");
+}
+
+#[test]
+fn the_password_from_the_environment_reaches_auth_and_is_never_printed() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(2));
+    let secret = "s3cret-Pa55-word";
+    let s = Server::start(ServerConfig {
+        auth: Some(("news".into(), secret.into())),
+        ..ServerConfig::default()
+    });
+    let url = format!("smtp://news@127.0.0.1:{}", s.server.port);
+    let mut cmd = p.command(&[
+        "send",
+        "issues/n1",
+        "--list",
+        &list,
+        "--smtp",
+        &url,
+        "--yes",
+        "--json",
+    ]);
+    cmd.env("BULLETIN_SMTP_PASSWORD", secret);
+    let run = p.run_cmd(cmd);
+    run.expect(0);
+    assert!(!s.server.log().logins.is_empty());
+    assert!(s.server.log().logins.iter().all(|u| u == "news"));
+    assert_eq!(s.accepted().len(), 2);
+    for text in [&run.stdout, &run.stderr] {
+        assert!(!text.contains(secret), "the password was printed: {text}");
+    }
+}
+
+#[test]
+fn a_password_in_the_url_is_refused_and_not_echoed() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(2));
+    let s = Server::script(|_, _| Action::Normal);
+    let url = format!("smtp://news:hunter2-xyz@127.0.0.1:{}", s.server.port);
+    let run = p.send(&list, &url, &[]);
+    run.expect(1).stderr_has("BULLETIN_SMTP_PASSWORD");
+    assert!(!run.stderr.contains("hunter2-xyz"), "{}", run.stderr);
+    assert_eq!(s.server.log().connections, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Ctrl-C
+
+#[test]
+fn ctrl_c_stops_after_the_messages_in_flight_and_the_rerun_completes() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(40));
+    let s = Server::script(|_, _| Action::Normal);
+    let url = s.url();
+    let args = ["--rate", "10/s", "--connections", "2"];
+    let mut child = p.spawn_send(&list, &url, &args);
+    assert!(wait_for_accepted(&p, &mut child, 5), "the send runs");
+    let sigint = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("send SIGINT");
+    assert!(sigint.success());
+    let out = child.wait_with_output().expect("the interrupted run");
+    let run = Run::from(out);
+    run.expect(130).stderr_has("interrupted");
+
+    // The journal is consistent: everyone handed over has an outcome, nobody is cut off.
+    let json = p.status_json();
+    assert_eq!(counts(&json)["uncertain"], 0, "{json}");
+    let accepted_before = s.accepted();
+    assert_eq!(
+        counts(&json)["accepted"],
+        accepted_before.len() as u64,
+        "the journal and the server agree"
+    );
+    assert!(accepted_before.len() < 40, "stopped early");
+
+    let again = p.send(&list, &url, &args);
+    again.expect(0);
+    let accepted = s.accepted();
+    assert_eq!(
+        accepted.keys().cloned().collect::<BTreeSet<_>>(),
+        member_set(40)
+    );
+    assert!(accepted.values().all(|n| *n == 1), "{accepted:?}");
 }
