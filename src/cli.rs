@@ -93,8 +93,9 @@ pub struct PreviewArgs {
 pub struct SendArgs {
     #[command(flatten)]
     pub issue: IssueArgs,
-    /// Test send: one copy to each of these addresses, subject prefixed [TEST].
-    #[arg(long, value_name = "ADDR", conflicts_with = "list")]
+    /// Test send: one copy to each of these addresses, subject prefixed [TEST] (--list then
+    /// only names the list --as picks the member from).
+    #[arg(long, value_name = "ADDR")]
     pub to: Vec<String>,
     /// Bulk send to the members of this CSV list.
     #[arg(long, value_name = "CSV")]

@@ -12,8 +12,38 @@ use crate::deliver::rate::Rate;
 use crate::diagnostic::SourceError;
 use crate::subscriber::Subscriber;
 
-/// How many invalid rows are listed one by one before the rest are only counted.
+/// How many rows of each skip reason are listed one by one before the rest are only counted.
 const LISTED: usize = 20;
+
+/// One row of the list that is not mailed, and why.
+#[derive(Debug, Serialize)]
+pub struct SkippedRow {
+    pub line: u64,
+    pub email: String,
+    pub reason: &'static str,
+    pub detail: String,
+}
+
+impl SkippedRow {
+    /// Rows named one by one: problems of the list itself, not the journal's or shard's doing.
+    fn of(line: u64, email: &str, why: &Skip) -> Option<SkippedRow> {
+        let detail = match why {
+            Skip::Invalid(reason) => reason.clone(),
+            Skip::Duplicate { first_line } => format!("same address as line {first_line}"),
+            Skip::Unsubscribed(status) => format!("status {status:?}"),
+            Skip::Suppressed(reason) => format!("in the suppression list ({reason})"),
+            Skip::AlreadyAccepted | Skip::RefusedEarlier | Skip::Uncertain | Skip::OtherShard => {
+                return None;
+            }
+        };
+        Some(SkippedRow {
+            line,
+            email: email.to_string(),
+            reason: why.kind(),
+            detail,
+        })
+    }
+}
 
 /// What a send of this list would do.
 #[derive(Debug, Default, Serialize)]
@@ -24,8 +54,9 @@ pub struct Preflight {
     pub resend: Vec<(u64, String)>,
     /// Rows skipped, by reason.
     pub skipped: BTreeMap<&'static str, u64>,
-    /// Invalid rows: line, value, reason (the first few).
-    pub invalid: Vec<(u64, String, String)>,
+    /// Rows of the list itself that are not mailed (invalid, duplicate, unsubscribed,
+    /// suppressed): line, value, why. The first few of each reason.
+    pub rows: Vec<SkippedRow>,
     /// The first member to be mailed, rendered in full before the run starts.
     #[serde(skip)]
     pub first: Option<Subscriber>,
@@ -43,12 +74,11 @@ impl Preflight {
                     p.take(s)
                 }
                 Decision::Skip { line, email, why } => {
-                    if let Skip::Invalid(reason) = &why {
-                        if p.invalid.len() < LISTED {
-                            p.invalid.push((line, email, reason.clone()));
-                        }
+                    let n = p.skipped.entry(why.kind()).or_default();
+                    *n += 1;
+                    if *n <= LISTED as u64 {
+                        p.rows.extend(SkippedRow::of(line, &email, &why));
                     }
-                    *p.skipped.entry(why.kind()).or_default() += 1;
                 }
             }
             true
@@ -90,9 +120,19 @@ impl Preflight {
         }
         for (why, n) in &self.skipped {
             let _ = writeln!(s, "  skipped, {why}: {n}");
-        }
-        for (line, value, reason) in &self.invalid {
-            let _ = writeln!(s, "    {}:{line}: {value:?}: {reason}", list.display());
+            for row in self.rows.iter().filter(|r| r.reason == *why) {
+                let _ = writeln!(
+                    s,
+                    "    {}:{}: {:?}: {}",
+                    list.display(),
+                    row.line,
+                    row.email,
+                    row.detail
+                );
+            }
+            if *n > LISTED as u64 && self.rows.iter().any(|r| r.reason == *why) {
+                let _ = writeln!(s, "    … and {} more", *n - LISTED as u64);
+            }
         }
         let rate_text = match rate {
             Some(r) => r.to_string(),

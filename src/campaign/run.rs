@@ -51,8 +51,10 @@ pub struct RunInput<'a> {
 /// The end of a run.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Summary {
-    /// Accepted by the server (or written to the outbox).
+    /// Accepted by the server.
     pub accepted: u64,
+    /// Written to the outbox (`--dry-run`).
+    pub written: u64,
     /// Refused for good (5xx): logged as hard bounces and suppressed.
     pub refused: u64,
     /// Refused for now (4xx, dropped connections) after every retry: mailed again by the next run.
@@ -94,7 +96,7 @@ struct Counters<'a> {
 impl Counters<'_> {
     fn show(&self) {
         let s = &self.summary;
-        self.bar.set_position(s.accepted);
+        self.bar.set_position(s.accepted + s.written);
         self.bar.set_message(format!(
             "{} refused, {} deferred, {} failed",
             s.refused, s.deferred, s.failed
@@ -118,18 +120,46 @@ pub fn build_for(
 }
 
 /// Walk the list and hand each selected member's message to `emit` (which returns false to stop).
-/// Each member's `Attempt` is in the journal before `emit` sees them.
+///
+/// Members go out in batches of `batch`: their `Attempt`s are appended and synced once per
+/// batch, so each member's attempt is on disk before `emit` sees them, at one disk sync per
+/// batch. Once a batch is built it is handed over whole, even when the run is stopping, so
+/// that every member with an attempt reaches `emit` (which accounts for them).
 fn produce(
     input: &RunInput<'_>,
     mut selection: Selection<'_>,
     journal: &Mutex<Option<Journal>>,
     cancel: &Cancel,
     counters: &Mutex<Counters<'_>>,
+    batch: usize,
     mut emit: impl FnMut(u64, Subscriber, Outgoing) -> bool,
 ) -> anyhow::Result<()> {
     let mut next_id = 0u64;
     let mut journal_error = None;
-    walk(input.list, &mut selection, |decision| {
+    let mut pending: Vec<(Subscriber, Outgoing)> = Vec::with_capacity(batch);
+    let mut go_on = true;
+    let mut hand_over = |pending: &mut Vec<(Subscriber, Outgoing)>,
+                         journal_error: &mut Option<std::io::Error>|
+     -> bool {
+        if pending.is_empty() {
+            return true;
+        }
+        if let Some(j) = lock(journal).as_mut() {
+            if let Err(e) = j.sync() {
+                *journal_error = Some(e);
+                pending.clear();
+                return false;
+            }
+        }
+        let mut ok = true;
+        for (member, out) in pending.drain(..) {
+            let id = next_id;
+            next_id += 1;
+            ok &= emit(id, member, out);
+        }
+        ok
+    };
+    let walked = walk(input.list, &mut selection, |decision| {
         if cancel.is_cancelled() {
             return false;
         }
@@ -160,10 +190,17 @@ fn produce(
                 return false;
             }
         }
-        let id = next_id;
-        next_id += 1;
-        emit(id, member, out)
-    })?;
+        pending.push((member, out));
+        if pending.len() >= batch.max(1) {
+            go_on = hand_over(&mut pending, &mut journal_error);
+        }
+        go_on
+    });
+    // Members already built and journaled go out even if the list broke off after them.
+    if go_on {
+        hand_over(&mut pending, &mut journal_error);
+    }
+    walked?;
     match journal_error {
         Some(e) => Err(anyhow::Error::new(e).context("cannot write the journal")),
         None => Ok(()),
@@ -182,6 +219,10 @@ pub struct Records {
 }
 
 /// Run the send pass to the end of the list, Ctrl-C, or a fatal server error.
+///
+/// Returns what was done, and why the run stopped early if it did. Every member whose attempt
+/// is in the journal has an outcome there when this returns: those the run stopped before
+/// handing to the server are recorded as deferred.
 pub fn execute(
     input: &RunInput<'_>,
     selection: Selection<'_>,
@@ -189,12 +230,18 @@ pub fn execute(
     records: Option<Records>,
     bar: &ProgressBar,
     cancel: &Cancel,
-) -> anyhow::Result<Summary> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+) -> (Summary, anyhow::Result<()>) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?;
+    {
+        Ok(r) => r,
+        Err(e) => {
+            let e = anyhow::Error::new(e).context("cannot start the async runtime");
+            return (Summary::default(), Err(e));
+        }
+    };
     let watch_cancel = cancel.clone();
     let ctrl_c = runtime.spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -221,6 +268,7 @@ pub fn execute(
                 &journal,
                 cancel,
                 &counters,
+                1,
                 |_, _, out| {
                     index += 1;
                     if let Err(e) = outbox.write(&out, index) {
@@ -228,7 +276,7 @@ pub fn execute(
                         return false;
                     }
                     let mut c = lock(&counters);
-                    c.summary.accepted += 1;
+                    c.summary.written += 1;
                     c.show();
                     true
                 },
@@ -239,7 +287,8 @@ pub fn execute(
             })
         }
         Sink::Smtp { target, options } => {
-            let capacity = options.connections.max(1) * 2;
+            let batch = options.connections.max(1);
+            let capacity = batch * 2;
             let inflight: Mutex<HashMap<u64, Subscriber>> = Mutex::new(HashMap::new());
             std::thread::scope(|scope| {
                 let (job_tx, job_rx) = mpsc::channel::<Job>(capacity);
@@ -252,6 +301,7 @@ pub fn execute(
                         journal,
                         cancel,
                         counters,
+                        batch,
                         |id, member, out| {
                             lock(inflight).insert(id, member);
                             let job = Job {
@@ -281,18 +331,47 @@ pub fn execute(
                 let produced = producer
                     .join()
                     .unwrap_or_else(|_| Err(anyhow::anyhow!("the message builder stopped")));
-                delivered.and(produced)
+                let stranded = account_stranded(inflight, journal, counters);
+                delivered.and(produced).and(stranded)
             })
         }
     };
     ctrl_c.abort();
-    if let Some(j) = lock(&journal).as_mut() {
-        j.sync().context("cannot sync the journal")?;
-    }
+    let synced = match lock(&journal).as_mut() {
+        Some(j) => j.sync().context("cannot sync the journal"),
+        None => Ok(()),
+    };
     let mut summary = lock(&counters).summary.clone();
     summary.interrupted = cancel.is_cancelled();
     bar.finish_and_clear();
-    outcome.map(|()| summary)
+    (summary, outcome.and(synced))
+}
+
+/// Members handed over whom the pool never took (it stopped first): journal them as deferred,
+/// so the next run sends them and no attempt is left without an outcome.
+fn account_stranded(
+    inflight: &Mutex<HashMap<u64, Subscriber>>,
+    journal: &Mutex<Option<Journal>>,
+    counters: &Mutex<Counters<'_>>,
+) -> anyhow::Result<()> {
+    let stranded: Vec<Subscriber> = lock(inflight).drain().map(|(_, m)| m).collect();
+    if stranded.is_empty() {
+        return Ok(());
+    }
+    if let Some(j) = lock(journal).as_mut() {
+        for member in &stranded {
+            j.append(&Record::Deferred {
+                key: AddressKey::of(&member.email),
+                text: "not sent: the run stopped before this message was handed to the server"
+                    .into(),
+            })
+            .context("cannot write the journal")?;
+        }
+    }
+    let mut c = lock(counters);
+    c.summary.deferred += stranded.len() as u64;
+    c.show();
+    Ok(())
 }
 
 /// Record each outcome in the journal (synced once per batch), the bounce log and the

@@ -101,8 +101,8 @@ fn pool_options(
         retries: project.config.send.retries,
         limiter,
         timeout: Duration::from_secs(project.config.smtp.timeout_secs),
+        backoff: Duration::from_millis(project.config.send.retry_backoff_ms),
         cancel,
-        ..PoolOptions::default()
     })
 }
 
@@ -354,17 +354,31 @@ fn bulk_send(
         args.skip_uncertain,
     );
     let bar = progress_bar(preflight.to_send);
-    let summary = execute(&input, selection, sink, records, &bar, &cancel)?;
-    report(&summary, args.json)?;
+    let (summary, stopped) = execute(&input, selection, sink, records, &bar, &cancel);
+    report(&summary, args.dry_run, args.json)?;
+    stopped?;
     Ok(exit_code(&summary))
 }
 
-fn report(summary: &Summary, json: bool) -> anyhow::Result<()> {
+fn report(summary: &Summary, dry_run: bool, json: bool) -> anyhow::Result<()> {
     if json {
         println!(
             "{}",
             serde_json::to_string(&serde_json::json!({ "summary": summary }))?
         );
+    }
+    if dry_run {
+        eprintln!(
+            "written: {}, not built: {}{}",
+            summary.written,
+            summary.failed,
+            if summary.interrupted {
+                " (interrupted)"
+            } else {
+                ""
+            }
+        );
+        return Ok(());
     }
     eprintln!(
         "accepted: {}, refused: {}, deferred: {}, not built: {}{}",
@@ -374,6 +388,8 @@ fn report(summary: &Summary, json: bool) -> anyhow::Result<()> {
         summary.failed,
         if summary.interrupted {
             " (interrupted: run the same command again to resume)"
+        } else if summary.deferred > 0 {
+            " (run the same command again to retry the deferred)"
         } else {
             ""
         }
