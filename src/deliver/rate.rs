@@ -172,12 +172,6 @@ impl RateLimiter {
     }
 }
 
-impl super::pool::Throttle for RateLimiter {
-    fn acquire(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
-        Box::pin(RateLimiter::acquire(self))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
