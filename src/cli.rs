@@ -104,7 +104,12 @@ pub struct SendArgs {
     #[arg(long = "as", value_name = "EMAIL")]
     pub as_email: Option<String>,
     /// SMTP server, e.g. smtp://user@host:587 (the password comes from BULLETIN_SMTP_PASSWORD).
-    #[arg(long, env = "BULLETIN_SMTP_URL", value_name = "URL")]
+    #[arg(
+        long,
+        env = "BULLETIN_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub smtp: Option<String>,
     /// Messages per window: 10/s, 30/m, 500/h or unlimited.
     #[arg(long)]

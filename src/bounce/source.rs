@@ -202,8 +202,9 @@ fn finish_mbox_message(mut m: Vec<u8>) -> Vec<u8> {
 
 impl ImapUrl {
     pub fn parse(url: &str) -> Result<ImapUrl, SourceError> {
+        let shown = without_password(url);
         let bad = |m: &str| SourceError::BadUrl {
-            url: url.to_string(),
+            url: shown.clone(),
             message: m.to_string(),
         };
         let (scheme, rest) = url
@@ -251,6 +252,21 @@ impl ImapUrl {
             port,
             mailbox: percent_decode(mailbox),
         })
+    }
+}
+
+/// The URL as it may be printed: a password in it replaced by `***`. A password may hold `/`
+/// or `@`, so everything from the first `:` after the scheme to the last `@` goes.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
     }
 }
 
@@ -315,5 +331,19 @@ mod tests {
         assert!(ImapUrl::parse("imap://u@mail.example.org/INBOX").is_err());
         assert!(ImapUrl::parse("imaps://u:pw@mail.example.org/INBOX").is_err());
         assert!(ImapUrl::parse("imaps://mail.example.org/INBOX").is_err());
+    }
+
+    #[test]
+    fn a_password_in_the_url_is_never_printed() {
+        for url in [
+            "imaps://u:hunter2@mail.example.org/INBOX",
+            "imaps://u:hun/ter2@mail.example.org/INBOX",
+            "imaps://u@x:hunter2@mail.example.org",
+            "imap://u:hunter2@mail.example.org:99x/INBOX",
+        ] {
+            let e = ImapUrl::parse(url).unwrap_err().to_string();
+            assert!(!e.contains("hunter2") && !e.contains("ter2"), "{e}");
+            assert!(e.contains("mail.example.org"), "{e}");
+        }
     }
 }

@@ -329,6 +329,34 @@ impl CompiledIssue {
         &self.lists_dir
     }
 
+    /// Where a template this build read first uses `placeholder`: `file:line:column`.
+    /// Only asked when rendering failed, so reading the files again costs nothing in a send.
+    fn place_of(&self, placeholder: &str) -> Option<String> {
+        let templates = self
+            .watched
+            .iter()
+            .filter(|p| p.extension().is_some_and(|x| x == "hbs" || x == "mjml"));
+        for path in templates {
+            let Ok(text) = read_text(path) else { continue };
+            let mut from = 0;
+            while let Some(found) = text[from..].find(placeholder) {
+                let at = from + found;
+                from = at + placeholder.len();
+                // Inside a mustache: a `{{` before it with no `}}` in between.
+                let inside = text[..at]
+                    .rfind("{{")
+                    .is_some_and(|open| !text[open..at].contains("}}"));
+                let after = text[from..].chars().next();
+                let whole = !after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
+                if inside && whole {
+                    let (line, col) = line_col(&text, at);
+                    return Some(format!("{}:{line}:{col}", shown(path).display()));
+                }
+            }
+        }
+        None
+    }
+
     /// Personalise the issue for one recipient.
     pub fn render(&self, r: &Recipient<'_>) -> Result<Rendered, ComposeError> {
         let ctx = Context::wraps(recipient_data(r)).map_err(|e| ComposeError::Recipient {
@@ -341,7 +369,10 @@ impl CompiledIssue {
                 RenderErrorReason::MissingVariable(Some(name)) => {
                     match name.strip_prefix("subscriber.") {
                         Some(column) => format!(
-                            "unknown placeholder `{name}`: the list has no column `{column}`"
+                            "unknown placeholder `{name}`{}: the list has no column `{column}`",
+                            self.place_of(name)
+                                .map(|at| format!(" at {at}"))
+                                .unwrap_or_default()
                         ),
                         None => format!("unknown placeholder `{name}`"),
                     }
@@ -799,7 +830,14 @@ fn mjml_error(
         E::ParserError { source, .. } => {
             let pos = source.pos();
             let offset = offset_of(generated, pos.row as usize, pos.col as usize);
-            (without_positions(&source.to_string()), Some(offset))
+            if is_raw_less_than(generated, offset) {
+                (
+                    "a `<` in text starts no tag: write it as `&lt;`".to_string(),
+                    Some(offset),
+                )
+            } else {
+                (without_positions(&source.to_string()), Some(offset))
+            }
         }
         E::NoRootNode => ("no <mjml> element".to_string(), None),
         E::IncludeLoaderError { position, .. } => (
@@ -876,6 +914,15 @@ fn mjml_error(
     )
     .with_hint("`bulletin build` writes the compiled MJML next to the HTML when it builds")
     .into()
+}
+
+/// Is the `<` at `offset` text rather than a tag (`1 < 2`, `<3`)?
+fn is_raw_less_than(mjml: &str, offset: usize) -> bool {
+    let mut rest = mjml.get(offset..).unwrap_or("").chars();
+    rest.next() == Some('<')
+        && !rest
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'))
 }
 
 /// The innermost `<mj-…>` element of the MJML left open at the end: its offset and name.
@@ -1050,5 +1097,23 @@ pub fn content_type(path: &Path) -> &'static str {
         Some("webp") => "image/webp",
         Some("svg") => "image/svg+xml",
         _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_raw_less_than;
+
+    #[test]
+    fn a_less_than_before_a_blank_or_digit_is_text() {
+        let mjml = "<mj-text>1 < 2 <3 <b>x</b> </mj-text> <!-- c -->";
+        let at = |needle: &str| mjml.find(needle).unwrap();
+        assert!(is_raw_less_than(mjml, at("< 2")));
+        assert!(is_raw_less_than(mjml, at("<3")));
+        assert!(!is_raw_less_than(mjml, at("<b>")));
+        assert!(!is_raw_less_than(mjml, at("</b>")));
+        assert!(!is_raw_less_than(mjml, at("<!--")));
+        assert!(!is_raw_less_than(mjml, mjml.len()));
+        assert!(!is_raw_less_than(mjml, 1));
     }
 }
