@@ -90,9 +90,12 @@ impl Source {
         }
     }
 
-    /// Every message of a local source, in a stable order. (IMAP is read with
-    /// [`super::source::imap`].)
-    pub fn read_local(&self) -> Result<Vec<SourceItem>, SourceError> {
+    /// Every message of a local source, in a stable order, read one at a time (a large
+    /// Maildir is never held in memory at once; an mbox file is read whole). IMAP is read
+    /// with [`super::imap::Mailbox`].
+    pub fn local_items(
+        &self,
+    ) -> Result<Box<dyn Iterator<Item = Result<SourceItem, SourceError>>>, SourceError> {
         match self {
             Source::Maildir(dir) => {
                 let mut files = Vec::new();
@@ -102,27 +105,33 @@ impl Source {
                         files.extend(list_files(&d)?);
                     }
                 }
-                read_files(files)
+                Ok(read_files(files))
             }
-            Source::Folder(dir) => read_files(list_files(dir)?),
-            Source::File(p) => read_files(vec![p.clone()]),
+            Source::Folder(dir) => Ok(read_files(list_files(dir)?)),
+            Source::File(p) => Ok(read_files(vec![p.clone()])),
             Source::Mbox(p) => {
                 let data = fs::read(p).map_err(io(p))?;
-                Ok(split_mbox(&data)
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, raw)| SourceItem {
-                        name: format!("{}#{}", p.display(), i + 1),
-                        uid: None,
-                        raw,
-                    })
-                    .collect())
+                let name = p.display().to_string();
+                Ok(Box::new(split_mbox(&data).into_iter().enumerate().map(
+                    move |(i, raw)| {
+                        Ok(SourceItem {
+                            name: format!("{name}#{}", i + 1),
+                            uid: None,
+                            raw,
+                        })
+                    },
+                )))
             }
             Source::Imap(url) => Err(SourceError::BadUrl {
                 url: url.to_string(),
                 message: "an IMAP mailbox is not a local source".into(),
             }),
         }
+    }
+
+    /// Every message of a local source, all in memory.
+    pub fn read_local(&self) -> Result<Vec<SourceItem>, SourceError> {
+        self.local_items()?.collect()
     }
 }
 
@@ -143,18 +152,15 @@ fn list_files(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
     Ok(files)
 }
 
-fn read_files(files: Vec<PathBuf>) -> Result<Vec<SourceItem>, SourceError> {
-    files
-        .into_iter()
-        .map(|p| {
-            let raw = fs::read(&p).map_err(io(&p))?;
-            Ok(SourceItem {
-                name: p.display().to_string(),
-                uid: None,
-                raw,
-            })
+fn read_files(files: Vec<PathBuf>) -> Box<dyn Iterator<Item = Result<SourceItem, SourceError>>> {
+    Box::new(files.into_iter().map(|p| {
+        let raw = fs::read(&p).map_err(io(&p))?;
+        Ok(SourceItem {
+            name: p.display().to_string(),
+            uid: None,
+            raw,
         })
-        .collect()
+    }))
 }
 
 /// Split an mbox into messages: each starts after a `From ` line at the start of a line; a

@@ -101,11 +101,11 @@ pub fn run(args: BouncesArgs) -> anyhow::Result<i32> {
             rt.block_on(async {
                 let mut mailbox = Mailbox::open(url, &password).await?;
                 let items = mailbox.fetch_unprocessed(url).await?;
-                let done = process(&items, &args, applier.as_mut())?;
+                let all: Vec<u32> = items.iter().filter_map(|i| i.uid).collect();
+                let done = process(items.into_iter().map(Ok), &args, applier.as_mut())?;
                 // Only an applied pass marks messages: a look without --apply leaves the
                 // mailbox as it was.
                 if args.apply {
-                    let all: Vec<u32> = items.iter().filter_map(|i| i.uid).collect();
                     mailbox
                         .finish(&all, &done.report_uids, &disposition)
                         .await?;
@@ -115,8 +115,7 @@ pub fn run(args: BouncesArgs) -> anyhow::Result<i32> {
             })?;
         }
         local => {
-            let items = local.read_local()?;
-            process(&items, &args, applier.as_mut())?;
+            process(local.local_items()?, &args, applier.as_mut())?;
         }
     }
     Ok(exit::OK)
@@ -130,7 +129,7 @@ struct Done {
 }
 
 fn process(
-    items: &[SourceItem],
+    items: impl Iterator<Item = Result<SourceItem, bounce::SourceError>>,
     args: &BouncesArgs,
     mut applier: Option<&mut Applier>,
 ) -> anyhow::Result<Done> {
@@ -147,7 +146,10 @@ fn process(
         )?;
     }
     let now = OffsetDateTime::now_utc();
+    let mut messages = 0usize;
     for item in items {
+        let item = item?;
+        messages += 1;
         let report = bounce::parse(&item.raw);
         if report.kind.is_some() {
             reports += 1;
@@ -183,10 +185,7 @@ fn process(
     if let Some(a) = applier {
         a.sync().context("writing the bounce log")?;
     }
-    eprintln!(
-        "{} messages read, {reports} reports, {recipients} bounced recipients",
-        items.len()
-    );
+    eprintln!("{messages} messages read, {reports} reports, {recipients} bounced recipients");
     if args.apply {
         eprintln!("{recorded} new in the bounce log, {suppressed} newly suppressed");
     }

@@ -10,6 +10,7 @@ use handlebars::{
 use serde_json::{Map, Value, json};
 
 use crate::compose::error::{ComposeError, shown};
+use crate::compose::personalise::Personaliser;
 use crate::compose::protect::{Protected, is_recipient_path, protect, tokens};
 use crate::compose::{guard, markup, text, theme};
 use crate::content::{ISSUE_FILE, Image, Issue, markdown};
@@ -64,8 +65,8 @@ pub struct CompiledIssue {
     content: Issue,
     template: PathBuf,
     mjml: String,
-    html_template: String,
-    text_template: String,
+    html: Personaliser,
+    text: Personaliser,
     images: Vec<LocalImage>,
     watched: Vec<PathBuf>,
     warnings: Vec<String>,
@@ -73,8 +74,6 @@ pub struct CompiledIssue {
     lists_dir: PathBuf,
     /// The template and the partials it uses: (path as shown, text).
     sources: Vec<(PathBuf, String)>,
-    html_reg: Handlebars<'static>,
-    text_reg: Handlebars<'static>,
 }
 
 impl std::fmt::Debug for CompiledIssue {
@@ -195,20 +194,17 @@ pub fn compile(
     let mut html_reg = Handlebars::new();
     html_reg.set_strict_mode(true);
     html_reg.register_escape_fn(markup::escape_html);
-    html_reg
-        .register_template_string("html", &html_template)
-        .map_err(|e| compiled_error(&main, "HTML", &html_template, &e))?;
     let mut text_reg = Handlebars::new();
     text_reg.set_strict_mode(true);
     text_reg.register_escape_fn(handlebars::no_escape);
     text_reg.register_helper("lb", Box::new(brace("{")));
     text_reg.register_helper("rb", Box::new(brace("}")));
-    text_reg
-        .register_template_string("text", &text_template)
-        .map_err(|e| compiled_error(&main, "plain text", &text_template, &e))?;
-
     let mut recipient_placeholders = placeholders(&html_template);
     recipient_placeholders.extend(placeholders(&text_template));
+    let html = Personaliser::new(html_template, html_reg)
+        .map_err(|(e, text)| compiled_error(&main, "HTML", &text, &e))?;
+    let text = Personaliser::new(text_template, text_reg)
+        .map_err(|(e, text)| compiled_error(&main, "plain text", &text, &e))?;
     recipient_placeholders.sort();
     recipient_placeholders.dedup();
 
@@ -229,16 +225,14 @@ pub fn compile(
         content,
         template: main.path,
         mjml: guard::to_entities(&generated),
-        html_template,
-        text_template,
+        html,
+        text,
         images,
         watched,
         warnings,
         recipient_placeholders,
         lists_dir: project.path(&project.config.paths.lists),
         sources,
-        html_reg,
-        text_reg,
     })
 }
 
@@ -278,12 +272,12 @@ impl CompiledIssue {
 
     /// The compiled HTML before personalisation (recipient placeholders still in it).
     pub fn html_template(&self) -> &str {
-        &self.html_template
+        self.html.source()
     }
 
     /// The plain-text part before personalisation.
     pub fn text_template(&self) -> &str {
-        &self.text_template
+        self.text.source()
     }
 
     /// Local images the HTML references, in order of first appearance.
@@ -355,14 +349,8 @@ impl CompiledIssue {
                 other => other.to_string(),
             },
         };
-        let html = self
-            .html_reg
-            .render_with_context("html", &ctx)
-            .map_err(fail)?;
-        let mut text = self
-            .text_reg
-            .render_with_context("text", &ctx)
-            .map_err(fail)?;
+        let html = self.html.render(&ctx).map_err(fail)?;
+        let mut text = self.text.render(&ctx).map_err(fail)?;
         // A recipient block left out (`{{#if subscriber.name}}`) can leave extra blank lines.
         if text.contains("\n\n\n") {
             text = collapse_blank_lines(&text);
