@@ -761,9 +761,14 @@ async fn auth_refused_stops_the_run_naming_the_server() {
 struct CountingThrottle(Mutex<u32>);
 
 impl Throttle for CountingThrottle {
-    fn acquire(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+    fn acquire(
+        &self,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = bulletin::deliver::pool::TryGuard<'_>> + Send + '_>,
+    > {
         Box::pin(async move {
             *self.0.lock().unwrap() += 1;
+            Box::new(()) as bulletin::deliver::pool::TryGuard<'_>
         })
     }
 }

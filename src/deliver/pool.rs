@@ -131,15 +131,18 @@ pub enum Event {
     },
 }
 
+/// Held while one try runs; dropping it tells the throttle the try is over.
+pub type TryGuard<'a> = Box<dyn Send + 'a>;
+
 /// Something that paces sends: `acquire` returns when the next message may go. Asked right
-/// before each try's MAIL FROM.
+/// before each try's MAIL FROM; its guard is held until the try is over.
 pub trait Throttle: Send + Sync {
-    fn acquire(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+    fn acquire(&self) -> Pin<Box<dyn Future<Output = TryGuard<'_>> + Send + '_>>;
 }
 
 impl Throttle for RateLimiter {
-    fn acquire(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
-        Box::pin(RateLimiter::acquire(self))
+    fn acquire(&self) -> Pin<Box<dyn Future<Output = TryGuard<'_>> + Send + '_>> {
+        Box::pin(async move { Box::new(RateLimiter::acquire(self).await) as TryGuard<'_> })
     }
 }
 
@@ -585,12 +588,14 @@ impl Worker {
                 },
             };
 
-            if let Some(limiter) = &shared.opts.limiter {
-                tokio::select! {
-                    _ = limiter.acquire() => {}
+            let limiter = shared.opts.limiter.clone();
+            let _permit = match &limiter {
+                Some(limiter) => tokio::select! {
+                    permit = limiter.acquire() => Some(permit),
                     _ = shared.stopped() => continue,
-                }
-            }
+                },
+                None => None,
+            };
 
             let mut result = conn.begin(&job.from, &job.to, &job.bytes).await;
             if result.is_ok() {

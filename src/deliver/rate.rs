@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
 
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 use tokio::time::{Instant, sleep_until};
 
 /// At most `count` sends in any window of length `per`.
@@ -119,35 +119,69 @@ impl fmt::Display for Rate {
 
 /// A strict sliding-window limiter shared by every connection of a send.
 ///
-/// It keeps the start times of the last `count` sends (8 bytes each: a 500/h limit keeps 4 KB).
-/// [`acquire`](Self::acquire) waits until the oldest of them is `per` old, then records the
-/// current time. Waiters are served in arrival order. Under it, for the times `t` it hands
-/// out, `t[i + count] - t[i] >= per` always holds, so no window of length `per` holds more
-/// than `count` of them.
+/// It keeps the last `count` sends (a 500/h limit keeps 500 small slots).
+/// [`acquire`](Self::acquire) waits until the oldest of them has *ended* and is `per` old, then
+/// takes a slot; the slot's time is when its [`Permit`] is dropped, i.e. when the message's
+/// transaction is over. Waiters are served in arrival order.
 ///
-/// The time recorded is when a send is allowed to start; a caller that wants the *server* to
-/// see the rate should acquire right before transmitting each message.
+/// Counting each send from its end is what makes the promise hold as the *server* sees it: the
+/// server receives message `i`'s final `.` no later than its reply ends the transaction (`c[i]`),
+/// and message `i + count` is not begun before `c[i] + per`, so whatever the network delays, no
+/// window of length `per` on the server's clock holds more than `count` messages. The cost is
+/// that the achieved rate is a little under the limit (by the length of a transaction per
+/// window).
 #[derive(Debug)]
 pub struct RateLimiter {
     rate: Rate,
-    state: Mutex<Window>,
+    origin: Instant,
+    /// Serves waiters one at a time, in arrival order.
+    turn: Mutex<()>,
+    slots: std::sync::Mutex<Slots>,
+    /// Signalled when a permit ends.
+    ended: Notify,
 }
 
+#[derive(Debug, Default)]
+struct Slots {
+    next: u64,
+    /// The last `count` sends, oldest first.
+    recent: VecDeque<Slot>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    seq: u64,
+    /// Nanoseconds since `origin`: the start while running, the end once ended.
+    at: u64,
+    ended: bool,
+}
+
+/// One send's place in the window; dropping it ends the send.
 #[derive(Debug)]
-struct Window {
-    origin: Instant,
-    /// Nanoseconds since `origin` of the last `count` sends, oldest first.
-    starts: VecDeque<u64>,
+pub struct Permit<'a> {
+    limiter: &'a RateLimiter,
+    seq: u64,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        self.limiter.end(self.seq);
+    }
+}
+
+enum Wait {
+    Until(Instant),
+    ForAnEnd,
 }
 
 impl RateLimiter {
     pub fn new(rate: Rate) -> Self {
         RateLimiter {
             rate,
-            state: Mutex::new(Window {
-                origin: Instant::now(),
-                starts: VecDeque::new(),
-            }),
+            origin: Instant::now(),
+            turn: Mutex::new(()),
+            slots: std::sync::Mutex::new(Slots::default()),
+            ended: Notify::new(),
         }
     }
 
@@ -155,20 +189,63 @@ impl RateLimiter {
         self.rate
     }
 
-    /// Wait until one more send fits in every window, and count it. Dropping the future before
-    /// it completes counts nothing.
-    pub async fn acquire(&self) {
-        let mut w = self.state.lock().await;
+    fn now(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slots> {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Wait until one more send fits in every window, and count it from the moment the returned
+    /// permit is dropped. Dropping the future before it completes counts nothing.
+    pub async fn acquire(&self) -> Permit<'_> {
+        let _turn = self.turn.lock().await;
         let count = self.rate.count as usize;
-        if w.starts.len() >= count {
-            if let Some(&oldest) = w.starts.front() {
-                let ready = w.origin + Duration::from_nanos(oldest) + self.rate.per;
-                sleep_until(ready).await;
+        loop {
+            let wait = {
+                let mut slots = self.lock();
+                if slots.recent.len() < count {
+                    let seq = slots.next;
+                    slots.next += 1;
+                    let at = self.now();
+                    slots.recent.push_back(Slot {
+                        seq,
+                        at,
+                        ended: false,
+                    });
+                    return Permit { limiter: self, seq };
+                }
+                match slots.recent.front().copied() {
+                    Some(oldest) if oldest.ended => {
+                        let ready = self.origin + Duration::from_nanos(oldest.at) + self.rate.per;
+                        if ready <= Instant::now() {
+                            slots.recent.pop_front();
+                            continue;
+                        }
+                        Wait::Until(ready)
+                    }
+                    _ => Wait::ForAnEnd,
+                }
+            };
+            match wait {
+                Wait::Until(t) => sleep_until(t).await,
+                // Only the waiter holding the turn waits here, so a stored notification
+                // (an end between the check and this wait) is never lost.
+                Wait::ForAnEnd => self.ended.notified().await,
             }
-            w.starts.pop_front();
         }
-        let now = u64::try_from(w.origin.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        w.starts.push_back(now);
+    }
+
+    fn end(&self, seq: u64) {
+        let now = self.now();
+        let mut slots = self.lock();
+        if let Some(slot) = slots.recent.iter_mut().find(|s| s.seq == seq) {
+            slot.at = slot.at.max(now);
+            slot.ended = true;
+        }
+        drop(slots);
+        self.ended.notify_one();
     }
 }
 
@@ -375,6 +452,41 @@ mod tests {
             throttle.acquire().await;
         }
         assert_eq!(Instant::now() - start, Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_send_counts_from_its_end() {
+        let limiter = RateLimiter::new(Rate::parse("2/s").unwrap().unwrap());
+        let start = Instant::now();
+        let first = limiter.acquire().await;
+        let _second = limiter.acquire().await;
+        // the first transaction takes 300 ms: its slot is free 1 s after it ended
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        drop(first);
+        let _third = limiter.acquire().await;
+        assert_eq!(Instant::now() - start, Duration::from_millis(1300));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_running_send_holds_its_slot() {
+        let limiter = Arc::new(RateLimiter::new(Rate::parse("1/s").unwrap().unwrap()));
+        let start = Instant::now();
+        let held = limiter.acquire().await;
+        let waiter = {
+            let limiter = Arc::clone(&limiter);
+            tokio::spawn(async move {
+                let _p = limiter.acquire().await;
+                Instant::now()
+            })
+        };
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(
+            !waiter.is_finished(),
+            "a slot was reused while its send ran"
+        );
+        drop(held);
+        let got = waiter.await.unwrap();
+        assert_eq!(got - start, Duration::from_secs(6));
     }
 
     #[tokio::test(start_paused = true)]
