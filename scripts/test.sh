@@ -20,4 +20,4 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
-cargo test --locked --all-targets "$@"
+cargo test --locked "$@"

@@ -93,8 +93,9 @@ pub struct PreviewArgs {
 pub struct SendArgs {
     #[command(flatten)]
     pub issue: IssueArgs,
-    /// Test send: one copy to each of these addresses, subject prefixed [TEST].
-    #[arg(long, value_name = "ADDR", conflicts_with = "list")]
+    /// Test send: one copy to each of these addresses, subject prefixed [TEST] (--list then
+    /// only names the list --as picks the member from).
+    #[arg(long, value_name = "ADDR")]
     pub to: Vec<String>,
     /// Bulk send to the members of this CSV list.
     #[arg(long, value_name = "CSV")]
@@ -103,7 +104,12 @@ pub struct SendArgs {
     #[arg(long = "as", value_name = "EMAIL")]
     pub as_email: Option<String>,
     /// SMTP server, e.g. smtp://user@host:587 (the password comes from BULLETIN_SMTP_PASSWORD).
-    #[arg(long, env = "BULLETIN_SMTP_URL", value_name = "URL")]
+    #[arg(
+        long,
+        env = "BULLETIN_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub smtp: Option<String>,
     /// Messages per window: 10/s, 30/m, 500/h or unlimited.
     #[arg(long)]

@@ -117,6 +117,9 @@ pub struct Send {
     pub connections: usize,
     /// How many times a transient failure is retried before the member is deferred.
     pub retries: u32,
+    /// Milliseconds to wait before the first retry; each further retry waits about twice as
+    /// long (with jitter, at most five minutes).
+    pub retry_backoff_ms: u64,
     /// Folder `--dry-run` writes `.eml` files into.
     pub outbox: PathBuf,
     /// Embed local images in each message (`cid:`), unless `asset_base_url` is set.
@@ -132,6 +135,7 @@ impl Default for Send {
             rate: "unlimited".into(),
             connections: 4,
             retries: 3,
+            retry_backoff_ms: 2000,
             outbox: PathBuf::from("outbox"),
             embed_images: true,
             asset_base_url: None,

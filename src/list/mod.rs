@@ -1,1 +1,31 @@
 //! Member lists: CSV as people export them, cleaned into valid, unique, subscribed recipients.
+//!
+//! ```text
+//! open(path) ──▶ ListReader ──Entry──▶ Cleaner::verdict ──▶ Verdict::Send(Subscriber)
+//!                (streaming)                                 Verdict::Skip { reason }
+//! ```
+
+pub mod address;
+pub mod cleaner;
+pub mod csv_escape;
+mod decode;
+pub mod keymap;
+mod quotes;
+pub mod reader;
+pub mod shard;
+pub mod suppression;
+
+pub use address::AddressKey;
+pub use cleaner::{Cleaner, SkipReason, Verdict};
+pub use csv_escape::escape_field;
+pub use keymap::KeyMap;
+pub use reader::{Entry, ListReader, from_bytes, open};
+pub use shard::{Shard, in_shard};
+pub use suppression::Suppression;
+
+/// The current time as RFC 3339 in UTC, e.g. `2026-11-26T13:05:00.123Z`.
+pub(crate) fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

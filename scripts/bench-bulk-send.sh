@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Bulk-send figures for `bulletin send`, measured against Postfix's smtp-sink on loopback:
+#
+#   1. throughput: a bulk send of the flagship issue to a 5,000-member list over 8 connections,
+#      and `smtp-source -s 8` sending the same number of messages of the same size to the same
+#      sink, one after the other in one run;
+#   2. the busiest second under --rate: a send at --rate 100/s, every message's arrival time
+#      taken from smtp-sink's dump files, counted in every sliding one-second window;
+#   3. peak memory (/usr/bin/time -v) of a real bulk send of a 1,000,000-member list.
+#
+# Usage: scripts/bench-bulk-send.sh            (all three)
+#        BENCH_BIG=200000 scripts/bench-bulk-send.sh   (a smaller list for step 3)
+#        BENCH_SKIP_BIG=1 scripts/bench-bulk-send.sh   (steps 1 and 2 only)
+#        BENCH_ONLY_BIG=1 scripts/bench-bulk-send.sh   (step 3 only)
+# Needs: cargo, python3, smtp-sink and smtp-source (Postfix), /usr/bin/time.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+MEMBERS=${BENCH_MEMBERS:-5000}
+CONNECTIONS=${BENCH_CONNECTIONS:-8}
+RATE=${BENCH_RATE:-100/s}
+RATE_MEMBERS=${BENCH_RATE_MEMBERS:-600}
+BIG=${BENCH_BIG:-1000000}
+
+cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
+BIN="$ROOT/target/release/bulletin"
+
+WORK=$(mktemp -d)
+SINK_PIDS=()
+cleanup() {
+    for pid in "${SINK_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# smtp-sink on a free port; extra options (e.g. -d DIR/%H%M%S.) before the address.
+start_sink() {
+    local port user=()
+    port=$(free_port)
+    [ "$(id -u)" = 0 ] && user=(-u nobody)
+    smtp-sink "${user[@]}" "$@" "127.0.0.1:$port" 1024 >/dev/null 2>&1 &
+    SINK_PIDS+=("$!")
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+        sleep 0.05
+    done
+    echo "$port"
+}
+
+now() { date +%s.%N; }
+elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }
+per_second() { python3 -c "print(f'{$1 / ($3 - $2):.0f}')"; }
+
+# A member list: the project's generator when present (or $GEN_LIST), else numbered members.
+GEN_LIST=${GEN_LIST:-$ROOT/scripts/gen-list.py}
+gen_list() {
+    if [ -f "$GEN_LIST" ]; then
+        python3 "$GEN_LIST" "$1" "$2"
+    else
+        python3 - "$1" "$2" <<'EOF'
+import sys
+n, out = int(sys.argv[1]), sys.argv[2]
+with open(out, "w", encoding="utf-8") as f:
+    f.write("email,name\n")
+    for i in range(n):
+        f.write(f"member{i}@example.org,Member {i}\n")
+EOF
+    fi
+}
+
+# The project: the flagship issue and templates; images are linked from an asset URL (as a
+# real bulk send would), so every message is the same text and HTML, personalised.
+PROJECT="$WORK/project"
+mkdir -p "$PROJECT/lists" "$PROJECT/issues"
+cp -r "$ROOT/templates" "$PROJECT/"
+cp -r "$ROOT/examples/2023-09-cluster-news" "$PROJECT/issues/flagship"
+mkdir -p "$PROJECT/issues/short"
+cat > "$PROJECT/issues/short/issue.toml" <<'EOF'
+subject = "A short note"
+title = "A SHORT NOTE"
+editor_note = "One paragraph, for the memory run."
+EOF
+cat > "$PROJECT/bulletin.toml" <<'EOF'
+[sender]
+name = "West Midlands HealthTech Cluster"
+email = "news@wmhtc.example.org"
+list_id = "Cluster News <cluster-news.wmhtc.example.org>"
+postal_address = "Innovation Campus, 1 Example Way, Birmingham B1 1AA, United Kingdom"
+bounce_address = "bounces@wmhtc.example.org"
+unsubscribe_mailto = "unsubscribe@wmhtc.example.org"
+unsubscribe_url = "https://wmhtc.example.org/unsubscribe/{token}"
+token_secret = "benchmark-secret"
+
+[send]
+asset_base_url = "https://wmhtc.example.org/assets/2023-09"
+EOF
+cd "$PROJECT"
+
+echo "machine: $(nproc) cores, $(uname -sr)"
+echo "bulletin: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+
+# --- 1. throughput ------------------------------------------------------------------------
+if [ -z "${BENCH_ONLY_BIG:-}" ]; then
+gen_list "$MEMBERS" lists/members.csv
+gen_list 1 lists/one.csv
+"$BIN" send issues/flagship --list lists/one.csv --dry-run --outbox "$WORK/one" >/dev/null 2>&1
+SIZE=$(stat -c %s "$WORK"/one/*.eml | head -1)
+echo "message size: $SIZE bytes (flagship issue, images linked)"
+
+PORT=$(start_sink)
+t0=$(now)
+"$BIN" send issues/flagship --list lists/members.csv --smtp "smtp://127.0.0.1:$PORT" \
+    --connections "$CONNECTIONS" --rate unlimited --yes 2>"$WORK/send.log"
+t1=$(now)
+tail -1 "$WORK/send.log"
+t2=$(now)
+smtp-source -s "$CONNECTIONS" -m "$MEMBERS" -l "$SIZE" -f bounces@wmhtc.example.org \
+    -t member@example.org "127.0.0.1:$PORT"
+t3=$(now)
+ours=$(per_second "$MEMBERS" "$t0" "$t1")
+theirs=$(per_second "$MEMBERS" "$t2" "$t3")
+echo "bulletin send, $MEMBERS members, $CONNECTIONS connections: $(elapsed "$t0" "$t1") s, $ours messages/s (whole command: list read twice, compile, build, send, journal)"
+echo "smtp-source -s $CONNECTIONS -m $MEMBERS -l $SIZE: $(elapsed "$t2" "$t3") s, $theirs messages/s"
+python3 -c "print(f'ratio: {$ours / $theirs:.2f}')"
+
+# --- 2. the busiest second under --rate -------------------------------------------------------
+DUMP="$WORK/dump"
+mkdir -p "$DUMP" && chmod 777 "$DUMP"
+PORT=$(start_sink -d "$DUMP/%H%M%S.")
+gen_list "$RATE_MEMBERS" lists/rate.csv
+"$BIN" send issues/flagship --list lists/rate.csv --smtp "smtp://127.0.0.1:$PORT" \
+    --connections "$CONNECTIONS" --rate "$RATE" --yes 2>"$WORK/rate.log"
+tail -1 "$WORK/rate.log"
+find "$DUMP" -type f -printf '%T@\n' | python3 -c "
+import sys
+t = sorted(float(x) for x in sys.stdin)
+busiest, j = 0, 0
+for i in range(len(t)):
+    while t[i] - t[j] >= 1.0:
+        j += 1
+    busiest = max(busiest, i - j + 1)
+print(f'--rate $RATE, $RATE_MEMBERS members: {len(t)} messages over {t[-1]-t[0]:.1f} s, busiest sliding 1-second window (dump file times): {busiest}')
+"
+fi
+
+# --- 3. peak memory of a large send -----------------------------------------------------------
+if [ -z "${BENCH_SKIP_BIG:-}" ]; then
+    gen_list "$BIG" lists/big.csv
+    echo "list: $BIG members, $(stat -c %s lists/big.csv) bytes"
+    PORT=$(start_sink)
+    /usr/bin/time -v "$BIN" send issues/short --list lists/big.csv \
+        --smtp "smtp://127.0.0.1:$PORT" --connections "$CONNECTIONS" --rate unlimited --yes \
+        2>"$WORK/big.log" || true
+    grep -E "accepted:|Maximum resident set size|Elapsed \(wall clock\)" "$WORK/big.log"
+fi

@@ -1,0 +1,625 @@
+//! End to end with real mail servers on loopback, as root (CI runs the suite as root; the
+//! servers come from scripts/test.sh's packages):
+//!
+//! - Postfix accepts a message whose relay (an `smtp-sink` that refuses every RCPT with
+//!   `550 5.1.1 User unknown`) refuses the recipient; Postfix writes a real DSN back to the
+//!   VERP bounce address, into a Maildir; `bulletin bounces MAILDIR --apply` finds the
+//!   member and suppresses them.
+//! - Dovecot serves a Maildir holding such a DSN over IMAP; `bulletin bounces imap://…`
+//!   reads it without marking it, `--apply` flags it so the next pass skips it, and
+//!   `--move-to` moves reports away.
+//!
+//! A missing server or a non-root run is a failure, never a silent pass.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn require(tool: &str) -> PathBuf {
+    for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
+        let p = Path::new(dir).join(tool);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("{tool} is not installed: scripts/test.sh installs postfix and dovecot-imapd");
+}
+
+fn require_root() {
+    let out = Command::new("id").arg("-u").output().expect("run id");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "0",
+        "the Postfix and Dovecot end-to-end tests run the servers as root; run the suite as root (as CI does)"
+    );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn wait_for_port(port: u16, what: &str, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!(
+        "{what} did not listen on port {port}; log:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+fn run_ok(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Start a daemon that forks into the background: its children must not hold our pipes.
+fn start_daemon(cmd: &mut Command) {
+    let status = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(status.success(), "{cmd:?} failed: {status}");
+}
+
+fn bulletin(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bulletin"));
+    cmd.args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run bulletin");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json_lines(s: &str) -> Vec<Value> {
+    s.lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+/// Stops what a test started, whatever happens.
+struct Cleanup(Vec<Box<dyn FnMut()>>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for f in self.0.iter_mut().rev() {
+            f();
+        }
+    }
+}
+
+fn kill_on_drop(child: Child) -> Box<dyn FnMut()> {
+    let mut child = Some(child);
+    Box::new(move || {
+        if let Some(mut c) = child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    })
+}
+
+fn chown(path: &Path, owner: &str) {
+    run_ok(Command::new("chown").arg("-R").arg(owner).arg(path));
+}
+
+/// Send one message over SMTP (no TLS; loopback only).
+fn smtp_send(port: u16, from: &str, to: &str, data: &str) {
+    let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to smtpd");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut w = stream;
+    let expect = |code: &str, reader: &mut BufReader<TcpStream>| loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("SMTP reply");
+        assert!(line.starts_with(code), "expected {code}, got {line:?}");
+        if line.as_bytes().get(3) != Some(&b'-') {
+            break;
+        }
+    };
+    expect("220", &mut reader);
+    for (cmd, code) in [
+        ("EHLO sender.test".to_string(), "250"),
+        (format!("MAIL FROM:<{from}>"), "250"),
+        (format!("RCPT TO:<{to}>"), "250"),
+        ("DATA".to_string(), "354"),
+    ] {
+        write!(w, "{cmd}\r\n").unwrap();
+        expect(code, &mut reader);
+    }
+    for line in data.lines() {
+        let line = if line.starts_with('.') {
+            format!(".{line}")
+        } else {
+            line.to_string()
+        };
+        write!(w, "{line}\r\n").unwrap();
+    }
+    write!(w, ".\r\n").unwrap();
+    expect("250", &mut reader);
+    write!(w, "QUIT\r\n").unwrap();
+}
+
+/// Postfix only takes `-c DIR` when the default main.cf lists DIR in
+/// `alternate_config_directories`. Adds it (creating the file if there is none); returns an
+/// undo step for a file this test created.
+fn allow_postfix_config_dir(dir: &Path) -> Box<dyn FnMut()> {
+    let main_cf = Path::new("/etc/postfix/main.cf");
+    let dir_s = dir.display().to_string();
+    if !main_cf.exists() {
+        std::fs::create_dir_all("/etc/postfix").unwrap();
+        std::fs::write(main_cf, format!("alternate_config_directories = {dir_s}\n")).unwrap();
+        return Box::new(|| {
+            let _ = std::fs::remove_file("/etc/postfix/main.cf");
+        });
+    }
+    let out = Command::new("postconf")
+        .args(["-h", "alternate_config_directories"])
+        .output()
+        .expect("postconf");
+    let current = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !current.split([',', ' ']).any(|d| d == dir_s) {
+        let value = if current.is_empty() {
+            dir_s.clone()
+        } else {
+            format!("{current}, {dir_s}")
+        };
+        run_ok(
+            Command::new("postconf")
+                .arg("-e")
+                .arg(format!("alternate_config_directories = {value}")),
+        );
+    }
+    Box::new(|| {})
+}
+
+const ORIGINAL: &str = "From: Cluster News <news@bounces.test>
+To: Ada Gone <ada.gone@members.example.net>
+Subject: Cluster News, November
+Message-ID: <2026-11.k3v9q2m7x1@bounces.test>
+X-Bulletin-Issue: 2026-11-cluster-news
+X-Bulletin-Member: k3v9q2m7x1
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+
+Hello Ada.
+";
+
+#[test]
+fn postfix_dsn_in_a_maildir_suppresses_the_member() {
+    require_root();
+    let postfix = require("postfix");
+    let sink = require("smtp-sink");
+
+    let tmp = tempfile::Builder::new()
+        .prefix("bulletin-pf")
+        .tempdir()
+        .unwrap();
+    let t = tmp.path();
+    run_ok(Command::new("chmod").arg("755").arg(t));
+    let conf = t.join("conf");
+    let mail = t.join("mail");
+    for d in [&conf, &mail, &t.join("queue"), &t.join("data")] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    chown(&mail, "nobody:nogroup");
+    chown(&t.join("data"), "postfix");
+    let (smtpd_port, relay_port) = (free_port(), free_port());
+    let maillog = t.join("maillog");
+    std::fs::write(
+        conf.join("main.cf"),
+        format!(
+            "compatibility_level = 3.6
+queue_directory = {t}/queue
+data_directory = {t}/data
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mta.bounces.test
+mydomain = bounces.test
+myorigin = bounces.test
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relayhost = [127.0.0.1]:{relay_port}
+smtp_dns_support_level = disabled
+smtpd_relay_restrictions = permit_mynetworks, reject
+recipient_delimiter = +
+virtual_mailbox_domains = bounces.test
+virtual_mailbox_base = {t}/mail
+virtual_mailbox_maps = inline:{{ bounces@bounces.test=bounces/ }}
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+alias_maps =
+alias_database =
+maillog_file = {maillog}
+maillog_file_prefixes = {t}
+bounce_queue_lifetime = 0
+maximal_queue_lifetime = 0
+biff = no
+",
+            t = t.display(),
+            maillog = maillog.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        conf.join("master.cf"),
+        format!(
+            "127.0.0.1:{smtpd_port} inet n - n - - smtpd
+pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+proxywrite unix - - n - 1 proxymap
+smtp unix - - n - - smtp
+relay unix - - n - - smtp
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+local unix - n n - - local
+virtual unix - n n - - virtual
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+"
+        ),
+    )
+    .unwrap();
+
+    let mut cleanup = Cleanup(Vec::new());
+    cleanup.0.push(allow_postfix_config_dir(&conf));
+    let sink_child = Command::new(&sink)
+        .args(["-u", "nobody", "-f", "RCPT", "-B", "550 5.1.1 User unknown"])
+        .arg(format!("127.0.0.1:{relay_port}"))
+        .arg("10")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start smtp-sink");
+    cleanup.0.push(kill_on_drop(sink_child));
+    run_ok(Command::new(&postfix).arg("-c").arg(&conf).arg("check"));
+    start_daemon(Command::new(&postfix).arg("-c").arg(&conf).arg("start"));
+    {
+        let (postfix, conf) = (postfix.clone(), conf.clone());
+        cleanup.0.push(Box::new(move || {
+            let _ = Command::new(&postfix)
+                .arg("-c")
+                .arg(&conf)
+                .arg("stop")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }));
+    }
+    wait_for_port(smtpd_port, "Postfix smtpd", &maillog);
+    wait_for_port(relay_port, "smtp-sink", &maillog);
+
+    smtp_send(
+        smtpd_port,
+        "bounces+k3v9q2m7x1@bounces.test",
+        "ada.gone@members.example.net",
+        ORIGINAL,
+    );
+
+    // Bounded wait for the DSN to land in the Maildir.
+    let maildir = mail.join("bounces");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let n = std::fs::read_dir(maildir.join("new"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        if n > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no DSN in {} after 60 s; mail log:\n{}",
+            maildir.display(),
+            std::fs::read_to_string(&maillog).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let project = tempfile::tempdir().unwrap();
+    std::fs::write(
+        project.path().join("bulletin.toml"),
+        "[sender]\nbounce_address = \"bounces@bounces.test\"\n",
+    )
+    .unwrap();
+    let args = [
+        "bounces",
+        maildir.to_str().unwrap(),
+        "--json",
+        "--apply",
+        "--project",
+        project.path().to_str().unwrap(),
+    ];
+    let (code, out, err) = bulletin(&args, &[]);
+    assert_eq!(code, 0, "{err}");
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1, "{out}");
+    let b = &lines[0];
+    assert_eq!(b["recipient"], "ada.gone@members.example.net");
+    assert_eq!(b["class"], "hard");
+    assert_eq!(b["status"], "5.1.1");
+    assert_eq!(b["reason"], "userunknown");
+    assert_eq!(b["kind"], "dsn");
+    assert_eq!(b["reporting_mta"], "mta.bounces.test");
+    assert_eq!(b["issue"], "2026-11-cluster-news");
+    assert_eq!(b["member"], "k3v9q2m7x1");
+    assert_eq!(b["verp_token"], "k3v9q2m7x1");
+    assert!(
+        b["diagnostic"]
+            .as_str()
+            .unwrap()
+            .contains("550 5.1.1 User unknown"),
+        "{b}"
+    );
+
+    let state = project.path().join(".bulletin");
+    let suppression = bulletin::list::Suppression::load_state(&state).unwrap();
+    assert!(suppression.contains("ada.gone@members.example.net"));
+    assert!(suppression.contains("Ada.Gone@Members.Example.net"));
+
+    // A second pass changes nothing.
+    let before = std::fs::read_to_string(state.join("bounces.jsonl")).unwrap();
+    let (code, _, err) = bulletin(&args, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("0 new in the bounce log, 0 newly suppressed"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(state.join("bounces.jsonl")).unwrap(),
+        before
+    );
+}
+
+const DSN: &str = include_str!("fixtures/bounces/postfix-dsn.eml");
+
+#[test]
+fn imap_mailbox_is_read_flagged_and_moved() {
+    require_root();
+    let dovecot = require("dovecot");
+
+    let tmp = tempfile::Builder::new()
+        .prefix("bulletin-imap")
+        .tempdir()
+        .unwrap();
+    let t = tmp.path();
+    run_ok(Command::new("chmod").arg("755").arg(t));
+    let home = t.join("home/bounce");
+    let maildir = home.join("Maildir");
+    for d in ["cur", "new", "tmp", ".Done/cur", ".Done/new", ".Done/tmp"] {
+        std::fs::create_dir_all(maildir.join(d)).unwrap();
+    }
+    std::fs::write(maildir.join("new/1763284442.M1P1.bounces"), DSN).unwrap();
+    std::fs::write(
+        maildir.join("new/1763284443.M2P1.bounces"),
+        include_str!("fixtures/bounces/not-a-bounce.eml"),
+    )
+    .unwrap();
+    chown(&t.join("home"), "nobody:nogroup");
+    std::fs::create_dir_all(t.join("run")).unwrap();
+    std::fs::write(t.join("passwd"), "bounce:{PLAIN}imap-test-pass\n").unwrap();
+    let (port, tls_port) = (free_port(), free_port());
+    // A self-signed certificate for the imaps listener: bulletin must refuse it.
+    let rcgen::CertifiedKey { cert, signing_key } =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    std::fs::write(t.join("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(t.join("key.pem"), signing_key.serialize_pem()).unwrap();
+    let log = t.join("dovecot.log");
+    let conf = t.join("dovecot.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "base_dir = {t}/run
+log_path = {log}
+info_log_path = {log}
+listen = 127.0.0.1
+protocols = imap
+ssl = yes
+ssl_cert = <{t}/cert.pem
+ssl_key = <{t}/key.pem
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:~/Maildir
+passdb {{
+  driver = passwd-file
+  args = {t}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={t}/home/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {tls_port}
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+",
+            t = t.display(),
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    let mut cleanup = Cleanup(Vec::new());
+    start_daemon(Command::new(&dovecot).arg("-c").arg(&conf));
+    {
+        let (dovecot, conf) = (dovecot.clone(), conf.clone());
+        cleanup.0.push(Box::new(move || {
+            let _ = Command::new(&dovecot)
+                .arg("-c")
+                .arg(&conf)
+                .arg("stop")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }));
+    }
+    wait_for_port(port, "Dovecot", &log);
+
+    let url = format!("imap://bounce@127.0.0.1:{port}/INBOX");
+    let env = [("BULLETIN_IMAP_PASSWORD", "imap-test-pass")];
+    let project = tempfile::tempdir().unwrap();
+    let p = project.path().to_str().unwrap();
+
+    // imaps:// checks the server's certificate: a self-signed one is refused.
+    let tls_url = format!("imaps://bounce@localhost:{tls_port}/INBOX");
+    wait_for_port(tls_port, "Dovecot imaps", &log);
+    let (code, out, err) = bulletin(&["bounces", &tls_url], &env);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("TLS") && err.contains("certificate"), "{err}");
+
+    // Without the password: a clear error, nothing read.
+    let (code, _, err) = bulletin(&["bounces", &url], &[]);
+    assert_eq!(code, 1);
+    assert!(err.contains("BULLETIN_IMAP_PASSWORD"), "{err}");
+
+    // A wrong password is refused by the server.
+    let (code, _, err) = bulletin(&["bounces", &url], &[("BULLETIN_IMAP_PASSWORD", "wrong")]);
+    assert_eq!(code, 1);
+    assert!(err.contains("login as bounce failed"), "{err}");
+
+    // Reading without --apply leaves the mailbox as it was: twice the same answer.
+    for _ in 0..2 {
+        let (code, out, err) = bulletin(&["bounces", &url, "--json"], &env);
+        assert_eq!(code, 0, "{err}");
+        let lines = json_lines(&out);
+        assert_eq!(lines.len(), 1, "{out}");
+        assert_eq!(lines[0]["recipient"], "ada.gone@members.example.net");
+        assert_eq!(lines[0]["class"], "hard");
+        assert_eq!(lines[0]["member"], "k3v9q2m7x1");
+        assert!(
+            lines[0]["file"]
+                .as_str()
+                .unwrap()
+                .starts_with("imap:INBOX/")
+        );
+        assert!(err.contains("2 messages read, 1 reports"), "{err}");
+    }
+    // Nothing was marked: no message carries \Seen (the S of Maildir flags).
+    for sub in ["cur", "new"] {
+        for e in std::fs::read_dir(maildir.join(sub)).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            let flags = name.rsplit_once(":2,").map_or("", |(_, f)| f);
+            assert!(
+                !flags.contains('S'),
+                "{name} was marked seen without --apply"
+            );
+        }
+    }
+
+    // --apply records and flags every message read, so the next pass skips them.
+    let (code, _, err) = bulletin(&["bounces", &url, "--apply", "--project", p], &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("1 new in the bounce log, 1 newly suppressed"),
+        "{err}"
+    );
+    let (code, out, err) = bulletin(&["bounces", &url, "--json"], &env);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "");
+    assert!(err.contains("0 messages read"), "{err}");
+    let flagged: Vec<String> = std::fs::read_dir(maildir.join("cur"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(flagged.len(), 2, "{flagged:?}");
+    assert!(
+        flagged.iter().all(|f| f.contains(":2,") && f.contains('S')),
+        "{flagged:?}"
+    );
+
+    // A new report, applied with --move-to, leaves INBOX for the Done mailbox; the reader's
+    // reply stays.
+    let second = DSN
+        .replace(
+            "<20261116091402.4F1A2B3C4D@relay.example.org>",
+            "<second@relay.example.org>",
+        )
+        .replace(
+            "ada.gone@members.example.net",
+            "alan.gone@members.example.net",
+        );
+    std::fs::write(maildir.join("new/1763284444.M3P1.bounces"), second).unwrap();
+    std::fs::write(
+        maildir.join("new/1763284445.M4P1.bounces"),
+        include_str!("fixtures/bounces/not-a-bounce.eml"),
+    )
+    .unwrap();
+    chown(&maildir, "nobody:nogroup");
+    let (code, out, err) = bulletin(
+        &[
+            "bounces",
+            &url,
+            "--apply",
+            "--project",
+            p,
+            "--move-to",
+            "Done",
+            "--json",
+        ],
+        &env,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json_lines(&out).len(), 1, "{out}");
+    let moved = std::fs::read_dir(maildir.join(".Done/cur"))
+        .unwrap()
+        .chain(std::fs::read_dir(maildir.join(".Done/new")).unwrap())
+        .count();
+    assert_eq!(moved, 1, "one report moved to Done");
+    let left = std::fs::read_dir(maildir.join("cur")).unwrap().count()
+        + std::fs::read_dir(maildir.join("new")).unwrap().count();
+    assert_eq!(
+        left, 3,
+        "the first two plus the reader's reply stay in INBOX"
+    );
+    let suppression =
+        bulletin::list::Suppression::load_state(&project.path().join(".bulletin")).unwrap();
+    assert!(suppression.contains("alan.gone@members.example.net"));
+    drop(cleanup);
+}
