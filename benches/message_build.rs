@@ -130,6 +130,7 @@ fn main() {
         })
         .collect();
 
+    qp_rate(&rendered);
     let plain =
         MessageFactory::new(&config, dir.path(), "2023-09-cluster-news", &images).expect("factory");
     rate("no DKIM", &plain, &members, &rendered);
@@ -150,6 +151,30 @@ fn main() {
     }
 
     flagship(&members);
+}
+
+/// Quoted-printable encoding alone, in MB of input per CPU-second.
+fn qp_rate(rendered: &[Rendered]) {
+    let mut out = Vec::with_capacity(64 * 1024);
+    let mut input = 0usize;
+    let start = Instant::now();
+    let cpu_start = cpu_time();
+    while start.elapsed() < Duration::from_secs(2) {
+        for r in rendered.iter().take(50) {
+            out.clear();
+            bulletin::message::encode::quoted_printable(r.html.as_bytes(), &mut out);
+            input += r.html.len();
+        }
+    }
+    let secs = cpu_start
+        .and_then(|s| Some(cpu_time()? - s))
+        .unwrap_or(start.elapsed())
+        .as_secs_f64();
+    println!(
+        "{:<24} {:>8.0} MB/CPU-s of HTML",
+        "quoted-printable",
+        input as f64 / secs / 1e6
+    );
 }
 
 /// Compose + build for the flagship issue, as `send` does it per member.
