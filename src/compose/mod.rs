@@ -1,1 +1,21 @@
-//! Templates: handlebars → MJML → mrml → HTML, plus the plain-text part; compiled once per issue, personalised per recipient.
+//! Templates: handlebars → MJML → mrml → HTML, plus the plain-text part; compiled once per
+//! issue, personalised per recipient.
+//!
+//! A template is rendered in two passes. The first fills the content (`issue`, `sender`) and
+//! yields MJML, compiled once by mrml into HTML and a plain-text letter. The second fills the
+//! recipient (`subscriber`, `unsubscribe_url`) into that compiled output, once per recipient:
+//! no MJML is compiled per recipient. Content never becomes template code (its braces are
+//! guarded) and is HTML-escaped.
+
+mod check;
+mod compiled;
+mod error;
+mod guard;
+pub mod markup;
+mod protect;
+mod text;
+pub mod theme;
+
+pub use check::{Finding, Severity, check};
+pub use compiled::{CompiledIssue, LocalImage, Recipient, Rendered, compile, content_type};
+pub use error::{ComposeError, shown};

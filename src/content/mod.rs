@@ -1,1 +1,6 @@
 //! An issue's content: `issue.toml` as typed data, with Markdown inside text fields.
+
+mod issue;
+pub mod markdown;
+
+pub use issue::{Cta, ISSUE_FILE, Image, Issue, Section, SignOff, Spotlight};

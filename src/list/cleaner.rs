@@ -222,4 +222,82 @@ mod tests {
         );
         assert_eq!(reason(&v).unwrap().to_string(), "suppressed: hard bounce");
     }
+
+    #[test]
+    fn the_sample_list_sends_35_and_skips_5_for_the_documented_reasons() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lists/members.csv");
+        let mut c = Cleaner::new(Suppression::empty());
+        let mut sent = 0;
+        let mut skipped = Vec::new();
+        for entry in crate::list::open(&path).unwrap() {
+            match c.verdict(entry.unwrap()) {
+                Verdict::Send(s) => {
+                    sent += 1;
+                    assert!(s.name.is_some(), "{}", s.email);
+                    assert!(s.fields.contains_key("organisation"));
+                }
+                Verdict::Skip { line, reason, .. } => skipped.push((line, reason.to_string())),
+            }
+        }
+        assert_eq!(sent, 35);
+        assert_eq!(
+            skipped,
+            [
+                (13, "status is \"unsubscribed\"".to_string()),
+                (21, "status is \"cleaned\"".to_string()),
+                (29, "duplicate of line 4".to_string()),
+                (32, "status is \"unsubscribed\"".to_string()),
+                (
+                    37,
+                    "invalid address: the domain \"example\" has no dot".to_string()
+                ),
+            ]
+        );
+    }
+
+    /// Peak memory of reading and cleaning a million-member list. Slow in a debug build: run
+    /// with `cargo test --release --lib -- --ignored a_million_members`.
+    #[test]
+    #[ignore]
+    fn a_million_members_are_cleaned_in_bounded_memory() {
+        fn vm(field: &str) -> u64 {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            status
+                .lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse().ok())
+                .unwrap_or(0)
+        }
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("million.csv");
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        writeln!(out, "email,first_name,last_name,organisation,status").unwrap();
+        for i in 0..1_000_000u32 {
+            writeln!(
+                out,
+                "member.{i}@example.org,First{i},Last{i},Org {},subscribed",
+                i % 97
+            )
+            .unwrap();
+        }
+        drop(out);
+        let before = vm("VmRSS:");
+        let mut c = Cleaner::new(Suppression::empty());
+        let mut sent = 0u32;
+        for entry in crate::list::open(&path).unwrap() {
+            if let Verdict::Send(_) = c.verdict(entry.unwrap()) {
+                sent += 1;
+            }
+        }
+        let peak = vm("VmHWM:");
+        eprintln!(
+            "rss before {before} kB, peak {peak} kB, growth {} kB",
+            peak - before
+        );
+        assert_eq!(sent, 1_000_000);
+        // Not a timing figure: the bound on memory is part of the reader's contract.
+        assert!(peak - before < 100 * 1024, "grew by {} kB", peak - before);
+    }
 }

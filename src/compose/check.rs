@@ -1,0 +1,200 @@
+//! `bulletin check`: what would hurt an issue in the inbox.
+
+use serde::Serialize;
+
+use crate::compose::compiled::CompiledIssue;
+use crate::compose::markup;
+
+/// How bad a finding is: errors make `bulletin check` fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One thing `bulletin check` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    /// A stable, short name of the rule, e.g. `missing-alt`.
+    pub code: &'static str,
+    pub message: String,
+    /// Where: a file (and line), or what in the issue.
+    pub location: Option<String>,
+}
+
+/// Gmail clips HTML bodies over about 102 KB.
+pub const CLIP_BYTES: usize = 102 * 1024;
+
+/// Lint a compiled issue.
+pub fn check(c: &CompiledIssue) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let html = c.html_template();
+    let template = c.template().display().to_string();
+    let mut has_unsubscribe = false;
+    for tag in markup::tags(html) {
+        if tag.name.eq_ignore_ascii_case("img") {
+            let src = tag.attr("src").unwrap_or("");
+            if tag.attr("alt").is_none_or(|a| a.trim().is_empty()) {
+                out.push(Finding {
+                    severity: Severity::Warning,
+                    code: "missing-alt",
+                    message: format!(
+                        "image {} has no alt text (screen readers and blocked images show nothing useful)",
+                        markup::decode_entities(src)
+                    ),
+                    location: Some(alt_location(c, src)),
+                });
+            }
+        }
+        if tag.name.eq_ignore_ascii_case("a") || tag.name.eq_ignore_ascii_case("area") {
+            let Some(href) = tag.attr("href") else {
+                continue;
+            };
+            let href = markup::decode_entities(href);
+            if href.contains("unsubscribe_url") {
+                has_unsubscribe = true;
+                continue;
+            }
+            if href.starts_with("{{") {
+                continue;
+            }
+            if !link_ok(&href) {
+                out.push(Finding {
+                    severity: Severity::Error,
+                    code: "bad-link",
+                    message: format!("link `{href}` is not an https://, http:// or mailto: link"),
+                    location: Some(link_location(c, &href)),
+                });
+            }
+        }
+    }
+    if !has_unsubscribe {
+        out.push(Finding {
+            severity: Severity::Error,
+            code: "no-unsubscribe",
+            message: "the template has no unsubscribe link (an <a href=\"{{unsubscribe_url}}\">)"
+                .into(),
+            location: Some(template.clone()),
+        });
+    }
+    let size = html.len();
+    if size > CLIP_BYTES {
+        out.push(Finding {
+            severity: Severity::Error,
+            code: "html-size",
+            message: format!(
+                "the HTML is {} KB: Gmail clips messages over 102 KB",
+                size.div_ceil(1024)
+            ),
+            location: None,
+        });
+    } else if size > CLIP_BYTES * 9 / 10 {
+        out.push(Finding {
+            severity: Severity::Warning,
+            code: "html-size",
+            message: format!(
+                "the HTML is {} KB, close to the 102 KB at which Gmail clips messages",
+                size.div_ceil(1024)
+            ),
+            location: None,
+        });
+    }
+    out.extend(column_findings(c));
+    for w in c.warnings() {
+        out.push(Finding {
+            severity: Severity::Warning,
+            code: "mjml",
+            message: w.clone(),
+            location: None,
+        });
+    }
+    out
+}
+
+/// `https://`, `http://`, `mailto:`, or a `{{ }}` placeholder.
+fn link_ok(href: &str) -> bool {
+    let lower = href.trim().to_ascii_lowercase();
+    (lower.starts_with("https://") && lower.len() > 8)
+        || (lower.starts_with("http://") && lower.len() > 7)
+        || (lower.starts_with("mailto:") && lower.len() > 7)
+}
+
+/// Where an image was named: the issue.toml line with its `src`, else the template.
+fn alt_location(c: &CompiledIssue, src: &str) -> String {
+    find_in_file(c.issue_file(), &markup::decode_entities(src))
+        .unwrap_or_else(|| c.template().display().to_string())
+}
+
+fn link_location(c: &CompiledIssue, href: &str) -> String {
+    find_in_file(c.issue_file(), href).unwrap_or_else(|| c.template().display().to_string())
+}
+
+/// `file:line` of the first line holding `needle`.
+fn find_in_file(path: &std::path::Path, needle: &str) -> Option<String> {
+    if needle.is_empty() {
+        return None;
+    }
+    let text = crate::diagnostic::read_text(path).ok()?;
+    let line = text.lines().position(|l| l.contains(needle))? + 1;
+    Some(format!("{}:{line}", crate::compose::shown(path).display()))
+}
+
+/// `subscriber.COLUMN` placeholders that no list of the project has a column for.
+fn column_findings(c: &CompiledIssue) -> Vec<Finding> {
+    let columns: Vec<String> = c
+        .recipient_placeholders()
+        .iter()
+        .filter_map(|p| p.strip_prefix("subscriber."))
+        .map(|p| p.trim_start_matches('[').trim_end_matches(']').to_string())
+        .filter(|p| p != "email" && p != "name")
+        .collect();
+    if columns.is_empty() {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir(c.lists_dir()) else {
+        return Vec::new();
+    };
+    let mut lists: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
+        .collect();
+    lists.sort();
+    let mut out = Vec::new();
+    for list in lists {
+        let Some(header) = header_of(&list) else {
+            continue;
+        };
+        for column in &columns {
+            if !header.iter().any(|h| h == column) {
+                out.push(Finding {
+                    severity: Severity::Error,
+                    code: "unknown-placeholder",
+                    message: format!(
+                        "unknown placeholder `subscriber.{column}`: {} has no column `{column}`",
+                        crate::compose::shown(&list).display()
+                    ),
+                    location: Some(c.template().display().to_string()),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The header row of a CSV list (comma, semicolon or tab separated).
+fn header_of(path: &std::path::Path) -> Option<Vec<String>> {
+    let text = crate::diagnostic::read_text(path).ok()?;
+    let first = text.lines().find(|l| !l.trim().is_empty())?;
+    let delimiter = [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|d| first.bytes().filter(|b| b == d).count())?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_reader(first.as_bytes());
+    let record = reader.records().next()?.ok()?;
+    Some(record.iter().map(|h| h.trim().to_string()).collect())
+}

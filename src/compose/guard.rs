@@ -1,0 +1,62 @@
+//! Content is data, never template code.
+//!
+//! Braces in content (a title that reads `{{x}}`) must reach the reader as braces and must not
+//! become placeholders in the per-recipient pass. While the issue is compiled they travel as two
+//! private-use characters; the compiled HTML gets them as character references and the plain
+//! text as `{{lb}}` / `{{rb}}` expressions that print one brace each.
+
+/// Stands for `{` from content while compiling.
+pub const OPEN: char = '\u{E000}';
+/// Stands for `}` from content while compiling.
+pub const CLOSE: char = '\u{E001}';
+
+/// Content text made safe to pass through the templates: braces become the stand-ins (and any
+/// stand-in already in the text becomes U+FFFD).
+pub fn content(text: &str) -> String {
+    if !text.contains(['{', '}', OPEN, CLOSE]) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| match c {
+            '{' => OPEN,
+            '}' => CLOSE,
+            OPEN | CLOSE => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}
+
+/// Stand-ins to HTML character references (for the HTML and the compiled MJML).
+pub fn to_entities(text: &str) -> String {
+    if !text.contains([OPEN, CLOSE]) {
+        return text.to_string();
+    }
+    text.replace(OPEN, "&#123;").replace(CLOSE, "&#125;")
+}
+
+/// Stand-ins to handlebars expressions printing one brace (for the plain-text template).
+pub fn to_text_template(text: &str) -> String {
+    if !text.contains([OPEN, CLOSE]) {
+        return text.to_string();
+    }
+    text.replace(OPEN, "{{lb}}").replace(CLOSE, "{{rb}}")
+}
+
+/// Stand-ins back to plain braces (for messages shown to the user).
+pub fn to_braces(text: &str) -> String {
+    text.replace(OPEN, "{").replace(CLOSE, "}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn braces_round_trip() {
+        let c = content("a {{b}} \u{E000}");
+        assert_eq!(c, "a \u{E000}\u{E000}b\u{E001}\u{E001} \u{FFFD}");
+        assert_eq!(to_entities(&c), "a &#123;&#123;b&#125;&#125; \u{FFFD}");
+        assert_eq!(to_text_template(&c), "a {{lb}}{{lb}}b{{rb}}{{rb}} \u{FFFD}");
+        assert_eq!(to_braces(&c), "a {{b}} \u{FFFD}");
+    }
+}
