@@ -476,7 +476,7 @@ fn check_flags_columns_the_list_lacks() {
     assert_eq!(o.status.code(), Some(3));
     assert_eq!(
         stdout(&o),
-        "{\"severity\":\"error\",\"code\":\"unknown-placeholder\",\"message\":\"unknown placeholder `subscriber.company`: lists/members.csv has no column `company`\",\"location\":\"templates/bulletin.mjml.hbs\"}\n"
+        "{\"severity\":\"error\",\"code\":\"unknown-placeholder\",\"message\":\"unknown placeholder `subscriber.company`: lists/members.csv has no column `company`\",\"location\":\"templates/bulletin.mjml.hbs:6:49\"}\n"
     );
 }
 

@@ -123,12 +123,16 @@ fn link_ok(href: &str) -> bool {
 
 /// Where an image was named: the issue.toml line with its `src`, else the template.
 fn alt_location(c: &CompiledIssue, src: &str) -> String {
-    find_in_file(c.issue_file(), &markup::decode_entities(src))
+    let src = markup::decode_entities(src);
+    find_in_file(c.issue_file(), &src)
+        .or_else(|| c.locate_in_templates(&src))
         .unwrap_or_else(|| c.template().display().to_string())
 }
 
 fn link_location(c: &CompiledIssue, href: &str) -> String {
-    find_in_file(c.issue_file(), href).unwrap_or_else(|| c.template().display().to_string())
+    find_in_file(c.issue_file(), href)
+        .or_else(|| c.locate_in_templates(href))
+        .unwrap_or_else(|| c.template().display().to_string())
 }
 
 /// `file:line` of the first line holding `needle`.
@@ -143,12 +147,15 @@ fn find_in_file(path: &std::path::Path, needle: &str) -> Option<String> {
 
 /// `subscriber.COLUMN` placeholders that no list of the project has a column for.
 fn column_findings(c: &CompiledIssue) -> Vec<Finding> {
-    let columns: Vec<String> = c
+    // (placeholder as written, column name)
+    let columns: Vec<(&str, String)> = c
         .recipient_placeholders()
         .iter()
-        .filter_map(|p| p.strip_prefix("subscriber."))
-        .map(|p| p.trim_start_matches('[').trim_end_matches(']').to_string())
-        .filter(|p| p != "email" && p != "name")
+        .filter_map(|p| {
+            let column = p.strip_prefix("subscriber.")?;
+            let column = column.trim_start_matches('[').trim_end_matches(']');
+            (column != "email" && column != "name").then(|| (p.as_str(), column.to_string()))
+        })
         .collect();
     if columns.is_empty() {
         return Vec::new();
@@ -167,7 +174,7 @@ fn column_findings(c: &CompiledIssue) -> Vec<Finding> {
         let Some(header) = header_of(&list) else {
             continue;
         };
-        for column in &columns {
+        for (placeholder, column) in &columns {
             if !header.iter().any(|h| h == column) {
                 out.push(Finding {
                     severity: Severity::Error,
@@ -176,7 +183,10 @@ fn column_findings(c: &CompiledIssue) -> Vec<Finding> {
                         "unknown placeholder `subscriber.{column}`: {} has no column `{column}`",
                         crate::compose::shown(&list).display()
                     ),
-                    location: Some(c.template().display().to_string()),
+                    location: Some(
+                        c.locate_in_templates(placeholder)
+                            .unwrap_or_else(|| c.template().display().to_string()),
+                    ),
                 });
             }
         }

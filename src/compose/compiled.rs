@@ -10,6 +10,7 @@ use handlebars::{
 use serde_json::{Map, Value, json};
 
 use crate::compose::error::{ComposeError, shown};
+use crate::compose::personalise::Personaliser;
 use crate::compose::protect::{Protected, is_recipient_path, protect, tokens};
 use crate::compose::{guard, markup, text, theme};
 use crate::content::{ISSUE_FILE, Image, Issue, markdown};
@@ -64,15 +65,15 @@ pub struct CompiledIssue {
     content: Issue,
     template: PathBuf,
     mjml: String,
-    html_template: String,
-    text_template: String,
+    html: Personaliser,
+    text: Personaliser,
     images: Vec<LocalImage>,
     watched: Vec<PathBuf>,
     warnings: Vec<String>,
     recipient_placeholders: Vec<String>,
     lists_dir: PathBuf,
-    html_reg: Handlebars<'static>,
-    text_reg: Handlebars<'static>,
+    /// The template and the partials it uses: (path as shown, text).
+    sources: Vec<(PathBuf, String)>,
 }
 
 impl std::fmt::Debug for CompiledIssue {
@@ -193,38 +194,45 @@ pub fn compile(
     let mut html_reg = Handlebars::new();
     html_reg.set_strict_mode(true);
     html_reg.register_escape_fn(markup::escape_html);
-    html_reg
-        .register_template_string("html", &html_template)
-        .map_err(|e| compiled_error(&main, "HTML", &html_template, &e))?;
     let mut text_reg = Handlebars::new();
     text_reg.set_strict_mode(true);
     text_reg.register_escape_fn(handlebars::no_escape);
     text_reg.register_helper("lb", Box::new(brace("{")));
     text_reg.register_helper("rb", Box::new(brace("}")));
-    text_reg
-        .register_template_string("text", &text_template)
-        .map_err(|e| compiled_error(&main, "plain text", &text_template, &e))?;
-
     let mut recipient_placeholders = placeholders(&html_template);
     recipient_placeholders.extend(placeholders(&text_template));
+    let html = Personaliser::new(html_template, html_reg)
+        .map_err(|(e, text)| compiled_error(&main, "HTML", &text, &e))?;
+    let text = Personaliser::new(text_template, text_reg)
+        .map_err(|(e, text)| compiled_error(&main, "plain text", &text, &e))?;
     recipient_placeholders.sort();
     recipient_placeholders.dedup();
 
+    // Absolute, so a watcher finds them whatever its current folder.
+    let mut watched: Vec<PathBuf> = watched
+        .into_iter()
+        .map(|p| std::path::absolute(&p).unwrap_or(p))
+        .collect();
+    watched.sort();
+    watched.dedup();
+    let sources = used
+        .iter()
+        .map(|s| (s.path.clone(), s.text.clone()))
+        .collect();
     Ok(CompiledIssue {
         issue_dir,
         issue_file,
         content,
         template: main.path,
         mjml: guard::to_entities(&generated),
-        html_template,
-        text_template,
+        html,
+        text,
         images,
         watched,
         warnings,
         recipient_placeholders,
         lists_dir: project.path(&project.config.paths.lists),
-        html_reg,
-        text_reg,
+        sources,
     })
 }
 
@@ -264,12 +272,12 @@ impl CompiledIssue {
 
     /// The compiled HTML before personalisation (recipient placeholders still in it).
     pub fn html_template(&self) -> &str {
-        &self.html_template
+        self.html.source()
     }
 
     /// The plain-text part before personalisation.
     pub fn text_template(&self) -> &str {
-        &self.text_template
+        self.text.source()
     }
 
     /// Local images the HTML references, in order of first appearance.
@@ -277,7 +285,8 @@ impl CompiledIssue {
         &self.images
     }
 
-    /// Every file this build read: `issue.toml`, `bulletin.toml`, templates, partials, images.
+    /// Every file this build read, as absolute paths: `issue.toml`, `bulletin.toml`, the
+    /// template, partials, images.
     pub fn watched_files(&self) -> Vec<PathBuf> {
         self.watched.clone()
     }
@@ -290,6 +299,29 @@ impl CompiledIssue {
     /// The recipient data the templates use, e.g. `subscriber.name`, `unsubscribe_url`.
     pub fn recipient_placeholders(&self) -> &[String] {
         &self.recipient_placeholders
+    }
+
+    /// Where a piece of text first appears in the template or the partials it uses, as
+    /// `path:line:column`.
+    pub fn locate_in_templates(&self, needle: &str) -> Option<String> {
+        if needle.is_empty() {
+            return None;
+        }
+        // A match must end where a name or URL ends: `subscriber.org` is not in
+        // `subscriber.organisation`.
+        let ends_there = |text: &str, end: usize| {
+            text[end..]
+                .chars()
+                .next()
+                .is_none_or(|c| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '/')))
+        };
+        self.sources.iter().find_map(|(path, text)| {
+            let (at, _) = text
+                .match_indices(needle)
+                .find(|(at, m)| ends_there(text, at + m.len()))?;
+            let (line, col) = line_col(text, at);
+            Some(format!("{}:{line}:{col}", path.display()))
+        })
     }
 
     /// The project's folder of member lists.
@@ -317,14 +349,8 @@ impl CompiledIssue {
                 other => other.to_string(),
             },
         };
-        let html = self
-            .html_reg
-            .render_with_context("html", &ctx)
-            .map_err(fail)?;
-        let mut text = self
-            .text_reg
-            .render_with_context("text", &ctx)
-            .map_err(fail)?;
+        let html = self.html.render(&ctx).map_err(fail)?;
+        let mut text = self.text.render(&ctx).map_err(fail)?;
         // A recipient block left out (`{{#if subscriber.name}}`) can leave extra blank lines.
         if text.contains("\n\n\n") {
             text = collapse_blank_lines(&text);
@@ -788,7 +814,9 @@ fn mjml_error(
     };
     // Spans of attributes start at the blank before them: point at the attribute itself.
     let offset = offset
-        + generated[offset.min(generated.len())..]
+        + generated
+            .get(offset..)
+            .unwrap_or("")
             .bytes()
             .take_while(|b| *b == b' ' || *b == b'\t')
             .count();

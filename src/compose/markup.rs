@@ -171,7 +171,7 @@ pub fn decode_entities(value: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        let Some(semi) = rest[..rest.len().min(12)].find(';') else {
+        let Some(semi) = rest.find(';').filter(|&semi| semi <= 12) else {
             out.push('&');
             rest = &rest[1..];
             continue;

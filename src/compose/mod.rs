@@ -12,6 +12,7 @@ mod compiled;
 mod error;
 mod guard;
 pub mod markup;
+mod personalise;
 mod protect;
 mod text;
 pub mod theme;
