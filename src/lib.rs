@@ -10,6 +10,7 @@
 //! A stage never imports from a later one.
 
 pub mod bounce;
+pub mod campaign;
 pub mod cli;
 pub mod commands;
 pub mod compose;

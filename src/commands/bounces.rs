@@ -1,5 +1,194 @@
-use crate::cli::BouncesArgs;
+//! `bulletin bounces SOURCE`: read bounce messages and print (or apply) what they report.
 
-pub fn run(_args: BouncesArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("`bulletin bounces` is not implemented yet")
+use std::io::Write;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use std::path::PathBuf;
+
+use time::OffsetDateTime;
+
+use crate::bounce::imap::{Disposition, Mailbox};
+use crate::bounce::{self, Applier, Bounce, Report, Source, SourceItem};
+use crate::cli::BouncesArgs;
+use crate::project::Project;
+use crate::run::exit;
+
+/// One line of `--json` output: a bounced recipient.
+#[derive(Debug, Serialize)]
+pub struct Line<'a> {
+    pub file: &'a str,
+    pub recipient: &'a str,
+    pub class: bounce::Class,
+    pub status: Option<&'a str>,
+    pub reason: bounce::Reason,
+    pub diagnostic: &'a str,
+    pub action: Option<&'a str>,
+    pub kind: Option<bounce::Kind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporting_mta: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_mta: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issue: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verp_token: Option<&'a str>,
+}
+
+impl<'a> Line<'a> {
+    pub fn new(file: &'a str, report: &'a Report, b: &'a Bounce) -> Self {
+        Line {
+            file,
+            recipient: &b.recipient,
+            class: b.class,
+            status: b.status.as_deref(),
+            reason: b.reason,
+            diagnostic: &b.diagnostic,
+            action: b.action.as_deref(),
+            kind: report.kind,
+            reporting_mta: b.reporting_mta.as_deref(),
+            remote_mta: b.remote_mta.as_deref(),
+            issue: report.trace.issue.as_deref(),
+            member: report.trace.member.as_deref(),
+            message_id: report.trace.message_id.as_deref(),
+            verp_token: report.trace.verp_token.as_deref(),
+        }
+    }
+}
+
+pub fn run(args: BouncesArgs) -> anyhow::Result<i32> {
+    let source = Source::parse(&args.source)?;
+    if args.delete && !args.apply {
+        anyhow::bail!("--delete removes messages from the mailbox; it needs --apply");
+    }
+    if (args.delete || args.move_to.is_some()) && !matches!(source, Source::Imap(_)) {
+        anyhow::bail!("--move-to and --delete apply to IMAP mailboxes only");
+    }
+    if args.delete && args.move_to.is_some() {
+        anyhow::bail!("choose one of --move-to and --delete");
+    }
+    let mut applier = if args.apply {
+        let start = args.project.clone().unwrap_or_else(|| PathBuf::from("."));
+        let project = Project::discover(&start)?;
+        Some(Applier::open(
+            &project.state_dir(),
+            &project.config.bounces,
+        )?)
+    } else {
+        None
+    };
+    match &source {
+        Source::Imap(url) => {
+            let password = std::env::var("BULLETIN_IMAP_PASSWORD").map_err(|_| {
+                anyhow::anyhow!(
+                    "{url}: set BULLETIN_IMAP_PASSWORD to the mailbox password (it is never read from the command line)"
+                )
+            })?;
+            let disposition = match (&args.move_to, args.delete) {
+                (Some(m), _) => Disposition::MoveTo(m.clone()),
+                (None, true) => Disposition::Delete,
+                (None, false) => Disposition::Flag,
+            };
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the IMAP client")?;
+            rt.block_on(async {
+                let mut mailbox = Mailbox::open(url, &password).await?;
+                let items = mailbox.fetch_unprocessed(url).await?;
+                let done = process(&items, &args, applier.as_mut())?;
+                // Only an applied pass marks messages: a look without --apply leaves the
+                // mailbox as it was.
+                if args.apply {
+                    let all: Vec<u32> = items.iter().filter_map(|i| i.uid).collect();
+                    mailbox
+                        .finish(&all, &done.report_uids, &disposition)
+                        .await?;
+                }
+                mailbox.logout().await;
+                Ok::<_, anyhow::Error>(())
+            })?;
+        }
+        local => {
+            let items = local.read_local()?;
+            process(&items, &args, applier.as_mut())?;
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// What a pass over the messages found.
+#[derive(Debug, Default)]
+struct Done {
+    /// IMAP UIDs of the messages that were reports.
+    report_uids: Vec<u32>,
+}
+
+fn process(
+    items: &[SourceItem],
+    args: &BouncesArgs,
+    mut applier: Option<&mut Applier>,
+) -> anyhow::Result<Done> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let (mut reports, mut recipients, mut recorded, mut suppressed) =
+        (0usize, 0usize, 0usize, 0usize);
+    let mut done = Done::default();
+    if !args.json {
+        writeln!(
+            out,
+            "{:<40} {:<10} {:<8} {:<16} FILE",
+            "RECIPIENT", "CLASS", "STATUS", "REASON"
+        )?;
+    }
+    let now = OffsetDateTime::now_utc();
+    for item in items {
+        let report = bounce::parse(&item.raw);
+        if report.kind.is_some() {
+            reports += 1;
+            done.report_uids.extend(item.uid);
+        }
+        for b in &report.bounces {
+            recipients += 1;
+            if let Some(a) = applier.as_deref_mut() {
+                let r = a.apply(&report, &item.raw, b, now).with_context(|| {
+                    format!("recording the bounce of {} from {}", b.recipient, item.name)
+                })?;
+                recorded += usize::from(r.recorded);
+                suppressed += usize::from(r.suppressed);
+            }
+            if args.json {
+                serde_json::to_writer(&mut out, &Line::new(&item.name, &report, b))
+                    .context("writing JSON")?;
+                writeln!(out)?;
+            } else {
+                writeln!(
+                    out,
+                    "{:<40} {:<10} {:<8} {:<16} {}",
+                    b.recipient,
+                    b.class.as_str(),
+                    b.status.as_deref().unwrap_or("-"),
+                    b.reason.as_str(),
+                    item.name
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    if let Some(a) = applier {
+        a.sync().context("writing the bounce log")?;
+    }
+    eprintln!(
+        "{} messages read, {reports} reports, {recipients} bounced recipients",
+        items.len()
+    );
+    if args.apply {
+        eprintln!("{recorded} new in the bounce log, {suppressed} newly suppressed");
+    }
+    Ok(done)
 }

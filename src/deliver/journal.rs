@@ -167,6 +167,19 @@ pub struct Uncertain {
     pub line: u64,
 }
 
+/// A member refused or deferred in the latest round, with the server's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The address as attempted (empty when the journal holds no attempt for it).
+    pub email: String,
+    pub line: u64,
+    /// [`Status::Refused`] or [`Status::Deferred`].
+    pub status: Status,
+    pub code: Option<u16>,
+    pub enhanced: Option<String>,
+    pub text: String,
+}
+
 /// What a journal says, for its latest round.
 #[derive(Debug, Clone, Default)]
 pub struct JournalState {
@@ -177,6 +190,8 @@ pub struct JournalState {
     last_time: Option<String>,
     statuses: KeyMap<u8>,
     pending: HashMap<AddressKey, Uncertain>,
+    /// The latest attempt of each member with a failure, while it stands.
+    failures: HashMap<AddressKey, Failure>,
     /// Fingerprints seen in the latest round's headers, oldest first, without repeats.
     fingerprints: Vec<String>,
 }
@@ -242,6 +257,13 @@ impl JournalState {
         c
     }
 
+    /// The members refused or deferred (and not accepted since), in list order.
+    pub fn failures(&self) -> Vec<Failure> {
+        let mut v: Vec<Failure> = self.failures.values().cloned().collect();
+        v.sort_by(|a, b| (a.line, &a.email).cmp(&(b.line, &b.email)));
+        v
+    }
+
     /// The members whose transaction was cut off, in list order.
     pub fn uncertain(&self) -> Vec<Uncertain> {
         let mut v: Vec<Uncertain> = self.pending.values().cloned().collect();
@@ -265,19 +287,73 @@ impl JournalState {
             // an accepted member stays accepted for the rest of the round
             return;
         }
+        let attempted = |state: &mut JournalState| {
+            state
+                .pending
+                .remove(&key)
+                .or_else(|| {
+                    state.failures.get(&key).map(|f| Uncertain {
+                        email: f.email.clone(),
+                        line: f.line,
+                    })
+                })
+                .unwrap_or(Uncertain {
+                    email: String::new(),
+                    line: 0,
+                })
+        };
         let status = match record {
             Record::Attempt { email, line, .. } => {
+                self.failures.remove(&key);
                 self.pending.insert(key, Uncertain { email, line });
                 Status::Uncertain
             }
-            Record::Accepted { .. } => Status::Accepted,
-            Record::Refused { permanent, .. } => Status::Refused { permanent },
-            Record::Deferred { .. } => Status::Deferred,
+            Record::Accepted { .. } => {
+                self.pending.remove(&key);
+                self.failures.remove(&key);
+                Status::Accepted
+            }
+            Record::Refused {
+                code,
+                enhanced,
+                text,
+                permanent,
+                ..
+            } => {
+                let status = Status::Refused { permanent };
+                let at = attempted(self);
+                self.fail(key, at, status, code, enhanced, text);
+                status
+            }
+            Record::Deferred { text, .. } => {
+                let at = attempted(self);
+                self.fail(key, at, Status::Deferred, None, None, text);
+                Status::Deferred
+            }
         };
-        if status != Status::Uncertain {
-            self.pending.remove(&key);
-        }
         self.statuses.set(key, status.code());
+    }
+
+    fn fail(
+        &mut self,
+        key: AddressKey,
+        at: Uncertain,
+        status: Status,
+        code: Option<u16>,
+        enhanced: Option<String>,
+        text: String,
+    ) {
+        self.failures.insert(
+            key,
+            Failure {
+                email: at.email,
+                line: at.line,
+                status,
+                code,
+                enhanced,
+                text,
+            },
+        );
     }
 }
 
@@ -298,8 +374,8 @@ pub enum JournalError {
     #[error("{0}")]
     Corrupt(SourceError),
     #[error(
-        "{}: this journal belongs to issue {:?} and list {:?}, not issue {:?} and list {:?}",
-        path.display(), found.0, found.1, wanted.0, wanted.1
+        "{}: this journal belongs to issue {:?} (list {:?}), not to issue {:?}",
+        path.display(), found.0, found.1, wanted.0
     )]
     Mismatch {
         path: PathBuf,
@@ -361,8 +437,10 @@ impl Journal {
             JournalError::Io { source, .. } => JournalError::io(path, source),
             other => other,
         })?;
+        // The list may be named differently from run to run (another working folder): the
+        // journal's path already ties it to the list's file, so only the issue must match.
         if let Some(found) = &state.id {
-            if found.issue != id.issue || found.list != id.list {
+            if found.issue != id.issue {
                 return Err(JournalError::Mismatch {
                     path: path.to_path_buf(),
                     found: (found.issue.clone(), found.list.clone()),
@@ -491,10 +569,14 @@ pub fn lock_path(path: &Path) -> PathBuf {
 }
 
 /// Where the journal of sending `issue_id` to `list` lives:
-/// `STATE/journals/ISSUE--LISTNAME-HASH[-shardKofN].jsonl`, where HASH tells apart lists of the
-/// same file name in different folders.
+/// `STATE/journals/ISSUE--LISTNAME-HASH[-shardKofN].jsonl`, where HASH (of the list's canonical
+/// path) tells apart lists of the same file name in different folders.
 pub fn path_for(state_dir: &Path, issue_id: &str, list: &Path, shard: Option<Shard>) -> PathBuf {
-    let absolute = std::path::absolute(list).unwrap_or_else(|_| list.to_path_buf());
+    // The same file named from another folder (`../lists/members.csv`) or through a link must
+    // find the same journal, or a resume would mail everyone again.
+    let absolute = std::fs::canonicalize(list)
+        .or_else(|_| std::path::absolute(list))
+        .unwrap_or_else(|_| list.to_path_buf());
     let digest = Sha256::digest(absolute.to_string_lossy().as_bytes());
     let stem = list
         .file_stem()
@@ -875,6 +957,27 @@ mod tests {
                 line: 5
             }]
         );
+        assert_eq!(
+            state.failures(),
+            [
+                Failure {
+                    email: "bob@example.org".into(),
+                    line: 3,
+                    status: Status::Refused { permanent: true },
+                    code: Some(550),
+                    enhanced: Some("5.1.1".into()),
+                    text: "User unknown".into(),
+                },
+                Failure {
+                    email: "cy@example.org".into(),
+                    line: 4,
+                    status: Status::Deferred,
+                    code: None,
+                    enhanced: None,
+                    text: "421 try later".into(),
+                },
+            ]
+        );
         assert_eq!(state.runs().len(), 2);
         assert_eq!(state.id(), Some(&id()));
         drop(_j);
@@ -1052,6 +1155,25 @@ mod tests {
     }
 
     #[test]
+    fn a_list_named_from_another_folder_finds_the_same_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("lists")).unwrap();
+        std::fs::create_dir_all(dir.path().join("issues")).unwrap();
+        std::fs::write(dir.path().join("lists/m.csv"), "email\n").unwrap();
+        let state = dir.path().join(".bulletin");
+        let direct = path_for(&state, "x", &dir.path().join("lists/m.csv"), None);
+        let roundabout = path_for(&state, "x", &dir.path().join("issues/../lists/m.csv"), None);
+        assert_eq!(direct, roundabout);
+        // and the journal accepts the other spelling of the list
+        drop(Journal::open(&direct, &id(), Round::Resume).unwrap());
+        let other = JournalId {
+            list: "../lists/members.csv".into(),
+            ..id()
+        };
+        assert!(Journal::open(&direct, &other, Round::Resume).is_ok());
+    }
+
+    #[test]
     fn paths_are_per_issue_list_and_shard() {
         let state = Path::new("/p/.bulletin");
         let a = path_for(state, "2023-09", Path::new("/p/lists/members.csv"), None);
@@ -1105,5 +1227,41 @@ mod tests {
         assert_eq!(a.len(), 16);
         std::fs::write(&p, "email\nbob@example.org\n").unwrap();
         assert_ne!(list_fingerprint(&p).unwrap(), a);
+    }
+
+    /// Peak memory of reading the journal of a million-member send. Slow in a debug build: run
+    /// with `cargo test --release --lib -- --ignored a_million_member_journal`.
+    #[test]
+    #[ignore]
+    fn a_million_member_journal_is_read_in_compact_memory() {
+        fn vm(field: &str) -> u64 {
+            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            status
+                .lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse().ok())
+                .unwrap_or(0)
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        {
+            let (mut j, _) = Journal::open(&path, &id(), Round::Resume).unwrap();
+            for i in 0..1_000_000u64 {
+                let email = format!("member.{i}@example.org");
+                j.append(&Record::attempt(&email, i + 2)).unwrap();
+                j.append(&accepted(&email)).unwrap();
+            }
+            j.sync().unwrap();
+        }
+        let before = vm("VmRSS:");
+        let state = JournalState::read(&path).unwrap();
+        let peak = vm("VmHWM:");
+        eprintln!(
+            "rss before {before} kB, peak {peak} kB, growth {} kB",
+            peak - before
+        );
+        assert_eq!(state.counts().accepted, 1_000_000);
+        assert!(peak - before < 64 * 1024, "grew by {} kB", peak - before);
     }
 }

@@ -2,4 +2,10 @@
 
 pub mod bounce_log;
 pub mod journal;
+pub mod pool;
 pub mod rate;
+pub mod smtp;
+pub mod target;
+
+pub use pool::{Cancel, DeliverError, Event, Job, Outcome, PoolOptions, Throttle, deliver};
+pub use target::{Secret, Security, SmtpTarget, TargetError};

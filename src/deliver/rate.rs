@@ -172,6 +172,12 @@ impl RateLimiter {
     }
 }
 
+impl super::pool::Throttle for RateLimiter {
+    fn acquire(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(RateLimiter::acquire(self))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,6 +370,17 @@ mod tests {
             );
             assert_strict(&mut times, rate);
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_pool_paces_through_the_throttle_trait() {
+        let throttle: Arc<dyn crate::deliver::pool::Throttle> =
+            Arc::new(RateLimiter::new(Rate::parse("2/s").unwrap().unwrap()));
+        let start = Instant::now();
+        for _ in 0..5 {
+            throttle.acquire().await;
+        }
+        assert_eq!(Instant::now() - start, Duration::from_secs(2));
     }
 
     #[tokio::test(start_paused = true)]

@@ -37,6 +37,12 @@ pub fn validate(address: &str) -> Result<(), String> {
             ),
         });
     }
+    if let Some(c) = address.chars().find(|&c| is_invisible(c)) {
+        return Err(format!(
+            "the address contains an invisible character (U+{:04X})",
+            c as u32
+        ));
+    }
     if address.len() > MAX_ADDRESS {
         return Err(format!(
             "the address is {} bytes long; at most {MAX_ADDRESS} are allowed",
@@ -95,6 +101,12 @@ fn validate_quoted(inner: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Zero-width and direction-control characters (and the soft hyphen) that text copied from web
+/// pages and documents carries unseen.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
 
 /// RFC 5322 `atext`, plus any non-ASCII character (RFC 6531).
@@ -267,6 +279,10 @@ mod tests {
         assert_eq!(
             reason("ann@bob@example.org"),
             "the address has more than one @"
+        );
+        assert_eq!(
+            reason("ann\u{200B}@example.org"),
+            "the address contains an invisible character (U+200B)"
         );
         assert_eq!(
             reason(".ann@example.org"),

@@ -8,7 +8,9 @@
 pub mod address;
 pub mod cleaner;
 pub mod csv_escape;
+mod decode;
 pub mod keymap;
+mod quotes;
 pub mod reader;
 pub mod shard;
 pub mod suppression;
@@ -17,7 +19,7 @@ pub use address::AddressKey;
 pub use cleaner::{Cleaner, SkipReason, Verdict};
 pub use csv_escape::escape_field;
 pub use keymap::KeyMap;
-pub use reader::{Entry, ListReader, open};
+pub use reader::{Entry, ListReader, from_bytes, open};
 pub use shard::{Shard, in_shard};
 pub use suppression::Suppression;
 

@@ -18,14 +18,16 @@
 //! length of the list** (one row at a time, a fixed-size read buffer and a fixed-size decoding
 //! buffer; nothing is kept per row). Deciding the encoding reads the file once more, in chunks.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use encoding_rs::{Decoder, Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
+use encoding_rs::Encoding;
 
 use super::address;
+use super::decode::{Transcoder, sniff_encoding};
+use super::quotes::{MAX_QUOTED, QuoteOpen, Tracked, Tracker};
 use crate::diagnostic::SourceError;
 use crate::subscriber::Subscriber;
 
@@ -60,13 +62,26 @@ impl Entry {
 
 /// Open a list, decide its encoding, delimiter and columns, and read its header.
 pub fn open(path: &Path) -> Result<ListReader, SourceError> {
-    ListReader::open(path)
+    let io_err = |e: io::Error| SourceError::file(path, format!("cannot read the list: {e}"));
+    let (encoding, label) = sniff_encoding(path, File::open(path).map_err(io_err)?)?;
+    let file = File::open(path).map_err(io_err)?;
+    ListReader::start(path, Box::new(file), encoding, label)
 }
+
+/// Read a list held in memory (e.g. an upload, or a fuzzing input); `name` is the path errors
+/// name.
+pub fn from_bytes(name: &Path, bytes: Vec<u8>) -> Result<ListReader, SourceError> {
+    let (encoding, label) = sniff_encoding(name, bytes.as_slice())?;
+    ListReader::start(name, Box::new(io::Cursor::new(bytes)), encoding, label)
+}
+
+/// Where a list's bytes come from.
+type Source = Box<dyn io::Read + Send>;
 
 /// Streams the rows of a list as [`Entry`] values; see the [module docs](self).
 pub struct ListReader {
     path: PathBuf,
-    csv: csv::Reader<Tracked<BufReader<Transcoder<File>>>>,
+    csv: csv::Reader<Tracked<BufReader<Transcoder<Source>>>>,
     encoding: &'static str,
     delimiter: u8,
     headers: Vec<String>,
@@ -104,7 +119,6 @@ const EMAIL_HEADERS: &[&str] = &[
     "mail",
     "mailaddress",
     "emailaddr",
-    "address",
     "primaryemail",
     "email1",
     "email1value",
@@ -169,6 +183,12 @@ const LEFT_STATUSES: &[&str] = &[
     "removed",
     "deleted",
     "inactive",
+    "archived",
+    // never confirmed a double opt-in: not (yet) a member
+    "pending",
+    "unconfirmed",
+    "nonsubscribed",
+    "notsubscribed",
 ];
 
 /// A header or status normalised for matching: lower-case, without spaces, `-`, `_`, `.`.
@@ -185,7 +205,7 @@ fn find_column(keys: &[String], names: &[&str]) -> Option<usize> {
     names.iter().find_map(|n| keys.iter().position(|k| k == n))
 }
 
-fn located(path: &Path, line: u64, message: impl Into<String>) -> SourceError {
+pub(super) fn located(path: &Path, line: u64, message: impl Into<String>) -> SourceError {
     SourceError {
         path: path.to_path_buf(),
         line: Some(line as usize),
@@ -197,10 +217,12 @@ fn located(path: &Path, line: u64, message: impl Into<String>) -> SourceError {
 }
 
 impl ListReader {
-    fn open(path: &Path) -> Result<ListReader, SourceError> {
-        let (encoding, label) = sniff_encoding(path)?;
-        let file = File::open(path)
-            .map_err(|e| SourceError::file(path, format!("cannot read the list: {e}")))?;
+    fn start(
+        path: &Path,
+        file: Source,
+        encoding: &'static Encoding,
+        label: &'static str,
+    ) -> Result<ListReader, SourceError> {
         let mut buffered = BufReader::with_capacity(64 * 1024, Transcoder::new(file, encoding));
         let read_err = |e: io::Error| SourceError::file(path, format!("cannot read the list: {e}"));
 
@@ -506,14 +528,17 @@ impl Iterator for ListReader {
 
 /// `Ann Lee <ann@example.org>` → (`ann@example.org`, Some(`Ann Lee`)); `mailto:` is dropped.
 fn split_address_cell(cell: &str) -> (&str, Option<&str>) {
-    let cell = cell.trim();
+    // invisible characters pasted along at either end are dropped; inside, they are an error
+    let cell = cell.trim_matches(|c: char| c.is_whitespace() || address::is_invisible(c));
     if let (Some(open), true) = (cell.rfind('<'), cell.ends_with('>')) {
         let name = cell[..open].trim().trim_matches('"').trim();
         let inner = cell[open + 1..cell.len() - 1].trim();
         return (inner, (!name.is_empty()).then_some(name));
     }
-    if cell.len() > 7 && cell[..7].eq_ignore_ascii_case("mailto:") {
-        return (cell[7..].trim(), None);
+    if let Some(prefix) = cell.get(..7) {
+        if prefix.eq_ignore_ascii_case("mailto:") {
+            return (cell[7..].trim(), None);
+        }
     }
     (cell, None)
 }
@@ -537,347 +562,6 @@ fn sniff_delimiter(line: &[u8]) -> u8 {
         .enumerate()
         .fold((0, 0), |acc, (i, &n)| if n > acc.1 { (i, n) } else { acc });
     candidates[best]
-}
-
-/// Decide how the file is encoded, reading it once in chunks (O(1) memory).
-fn sniff_encoding(path: &Path) -> Result<(&'static Encoding, &'static str), SourceError> {
-    let mut file = File::open(path)
-        .map_err(|e| SourceError::file(path, format!("cannot read the list: {e}")))?;
-    let read_err = |e: io::Error| SourceError::file(path, format!("cannot read the list: {e}"));
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut filled = 0;
-    // the first few bytes, for byte order marks and file signatures
-    while filled < 4 {
-        let n = file.read(&mut buf[filled..]).map_err(read_err)?;
-        if n == 0 {
-            break;
-        }
-        filled += n;
-    }
-    let start = &buf[..filled];
-    if start.starts_with(&[0xFF, 0xFE]) {
-        return Ok((UTF_16LE, "UTF-16LE"));
-    }
-    if start.starts_with(&[0xFE, 0xFF]) {
-        return Ok((UTF_16BE, "UTF-16BE"));
-    }
-    if start.starts_with(b"PK\x03\x04") || start.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        return Err(
-            SourceError::file(path, "this is a spreadsheet workbook, not a CSV file")
-                .with_hint("save it from the spreadsheet as \"CSV UTF-8\""),
-        );
-    }
-    let bom = start.starts_with(&[0xEF, 0xBB, 0xBF]);
-
-    // Scan for NUL bytes and UTF-8 validity, carrying an incomplete character across chunks.
-    let mut line: u64 = 1;
-    let mut carry = 0usize;
-    let mut utf8 = true;
-    loop {
-        let chunk = &buf[..filled];
-        if let Some(i) = chunk.iter().position(|&b| b == 0) {
-            let at = line + chunk[..i].iter().filter(|&&b| b == b'\n').count() as u64;
-            return Err(located(
-                path,
-                at,
-                "the file contains NUL bytes: it is not a text file",
-            )
-            .with_hint("export the list from the spreadsheet as \"CSV UTF-8\""));
-        }
-        if utf8 {
-            match std::str::from_utf8(chunk) {
-                Ok(_) => carry = 0,
-                Err(e) if e.error_len().is_none() => carry = chunk.len() - e.valid_up_to(),
-                Err(e) => {
-                    if bom {
-                        let at = line
-                            + chunk[..e.valid_up_to()]
-                                .iter()
-                                .filter(|&&b| b == b'\n')
-                                .count() as u64;
-                        return Err(located(
-                            path,
-                            at,
-                            "the file starts with a UTF-8 byte order mark but is not valid UTF-8",
-                        )
-                        .with_hint("save the list again as \"CSV UTF-8\""));
-                    }
-                    utf8 = false;
-                }
-            }
-        }
-        line += chunk[..filled - carry]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        // keep the incomplete character at the front and read on
-        buf.copy_within(filled - carry..filled, 0);
-        filled = carry;
-        let n = file.read(&mut buf[filled..]).map_err(read_err)?;
-        if n == 0 {
-            if carry > 0 && utf8 {
-                if bom {
-                    return Err(located(
-                        path,
-                        line,
-                        "the file ends in the middle of a UTF-8 character",
-                    ));
-                }
-                utf8 = false;
-            }
-            break;
-        }
-        filled += n;
-    }
-    Ok(match (utf8, bom) {
-        (true, true) => (UTF_8, "UTF-8 with BOM"),
-        (true, false) => (UTF_8, "UTF-8"),
-        (false, _) => (WINDOWS_1252, "Windows-1252"),
-    })
-}
-
-/// Turns bytes in some encoding into UTF-8 as they are read, with a fixed-size buffer.
-struct Transcoder<R> {
-    inner: R,
-    decoder: Decoder,
-    input: Box<[u8]>,
-    in_start: usize,
-    in_end: usize,
-    output: Box<[u8]>,
-    out_start: usize,
-    out_end: usize,
-    eof: bool,
-    finished: bool,
-}
-
-impl<R: Read> Transcoder<R> {
-    fn new(inner: R, encoding: &'static Encoding) -> Self {
-        Transcoder {
-            inner,
-            decoder: encoding.new_decoder_with_bom_removal(),
-            input: vec![0; 32 * 1024].into_boxed_slice(),
-            in_start: 0,
-            in_end: 0,
-            output: vec![0; 32 * 1024].into_boxed_slice(),
-            out_start: 0,
-            out_end: 0,
-            eof: false,
-            finished: false,
-        }
-    }
-
-    fn refill(&mut self) -> io::Result<()> {
-        while self.out_start == self.out_end && !self.finished {
-            if self.in_start == self.in_end && !self.eof {
-                let n = self.inner.read(&mut self.input)?;
-                self.in_start = 0;
-                self.in_end = n;
-                self.eof = n == 0;
-            }
-            let (result, read, written, _) = self.decoder.decode_to_utf8(
-                &self.input[self.in_start..self.in_end],
-                &mut self.output,
-                self.eof,
-            );
-            self.in_start += read;
-            self.out_start = 0;
-            self.out_end = written;
-            if self.eof && result == encoding_rs::CoderResult::InputEmpty {
-                self.finished = true;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl<R: Read> Read for Transcoder<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.refill()?;
-        let n = buf.len().min(self.out_end - self.out_start);
-        buf[..n].copy_from_slice(&self.output[self.out_start..self.out_start + n]);
-        self.out_start += n;
-        Ok(n)
-    }
-}
-
-/// The longest quoted value accepted: beyond this, a missing closing quote is assumed, which
-/// keeps a broken file from being read into memory whole.
-const MAX_QUOTED: u64 = 1 << 20;
-
-/// Where a quoted value opened that never closed.
-#[derive(Debug, Clone)]
-struct QuoteOpen {
-    line: u64,
-    column: usize,
-    snippet: String,
-    too_long: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum QuoteState {
-    FieldStart,
-    Unquoted,
-    Quoted,
-    /// A quote inside a quoted value: the end of the value, or the first half of `""`.
-    QuoteInQuoted,
-}
-
-/// Follows the quoting of the CSV bytes as they are read (the same rules as the `csv` crate:
-/// a quote opens a value only at its start, `""` inside is a quote), to report where an
-/// unterminated quoted value began.
-struct Tracker {
-    delimiter: u8,
-    state: QuoteState,
-    line: u64,
-    /// The current line so far (capped), for the snippet of an error.
-    line_text: Vec<u8>,
-    /// Where the current (or last) quoted value opened.
-    open: Opened,
-    quoted_len: u64,
-    eof: bool,
-    too_long: bool,
-    /// The next byte starts a record, unless it ends an empty line (which the CSV parser skips).
-    at_record_start: bool,
-    /// Lines on which records start that the CSV parser has not returned yet (bounded by its
-    /// read-ahead buffer).
-    record_starts: VecDeque<u64>,
-}
-
-const SNIPPET_MAX: usize = 200;
-
-/// Where a quoted value opened.
-#[derive(Default)]
-struct Opened {
-    line: u64,
-    column: usize,
-    /// The text of that line (capped at [`SNIPPET_MAX`] bytes).
-    text: Vec<u8>,
-    /// Whether that line has ended (its text is complete).
-    line_ended: bool,
-}
-
-impl Tracker {
-    fn new(delimiter: u8) -> Self {
-        Tracker {
-            delimiter,
-            state: QuoteState::FieldStart,
-            line: 1,
-            line_text: Vec::with_capacity(SNIPPET_MAX),
-            open: Opened::default(),
-            quoted_len: 0,
-            eof: false,
-            too_long: false,
-            at_record_start: true,
-            record_starts: VecDeque::new(),
-        }
-    }
-
-    fn feed(&mut self, bytes: &[u8]) {
-        use QuoteState::*;
-        for &b in bytes {
-            let newline = b == b'\n';
-            if self.at_record_start && !newline {
-                self.record_starts.push_back(self.line);
-                self.at_record_start = false;
-            }
-            self.state = match self.state {
-                FieldStart if b == b'"' => {
-                    let o = &mut self.open;
-                    o.line = self.line;
-                    o.column = String::from_utf8_lossy(&self.line_text).chars().count() + 1;
-                    o.text.clear();
-                    o.text.extend_from_slice(&self.line_text);
-                    o.line_ended = false;
-                    self.quoted_len = 0;
-                    Quoted
-                }
-                FieldStart | Unquoted | QuoteInQuoted if b == self.delimiter || newline => {
-                    FieldStart
-                }
-                FieldStart | Unquoted => Unquoted,
-                Quoted => {
-                    self.quoted_len += 1;
-                    if b == b'"' { QuoteInQuoted } else { Quoted }
-                }
-                QuoteInQuoted if b == b'"' => Quoted,
-                QuoteInQuoted => Unquoted,
-            };
-            if self.state == Quoted || self.state == QuoteInQuoted {
-                let o = &mut self.open;
-                if newline {
-                    o.line_ended = true;
-                } else if o.text.len() < SNIPPET_MAX && !o.line_ended {
-                    o.text.push(b);
-                }
-            }
-            if newline {
-                if self.state == FieldStart {
-                    self.at_record_start = true;
-                }
-                self.line += 1;
-                self.line_text.clear();
-            } else if self.line_text.len() < SNIPPET_MAX {
-                self.line_text.push(b);
-            }
-        }
-        if self.state == Quoted && self.quoted_len > MAX_QUOTED {
-            self.too_long = true;
-        }
-    }
-
-    /// The unclosed quote, once the input ended inside one (or one ran on too long).
-    fn unterminated(&self) -> Option<QuoteOpen> {
-        let ended_inside = self.eof && self.state == QuoteState::Quoted;
-        if !(ended_inside || self.too_long) {
-            return None;
-        }
-        Some(QuoteOpen {
-            line: self.open.line,
-            column: self.open.column,
-            snippet: String::from_utf8_lossy(&self.open.text).into_owned(),
-            too_long: self.too_long,
-        })
-    }
-}
-
-/// A reader that turns CRLF and lone CR line endings into LF (so the CSV parser counts lines
-/// right in files from Windows and old Macs) and shows every byte to a [`Tracker`] on its way
-/// to the CSV parser.
-struct Tracked<R> {
-    inner: R,
-    tracker: Tracker,
-    /// The last byte read was a CR (already turned into LF): drop an LF right after it.
-    after_cr: bool,
-}
-
-impl<R: Read> Read for Tracked<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            if self.tracker.too_long {
-                return Ok(0);
-            }
-            let n = self.inner.read(buf)?;
-            if n == 0 {
-                self.tracker.eof = true;
-                return Ok(0);
-            }
-            let mut out = 0;
-            for i in 0..n {
-                let b = buf[i];
-                if b == b'\n' && self.after_cr {
-                    self.after_cr = false;
-                    continue;
-                }
-                self.after_cr = b == b'\r';
-                buf[out] = if b == b'\r' { b'\n' } else { b };
-                out += 1;
-            }
-            if out > 0 {
-                self.tracker.feed(&buf[..out]);
-                return Ok(out);
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -1078,7 +762,7 @@ mod tests {
         let p = write(
             &dir,
             "st.csv",
-            b"email,Subscription Status\na@example.org,subscribed\nb@example.org,Unsubscribed\nc@example.org,cleaned\nd@example.org,BOUNCED\ne@example.org,\nf@example.org,opted-out\n",
+            b"email,Subscription Status\na@example.org,subscribed\nb@example.org,Unsubscribed\nc@example.org,cleaned\nd@example.org,BOUNCED\ne@example.org,\nf@example.org,opted-out\ng@example.org,Pending\nh@example.org,Non-subscribed\n",
         );
         let e = read_all(&p);
         assert!(matches!(e[0], Entry::Member(_)));
@@ -1094,6 +778,8 @@ mod tests {
         assert!(matches!(e[3], Entry::Unsubscribed { line: 5, .. }));
         assert!(matches!(e[4], Entry::Member(_)));
         assert!(matches!(e[5], Entry::Unsubscribed { line: 7, .. }));
+        assert!(matches!(e[6], Entry::Unsubscribed { line: 8, .. }));
+        assert!(matches!(e[7], Entry::Unsubscribed { line: 9, .. }));
 
         let p = write(
             &dir,
@@ -1149,9 +835,10 @@ mod tests {
         let p = write(
             &dir,
             "ab.csv",
-            b"email\n\"Ann Lee <ann@example.org>\"\nmailto:bob@example.org\n",
+            "email\n\"Ann Lee <ann@example.org>\"\nmailto:bob@example.org\n\u{200B}cy@example.org\u{FEFF}\u{A0}\n".as_bytes(),
         );
         let e = read_all(&p);
+        assert_eq!(member(&e[2]).email, "cy@example.org");
         assert_eq!(member(&e[0]).email, "ann@example.org");
         assert_eq!(member(&e[0]).name.as_deref(), Some("Ann Lee"));
         assert_eq!(member(&e[1]).email, "bob@example.org");
@@ -1166,6 +853,20 @@ mod tests {
         let e: Vec<_> = r.map(Result::unwrap).collect();
         assert_eq!(member(&e[0]).line, 1);
         assert_eq!(member(&e[1]).email, "bob@example.org");
+    }
+
+    #[test]
+    fn a_postal_address_column_is_not_an_email_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(&dir, "postal.csv", b"name,address\nAnn,1 Main St\n");
+        let e = open(&p).err().unwrap();
+        assert!(e.message.starts_with("no email column"), "{}", e.message);
+        let p = write(
+            &dir,
+            "both.csv",
+            b"Address,Email Address\n1 Main St,ann@example.org\n",
+        );
+        assert_eq!(open(&p).unwrap().email_column(), "Email Address");
     }
 
     #[test]
@@ -1453,6 +1154,83 @@ mod tests {
                 p.display()
             )
         );
+    }
+
+    #[test]
+    fn lists_in_memory_read_like_files() {
+        let name = Path::new("upload.csv");
+        let r = from_bytes(
+            name,
+            b"E-mail;Name\r\nren\xE9e@example.org;Ren\xE9e\r\n".to_vec(),
+        )
+        .unwrap();
+        assert_eq!(r.encoding(), "Windows-1252");
+        assert_eq!(r.path(), name);
+        let e: Vec<_> = r.map(Result::unwrap).collect();
+        assert_eq!(member(&e[0]).name.as_deref(), Some("Renée"));
+        let err = from_bytes(name, Vec::new()).err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "upload.csv: the list is empty\n  = hint: the first line names the columns, e.g. `email,name`"
+        );
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        // A small deterministic fuzz: CSV-ish noise with quotes, separators, line breaks,
+        // multi-byte and invalid UTF-8, read to the end or to the first error.
+
+        let alphabet: &[&[u8]] = &[
+            b"\"",
+            b",",
+            b";",
+            b"\t",
+            b"\n",
+            b"\r",
+            b"\r\n",
+            b"@",
+            b"a",
+            b"email",
+            b"x@example.org",
+            b"<",
+            b">",
+            b"mailto:",
+            "ą".as_bytes(),
+            "€".as_bytes(),
+            b"\xE9",
+            b"\xFF",
+            b"\xEF\xBB\xBF",
+            b" ",
+            b"status",
+            b"unsubscribed",
+            b"sep=",
+            b".",
+        ];
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let path = PathBuf::from("fuzz.csv");
+        for _ in 0..3000 {
+            let mut bytes = Vec::new();
+            if next() % 2 == 0 {
+                bytes.extend_from_slice(b"email,name\n");
+            }
+            for _ in 0..(next() % 60) {
+                bytes.extend_from_slice(alphabet[(next() % alphabet.len() as u64) as usize]);
+            }
+            if let Ok(reader) = from_bytes(&path, bytes) {
+                let _ = reader.email_column();
+                for entry in reader {
+                    if entry.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,343 @@
+//! One raw message → a [`Report`]: finds the parts (status, feedback, returned original, human
+//! text) and hands them to the readers of each format.
+
+use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+
+use super::classify::{self, Reason};
+use super::{Bounce, Kind, Report, address, autoreply, dsn, feedback, ses, text, trace};
+
+/// The pieces of a message that matter for reading a bounce.
+#[derive(Default)]
+pub(crate) struct View<'a> {
+    pub subject: String,
+    pub from: Option<String>,
+    pub to: Vec<String>,
+    /// `Content-Type` of the message, lower-case (`multipart/report`), with its report-type.
+    pub content_type: String,
+    pub report_type: String,
+    pub delivery_status: Option<String>,
+    pub feedback_report: Option<String>,
+    /// The returned original message, when attached as message/rfc822.
+    pub original: Option<&'a Message<'a>>,
+    /// The returned original's headers, when attached as text/rfc822-headers or found in text.
+    pub original_headers: Option<String>,
+    /// Human-readable text of the report (text/plain parts, or text of HTML parts).
+    pub body: String,
+}
+
+fn lower_ct(part: &mail_parser::MessagePart<'_>) -> (String, String) {
+    match part.content_type() {
+        Some(ct) => (
+            ct.ctype().to_ascii_lowercase(),
+            ct.subtype().unwrap_or("").to_ascii_lowercase(),
+        ),
+        None => (String::new(), String::new()),
+    }
+}
+
+impl<'a> View<'a> {
+    pub fn new(msg: &'a Message<'a>) -> Self {
+        let mut v = View {
+            subject: msg.subject().unwrap_or("").to_string(),
+            from: msg
+                .from()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .map(|s| s.to_ascii_lowercase()),
+            to: msg
+                .to()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|a| a.address())
+                        .map(|s| s.to_ascii_lowercase())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        if let Some(ct) = msg.content_type() {
+            v.content_type = format!(
+                "{}/{}",
+                ct.ctype().to_ascii_lowercase(),
+                ct.subtype().unwrap_or("").to_ascii_lowercase()
+            );
+            v.report_type = ct
+                .attribute("report-type")
+                .unwrap_or("")
+                .to_ascii_lowercase();
+        }
+        let mut html = String::new();
+        for part in &msg.parts {
+            let (t, s) = lower_ct(part);
+            match &part.body {
+                PartType::Message(m) => {
+                    if v.original.is_none() {
+                        v.original = Some(m);
+                    }
+                }
+                PartType::Multipart(_) => {}
+                body => {
+                    let bytes: &[u8] = match body {
+                        PartType::Text(t) | PartType::Html(t) => t.as_bytes(),
+                        PartType::Binary(b) | PartType::InlineBinary(b) => b,
+                        _ => &[],
+                    };
+                    match (t.as_str(), s.as_str()) {
+                        ("message" | "text", "delivery-status" | "global-delivery-status")
+                        | ("message", "x-delivery-status") => {
+                            let txt = String::from_utf8_lossy(bytes);
+                            v.delivery_status
+                                .get_or_insert_with(String::new)
+                                .push_str(&txt);
+                            if let Some(ds) = v.delivery_status.as_mut() {
+                                ds.push('\n');
+                            }
+                        }
+                        ("message", "feedback-report") => {
+                            v.feedback_report = Some(String::from_utf8_lossy(bytes).into_owned());
+                        }
+                        ("text" | "message", "rfc822-headers")
+                        | ("message", "rfc822" | "global") => {
+                            v.original_headers
+                                .get_or_insert_with(|| String::from_utf8_lossy(bytes).into_owned());
+                        }
+                        ("text", "html") => {
+                            html.push_str(&text::strip_html(&String::from_utf8_lossy(bytes)));
+                            html.push('\n');
+                        }
+                        ("text", _) | ("", _) | ("multipart", _) => {
+                            if let PartType::Text(t) = body {
+                                v.body.push_str(t);
+                            } else {
+                                v.body.push_str(&String::from_utf8_lossy(bytes));
+                            }
+                            v.body.push('\n');
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if v.body.trim().is_empty() {
+            v.body = html;
+        }
+        v
+    }
+
+    /// Does the message look like a report from a mail system (not a person's message)?
+    pub fn looks_like_bounce(&self, msg: &Message<'_>) -> bool {
+        if self.content_type == "multipart/report" || self.delivery_status.is_some() {
+            return true;
+        }
+        if msg.header_raw("X-Failed-Recipients").is_some() {
+            return true;
+        }
+        let from_daemon = self.from.as_deref().is_some_and(|f| {
+            let l = f.split('@').next().unwrap_or("");
+            l.starts_with("mailer-daemon")
+                || l.starts_with("postmaster")
+                || l == "mail-daemon"
+                || l == "mailerdaemon"
+                || l == "mdaemon"
+                || l == "post_master"
+                || l.contains("bounce")
+        }) || msg
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.name())
+            .is_some_and(|n| {
+                let n = n.to_ascii_lowercase();
+                n.contains("mail delivery")
+                    || n.contains("mailer-daemon")
+                    || n.contains("postmaster")
+            });
+        let subject = self.subject.to_lowercase();
+        let subject_says = text::BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s));
+        if from_daemon || subject_says {
+            return true;
+        }
+        // A returned copy attached, and words of a failed delivery before it.
+        if self.original.is_some() || self.original_headers.is_some() {
+            let head = text::truncate(text::before_original(&self.body), 4000).to_lowercase();
+            return text::BOUNCE_PHRASES.iter().any(|p| head.contains(p));
+        }
+        false
+    }
+}
+
+/// Read one raw message. Never panics; a message that is no bounce, complaint or auto-reply
+/// gives a report with no `kind` and no bounces.
+pub fn parse(raw: &[u8]) -> Report {
+    let Some(msg) = MessageParser::default().parse(raw) else {
+        return Report::none();
+    };
+    let view = View::new(&msg);
+    let mut report = Report::none();
+    report.message_id = msg.message_id().map(str::to_string);
+    report.date = msg.date().map(|d| d.to_rfc3339());
+    report.trace = trace::trace(&msg, &view);
+
+    if let Some((kind, bounces)) = ses::read(&view) {
+        report.kind = Some(kind);
+        report.bounces = bounces;
+        return report;
+    }
+    if let Some(bounces) = feedback::read(&msg, &view) {
+        report.kind = Some(Kind::Feedback);
+        report.bounces = bounces;
+        return report;
+    }
+    let body_fields = view.delivery_status.is_none()
+        && view.body.to_ascii_lowercase().contains("final-recipient:");
+    let ds_text = if body_fields {
+        Some(view.body.as_str())
+    } else {
+        view.delivery_status.as_deref()
+    };
+    if let Some(ds_text) = ds_text {
+        let ds = dsn::parse(ds_text);
+        let bounces = from_dsn(&ds, &view);
+        if !bounces.is_empty() {
+            report.kind = Some(Kind::Dsn);
+            report.bounces = bounces;
+            return report;
+        }
+    }
+    let bouncy = view.looks_like_bounce(&msg);
+    if !bouncy && let Some(b) = autoreply::read(&msg, &view) {
+        report.kind = Some(Kind::AutoReply);
+        report.bounces = vec![b];
+        return report;
+    }
+    if bouncy {
+        let bounces = text::read(&msg, &view);
+        if !bounces.is_empty() {
+            report.kind = Some(Kind::Text);
+            report.bounces = bounces;
+        }
+    }
+    report
+}
+
+fn from_dsn(ds: &dsn::DeliveryStatus, view: &View<'_>) -> Vec<Bounce> {
+    let mut out: Vec<Bounce> = Vec::new();
+    let human = text::before_original(&view.body);
+    for r in &ds.recipients {
+        if matches!(
+            r.action.as_deref(),
+            Some("delivered" | "relayed" | "expanded" | "delivered (to mailbox)")
+        ) {
+            continue;
+        }
+        let recipient = r
+            .final_recipient
+            .as_deref()
+            .and_then(|v| dsn_address(v, ds.reporting_mta.as_deref()))
+            .or_else(|| {
+                r.original_recipient
+                    .as_deref()
+                    .and_then(|v| dsn_address(v, ds.reporting_mta.as_deref()))
+            });
+        let Some(recipient) = recipient else { continue };
+        let mut diagnostic = r.diagnostic.clone().unwrap_or_default();
+        if diagnostic.trim().is_empty() {
+            diagnostic = text::block_for(human, &recipient).unwrap_or_default();
+        }
+        let diagnostic = text::one_line(&diagnostic);
+        let status = pick_status(r.status.as_deref(), &diagnostic);
+        let reason = classify::reason(
+            &diagnostic,
+            human,
+            status.as_deref(),
+            r.action.as_deref(),
+            // A specific status code without a named command: most likely refused at RCPT.
+            status
+                .as_deref()
+                .filter(|s| !s.ends_with(".0.0"))
+                .map(|_| classify::Command::Rcpt),
+        );
+        if out.iter().any(|b| b.recipient == recipient) {
+            continue;
+        }
+        out.push(Bounce {
+            class: classify::class_of(reason, status.as_deref()),
+            smtp_code: address::find_smtp_code(&diagnostic),
+            recipient,
+            status,
+            reason,
+            action: r.action.clone(),
+            diagnostic,
+            reporting_mta: ds.reporting_mta.clone(),
+            remote_mta: r
+                .remote_mta
+                .as_deref()
+                .map(|s| dsn::typed_value(s).to_string()),
+        });
+    }
+    out
+}
+
+/// The address of a recipient field's value: taken whole when it is one token with an `@`
+/// (quoted local parts, encoded words and dotless domains survive), the first address in it
+/// otherwise; a bare local part gets the reporting host's domain.
+fn dsn_address(value: &str, reporting_mta: Option<&str>) -> Option<String> {
+    let v = value
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
+    if !v.is_empty() && !v.contains(char::is_whitespace) && v.matches('@').count() == 1 {
+        let (local, domain) = v.split_once('@')?;
+        if !local.is_empty() && !domain.is_empty() && !v.contains(['<', '>', ',', ';']) {
+            return Some(v.to_lowercase());
+        }
+    }
+    if let Some(a) = address::first(v) {
+        return Some(a);
+    }
+    let local_only = !v.is_empty()
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b));
+    match reporting_mta {
+        Some(host) if local_only && host.contains('.') && !host.contains(char::is_whitespace) => {
+            Some(format!("{v}@{host}").to_lowercase())
+        }
+        _ => None,
+    }
+}
+
+/// The status field's code, or a more specific one from the diagnostic when the field is
+/// missing or generic (`5.0.0`).
+pub(crate) fn pick_status(field: Option<&str>, diagnostic: &str) -> Option<String> {
+    let from_field = field.and_then(address::find_status);
+    let from_diag = address::find_status(diagnostic);
+    match (from_field, from_diag) {
+        (Some(f), Some(d))
+            if f.ends_with(".0.0") && d.as_bytes().first() == f.as_bytes().first() =>
+        {
+            Some(d)
+        }
+        (Some(f), _) => Some(f),
+        (None, d) => {
+            d.or_else(|| address::find_smtp_code(diagnostic).map(|c| format!("{}.0.0", c / 100)))
+        }
+    }
+}
+
+/// Build a bounce from a recipient and the words said about it.
+pub(crate) fn bounce_from_text(recipient: String, diagnostic: &str, context: &str) -> Bounce {
+    let diagnostic = text::one_line(diagnostic);
+    let status = pick_status(None, &diagnostic).or_else(|| pick_status(None, context));
+    let reason: Reason = classify::reason(&diagnostic, context, status.as_deref(), None, None);
+    Bounce {
+        class: classify::class_of(reason, status.as_deref()),
+        smtp_code: address::find_smtp_code(&diagnostic),
+        recipient,
+        status,
+        reason,
+        action: Some("failed".into()),
+        diagnostic,
+        reporting_mta: None,
+        remote_mta: None,
+    }
+}

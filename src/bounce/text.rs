@@ -1,0 +1,450 @@
+//! Bounces whose facts are only in human text: qmail, Exim, older Sendmail and Postfix,
+//! Exchange, Gmail, Yahoo, Domino, … One reader for all: find the lines that name a
+//! recipient, and take the words that follow as its diagnostic.
+
+use mail_parser::Message;
+
+use super::message::{View, bounce_from_text};
+use super::{Bounce, address};
+
+/// Subjects of bounce messages, lower-case.
+pub const BOUNCE_SUBJECTS: &[&str] = &[
+    "undeliver",
+    "undelivered",
+    "delivery status notification",
+    "delivery failure",
+    "delivery failed",
+    "delivery has failed",
+    "failure notice",
+    "failure delivery",
+    "returned mail",
+    "return mail",
+    "mail delivery failed",
+    "mail delivery failure",
+    "mail delivery system",
+    "non remis",
+    "non recapitabile",
+    "unzustellbar",
+    "nicht zustellbar",
+    "could not send message",
+    "delivery notification",
+    "mail system error",
+    "message not delivered",
+    "not delivered",
+    "delivery problem",
+    "mail could not be delivered",
+    "warning: could not send",
+    "delayed mail",
+    "delivery delayed",
+    "delivery is delayed",
+    "message delivery has been delayed",
+    "delivery notification: delivery has failed",
+    "rejected:",
+    "nondeliverable",
+    "non-deliverable",
+    "bounce",
+    "error sending message",
+    "mail failure",
+    "message you sent",
+    "problem with the message",
+    "message status - undeliverable",
+    "your message could not be delivered",
+    "permanent failure",
+    "temporary failure",
+    "delivery report",
+    "user unknown",
+    "failed delivery",
+    "returned to sender",
+    "there was an error sending your mail",
+    "mail was not delivered",
+    "your message didn't reach",
+];
+
+/// Words of a failed delivery in a report's text, lower-case.
+pub const BOUNCE_PHRASES: &[&str] = &[
+    "could not be delivered",
+    "couldn't be delivered",
+    "was not delivered",
+    "undeliverable",
+    "delivery failed",
+    "delivery has failed",
+    "permanent error",
+    "wasn't able to deliver",
+    "unable to deliver",
+    "user unknown",
+    "mailbox is full",
+    "mailbox full",
+    "no such user",
+    "delivery to the following",
+    "failed permanently",
+];
+
+/// Lines (lower-case) after which the text is the returned original message.
+const ORIGINAL_MARKERS: &[&str] = &[
+    "below this line is a copy of the message",
+    "this is a copy of the message",
+    "original message follows",
+    "original message -----",
+    "original message ---",
+    "----- original message",
+    "-- original message",
+    "---- original message",
+    "original message headers",
+    "headers of the original message",
+    "header of the original message",
+    "returned message",
+    "unsent message below",
+    "message headers follow",
+    "message header follows",
+    "your message reads",
+    "content-type: message/rfc822",
+    "original-message",
+    "the original message headers",
+    "a copy of the original message",
+    "returned mail follows",
+    "message text follows",
+    "original text follows",
+    "--- the header of the original message is following",
+    "--- the message follows",
+    "rfc822 headers",
+    "headers are as follows",
+];
+
+/// The part of `body` before the returned original message.
+pub fn before_original(body: &str) -> &str {
+    let mut offset = 0;
+    let mut seen_text = false;
+    for line in body.split_inclusive('\n') {
+        let l = line.trim().to_ascii_lowercase();
+        let is_marker = ORIGINAL_MARKERS.iter().any(|m| l.contains(m));
+        let looks_like_headers = seen_text
+            && (l.starts_with("return-path:")
+                || l.starts_with("received: from")
+                || l.starts_with("dkim-signature:"));
+        if is_marker || looks_like_headers {
+            return body.get(..offset).unwrap_or(body);
+        }
+        if !l.is_empty() {
+            seen_text = true;
+        }
+        offset += line.len();
+    }
+    body
+}
+
+/// The part of `body` after the returned-original marker: the original's headers, if any.
+pub fn after_original(body: &str) -> Option<&str> {
+    let head = before_original(body);
+    if head.len() >= body.len() {
+        return None;
+    }
+    let rest = body.get(head.len()..)?;
+    // Skip the marker line itself unless it is already a header line.
+    let first = rest.lines().next().unwrap_or("");
+    if first.contains(':') && !first.contains(' ') {
+        return Some(rest);
+    }
+    Some(
+        rest.split_once('\n')
+            .map_or("", |(_, r)| r)
+            .trim_start_matches(['\r', '\n']),
+    )
+}
+
+/// Collapse whitespace to single spaces; cut at 1,000 characters.
+pub fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(1024));
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+        if out.len() > 1000 {
+            break;
+        }
+    }
+    if out.len() > 1000 {
+        out = truncate(&out, 1000);
+    }
+    out
+}
+
+/// At most `max` bytes of `s`, cut on a character boundary.
+pub fn truncate(s: &str, max: usize) -> String {
+    let mut cut = max.min(s.len());
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    s.get(..cut).unwrap_or("").to_string()
+}
+
+/// Text of an HTML body: tags dropped, common entities decoded, block ends as newlines.
+pub fn strip_html(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut in_tag = false;
+    let mut tag = String::new();
+    let mut skip = false;
+    for c in html.chars() {
+        if in_tag {
+            if c == '>' {
+                in_tag = false;
+                let t = tag.trim_start_matches('/').to_ascii_lowercase();
+                let name = t
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .next()
+                    .unwrap_or("");
+                if matches!(name, "style" | "script" | "head") {
+                    skip = !tag.starts_with('/');
+                }
+                if matches!(
+                    name,
+                    "br" | "p" | "div" | "tr" | "li" | "table" | "h1" | "h2" | "h3" | "td"
+                ) {
+                    out.push('\n');
+                }
+            } else if tag.len() < 64 {
+                tag.push(c);
+            }
+        } else if c == '<' {
+            in_tag = true;
+            tag.clear();
+        } else if !skip {
+            out.push(c);
+        }
+    }
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The words said about `recipient` in `human`: its line's rest and the lines after it up to
+/// a blank line or the next address line.
+pub fn block_for(human: &str, recipient: &str) -> Option<String> {
+    let lines: Vec<&str> = human.lines().collect();
+    let idx = lines
+        .iter()
+        .position(|l| l.to_ascii_lowercase().contains(recipient))?;
+    let mut out = String::new();
+    let own = lines.get(idx).copied().unwrap_or("");
+    let own_lc = own.to_ascii_lowercase();
+    if let Some(pos) = own_lc.find(recipient) {
+        let rest = own.get(pos + recipient.len()..).unwrap_or("");
+        out.push_str(rest.trim_start_matches(['>', ':', ' ', '.', ',']));
+    }
+    for l in lines.iter().skip(idx + 1).take(12) {
+        if l.trim().is_empty() && !out.trim().is_empty() {
+            break;
+        }
+        if is_recipient_line(l).is_some() {
+            break;
+        }
+        out.push(' ');
+        out.push_str(l.trim());
+    }
+    let out = one_line(&out);
+    (!out.is_empty()).then_some(out)
+}
+
+/// If the line starts with an address (bare, in `<>`, or after a label), that address.
+fn is_recipient_line(line: &str) -> Option<String> {
+    let t = line
+        .trim_start()
+        .trim_start_matches(['-', '*', '>', '"', '\''])
+        .trim_start();
+    let lower = t.to_ascii_lowercase();
+    let labels = [
+        "rcpt to:",
+        "recipient:",
+        "failed recipient:",
+        "original recipient:",
+        "original-recipient:",
+        "final-recipient:",
+        "recipient address:",
+        "could not be delivered to:",
+        "address:",
+        "invalid recipient:",
+        "<",
+        "unknown user:",
+        "user unknown:",
+        "mailbox:",
+        "addressee:",
+    ];
+    let mut rest = t;
+    for l in labels {
+        if lower.starts_with(l) {
+            rest = t.get(l.len()..).unwrap_or("").trim_start();
+            break;
+        }
+    }
+    let rest = rest.trim_start_matches(['<', '"', ' ']);
+    let rest = rest
+        .strip_prefix("rfc822;")
+        .map(str::trim_start)
+        .unwrap_or(rest);
+    let found = address::find_all(rest);
+    let (pos, addr) = found.into_iter().next()?;
+    (pos == 0).then_some(addr)
+}
+
+/// Read a human-text bounce.
+pub fn read(msg: &Message<'_>, view: &View<'_>) -> Vec<Bounce> {
+    let human = before_original(&view.body);
+    let mut exclude: Vec<String> = view.to.clone();
+    if let Some(f) = &view.from {
+        exclude.push(f.clone());
+    }
+    for h in [
+        "Delivered-To",
+        "X-Original-To",
+        "Return-Path",
+        "Envelope-To",
+    ] {
+        if let Some(v) = msg.header_raw(h).and_then(address::first) {
+            exclude.push(v);
+        }
+    }
+    // The original sender, when the returned message says who it was.
+    if let Some(f) = super::trace::original_from(view) {
+        exclude.push(f);
+    }
+    let keep =
+        |a: &str, exclude: &[String]| !exclude.iter().any(|e| e == a) && !address::is_daemon(a);
+
+    let mut recipients: Vec<String> = Vec::new();
+    if let Some(v) = msg.header_raw("X-Failed-Recipients") {
+        for (_, a) in address::find_all(v) {
+            if !recipients.contains(&a) {
+                recipients.push(a);
+            }
+        }
+    }
+    for line in human.lines() {
+        if let Some(a) = is_recipient_line(line)
+            && !address::is_daemon(&a)
+            && !recipients.contains(&a)
+        {
+            recipients.push(a);
+        }
+    }
+    if recipients.is_empty() {
+        // Fall back to phrases that introduce the recipient mid-line.
+        let lower = human.to_ascii_lowercase();
+        for key in [
+            "address: <",
+            "rcpt to:",
+            "recipient:",
+            "to the following",
+            "delivery to",
+            "deliver to",
+            "to ",
+            "for ",
+            "user ",
+            "address ",
+            "mailbox ",
+        ] {
+            let mut from = 0;
+            while let Some(pos) = lower.get(from..).and_then(|s| s.find(key)) {
+                let start = from + pos + key.len();
+                let window_end = (start + 200).min(lower.len());
+                let mut end = window_end;
+                while !lower.is_char_boundary(end) {
+                    end -= 1;
+                }
+                if let Some(window) = lower.get(start..end)
+                    && let Some((off, a)) = address::find_all(window).into_iter().next()
+                    && off < 40
+                    && keep(&a, &exclude)
+                    && !recipients.contains(&a)
+                {
+                    recipients.push(a);
+                }
+                from = start;
+            }
+            if !recipients.is_empty() {
+                break;
+            }
+        }
+    }
+    if recipients.is_empty() {
+        // Last resort: any address in the text that is not the sender's or a daemon's.
+        if let Some((_, a)) = address::find_all(human)
+            .into_iter()
+            .find(|(_, a)| keep(a, &exclude))
+        {
+            recipients.push(a);
+        }
+    }
+    if recipients.is_empty() {
+        // The original's To, when the text named no one.
+        if let Some(a) = super::trace::original_to(view)
+            && keep(&a, &exclude)
+        {
+            recipients.push(a);
+        }
+    }
+    let context = one_line(human);
+    // The server's reply, when the text quotes one apart from the recipient's block.
+    let reply_line = human
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            l.len() > 4
+                && l.as_bytes().iter().take(3).all(u8::is_ascii_digit)
+                && matches!(l.as_bytes().first(), Some(b'4' | b'5'))
+                && matches!(l.as_bytes().get(3), Some(b' ' | b'-'))
+        })
+        .map(str::to_string);
+    recipients
+        .into_iter()
+        .map(|r| {
+            let diag = block_for(human, &r).unwrap_or_default();
+            let mut diag = if diag.len() < 8 {
+                context.clone()
+            } else {
+                diag
+            };
+            if address::find_smtp_code(&diag).is_none()
+                && let Some(reply) = &reply_line
+            {
+                diag.push(' ');
+                diag.push_str(reply);
+            }
+            bounce_from_text(r, &diag, &context)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_at_the_returned_copy() {
+        let body = "Hi.\n\n<a@b.example>:\n550 no\n\n--- Below this line is a copy of the message.\n\nTo: x@y.example\n";
+        assert_eq!(before_original(body), "Hi.\n\n<a@b.example>:\n550 no\n\n");
+        assert!(after_original(body).unwrap().starts_with("To: x@y.example"));
+    }
+
+    #[test]
+    fn block_after_an_address_line() {
+        let human = "failed:\n\n  a@b.example\n    SMTP error from remote mail server after RCPT TO:<a@b.example>:\n    host mx: 550 5.1.1 unknown\n  c@d.example\n    other\n";
+        let b = block_for(human, "a@b.example").unwrap();
+        assert!(b.contains("550 5.1.1 unknown"), "{b}");
+        assert!(!b.contains("other"), "{b}");
+    }
+
+    #[test]
+    fn html_to_text() {
+        let t = strip_html("<p>a&amp;b</p><style>x{}</style>c");
+        assert_eq!(t.split_whitespace().collect::<Vec<_>>(), ["a&b", "c"]);
+    }
+
+    #[test]
+    fn one_line_cuts_on_a_char_boundary() {
+        let s = "é".repeat(800);
+        assert!(one_line(&s).len() <= 1000);
+    }
+}

@@ -1,0 +1,6 @@
+//! A send: who gets the issue (selection), the preflight report, and the run that delivers it
+//! with the journal, the bounce log and a progress bar.
+
+pub mod preflight;
+pub mod run;
+pub mod selection;

@@ -1,0 +1,145 @@
+//! The pass over the list before anything is sent: counts, skips and why, the first member.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::selection::{Decision, Selection, Skip, walk};
+use crate::deliver::rate::Rate;
+use crate::diagnostic::SourceError;
+use crate::subscriber::Subscriber;
+
+/// How many invalid rows are listed one by one before the rest are only counted.
+const LISTED: usize = 20;
+
+/// What a send of this list would do.
+#[derive(Debug, Default, Serialize)]
+pub struct Preflight {
+    /// Members that will be mailed, resends included.
+    pub to_send: u64,
+    /// Members whose earlier transaction was cut off, mailed again (line, address).
+    pub resend: Vec<(u64, String)>,
+    /// Rows skipped, by reason.
+    pub skipped: BTreeMap<&'static str, u64>,
+    /// Invalid rows: line, value, reason (the first few).
+    pub invalid: Vec<(u64, String, String)>,
+    /// The first member to be mailed, rendered in full before the run starts.
+    #[serde(skip)]
+    pub first: Option<Subscriber>,
+}
+
+impl Preflight {
+    /// Walk the list once and count.
+    pub fn scan(list: &Path, selection: &mut Selection<'_>) -> Result<Preflight, SourceError> {
+        let mut p = Preflight::default();
+        walk(list, selection, |d| {
+            match d {
+                Decision::Send(s) => p.take(s),
+                Decision::Resend(s) => {
+                    p.resend.push((s.line, s.email.clone()));
+                    p.take(s)
+                }
+                Decision::Skip { line, email, why } => {
+                    if let Skip::Invalid(reason) = &why {
+                        if p.invalid.len() < LISTED {
+                            p.invalid.push((line, email, reason.clone()));
+                        }
+                    }
+                    *p.skipped.entry(why.kind()).or_default() += 1;
+                }
+            }
+            true
+        })?;
+        Ok(p)
+    }
+
+    fn take(&mut self, s: Subscriber) {
+        self.to_send += 1;
+        if self.first.is_none() {
+            self.first = Some(s);
+        }
+    }
+
+    /// Time the run will take at `rate` at the least.
+    pub fn estimate(&self, rate: Option<&Rate>) -> Option<Duration> {
+        let rate = rate?;
+        let windows = self.to_send.saturating_sub(1) / u64::from(rate.count.max(1));
+        Some(rate.per * u32::try_from(windows).unwrap_or(u32::MAX))
+    }
+
+    /// The report shown before asking to go ahead.
+    pub fn report(&self, list: &Path, rate: Option<&Rate>, connections: usize) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "list: {}", list.display());
+        let _ = writeln!(s, "  to send: {}", self.to_send);
+        for (line, email) in self.resend.iter().take(LISTED) {
+            let _ = writeln!(
+                s,
+                "    sent again (an earlier run was cut off mid-transaction): line {line}: {email}"
+            );
+        }
+        if self.resend.len() > LISTED {
+            let _ = writeln!(
+                s,
+                "    … and {} more sent again",
+                self.resend.len() - LISTED
+            );
+        }
+        for (why, n) in &self.skipped {
+            let _ = writeln!(s, "  skipped, {why}: {n}");
+        }
+        for (line, value, reason) in &self.invalid {
+            let _ = writeln!(s, "    {}:{line}: {value:?}: {reason}", list.display());
+        }
+        let rate_text = match rate {
+            Some(r) => r.to_string(),
+            None => "unlimited".into(),
+        };
+        let _ = write!(s, "  rate: {rate_text}, {connections} connection(s)");
+        if let Some(d) = self.estimate(rate) {
+            let _ = write!(s, ", at least {}", human_duration(d));
+        }
+        s.push('\n');
+        s
+    }
+}
+
+/// `1h 02m`, `3m 20s`, `12s`.
+pub fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m {:02}s", secs / 60, secs % 60),
+        _ => format!("{}h {:02}m", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_duration(Duration::from_secs(12)), "12s");
+        assert_eq!(human_duration(Duration::from_secs(200)), "3m 20s");
+        assert_eq!(human_duration(Duration::from_secs(3720)), "1h 02m");
+    }
+
+    #[test]
+    fn estimate_counts_whole_windows() {
+        let p = Preflight {
+            to_send: 61,
+            ..Default::default()
+        };
+        let rate = Rate {
+            count: 30,
+            per: Duration::from_secs(60),
+        };
+        // 30 now, 30 a minute later, the last one a minute after that
+        assert_eq!(p.estimate(Some(&rate)), Some(Duration::from_secs(120)));
+        assert_eq!(p.estimate(None), None);
+    }
+}

@@ -1,0 +1,429 @@
+//! The send pass: render and build each selected member's message on a producer thread, hand it
+//! to the SMTP pool (or the outbox), and record every outcome in the journal and bounce log.
+//!
+//! Durability: a member's `Attempt` is appended to the journal before their message is queued;
+//! outcomes are appended as they arrive and synced in batches (group commit), and the pool is told
+//! when each outcome is durable. A worker never finishes a second message before the previous
+//! one's outcome is on disk, so a crash costs at most one duplicate per connection.
+
+use std::collections::HashMap;
+use std::io::IsTerminal as _;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::selection::{Decision, Selection, walk};
+use crate::compose::{CompiledIssue, Recipient};
+use crate::deliver::bounce_log::{
+    BounceClass, BounceLog, BounceRecord, BounceSource, dedupe_key, now_rfc3339,
+};
+use crate::deliver::journal::{Journal, Record};
+use crate::deliver::{Cancel, Event, Job, Outcome, PoolOptions, SmtpTarget, deliver};
+use crate::list::AddressKey;
+use crate::list::suppression::Suppression;
+use crate::message::{MessageFactory, Outbox, Outgoing};
+use crate::subscriber::Subscriber;
+
+/// Where messages go.
+pub enum Sink<'a> {
+    /// `--dry-run`: `.eml` files in a folder.
+    Outbox(&'a Outbox),
+    /// A real SMTP server.
+    Smtp {
+        target: &'a SmtpTarget,
+        options: PoolOptions,
+    },
+}
+
+/// Everything a run needs that does not change during it.
+pub struct RunInput<'a> {
+    pub issue_id: &'a str,
+    pub compiled: &'a CompiledIssue,
+    pub factory: &'a MessageFactory,
+    pub list: &'a Path,
+}
+
+/// The end of a run.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Summary {
+    /// Accepted by the server (or written to the outbox).
+    pub accepted: u64,
+    /// Refused for good (5xx): logged as hard bounces and suppressed.
+    pub refused: u64,
+    /// Refused for now (4xx, dropped connections) after every retry: mailed again by the next run.
+    pub deferred: u64,
+    /// Not sent because their message could not be built (named on stderr).
+    pub failed: u64,
+    /// Stopped by Ctrl-C (or a fatal server error) before the end of the list.
+    pub interrupted: bool,
+}
+
+impl Summary {
+    pub fn all_done(&self) -> bool {
+        self.refused == 0 && self.deferred == 0 && self.failed == 0 && !self.interrupted
+    }
+}
+
+/// The progress bar: drawn on stderr only when it is a terminal.
+pub fn progress_bar(total: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{bar:30}] {pos}/{len} sent · {msg} · {per_sec} · {eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+struct Counters<'a> {
+    summary: Summary,
+    bar: &'a ProgressBar,
+}
+
+impl Counters<'_> {
+    fn show(&self) {
+        let s = &self.summary;
+        self.bar.set_position(s.accepted);
+        self.bar.set_message(format!(
+            "{} refused, {} deferred, {} failed",
+            s.refused, s.deferred, s.failed
+        ));
+    }
+}
+
+/// Render and build one member's message.
+pub fn build_for(
+    input: &RunInput<'_>,
+    member: &Subscriber,
+    test: bool,
+) -> anyhow::Result<Outgoing> {
+    let token = input.factory.token(&member.email);
+    let unsubscribe_url = input.factory.unsubscribe_url(&token);
+    let rendered = input.compiled.render(&Recipient {
+        subscriber: member,
+        unsubscribe_url: &unsubscribe_url,
+    })?;
+    Ok(input.factory.build(&rendered, member, &token, test)?)
+}
+
+/// Walk the list and hand each selected member's message to `emit` (which returns false to stop).
+/// Each member's `Attempt` is in the journal before `emit` sees them.
+fn produce(
+    input: &RunInput<'_>,
+    mut selection: Selection<'_>,
+    journal: &Mutex<Option<Journal>>,
+    cancel: &Cancel,
+    counters: &Mutex<Counters<'_>>,
+    mut emit: impl FnMut(u64, Subscriber, Outgoing) -> bool,
+) -> anyhow::Result<()> {
+    let mut next_id = 0u64;
+    let mut journal_error = None;
+    walk(input.list, &mut selection, |decision| {
+        if cancel.is_cancelled() {
+            return false;
+        }
+        let member = match decision {
+            Decision::Send(s) | Decision::Resend(s) => s,
+            Decision::Skip { .. } => return true,
+        };
+        let out = match build_for(input, &member, false) {
+            Ok(out) => out,
+            Err(e) => {
+                let mut c = lock(counters);
+                c.bar.suspend(|| {
+                    eprintln!(
+                        "warning: {}:{}: {}: not sent: {e:#}",
+                        input.list.display(),
+                        member.line,
+                        member.email
+                    )
+                });
+                c.summary.failed += 1;
+                c.show();
+                return true;
+            }
+        };
+        if let Some(j) = lock(journal).as_mut() {
+            if let Err(e) = j.append(&Record::attempt(&member.email, member.line)) {
+                journal_error = Some(e);
+                return false;
+            }
+        }
+        let id = next_id;
+        next_id += 1;
+        emit(id, member, out)
+    })?;
+    match journal_error {
+        Some(e) => Err(anyhow::Error::new(e).context("cannot write the journal")),
+        None => Ok(()),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What the run records besides the journal: the bounce log and the suppression list.
+pub struct Records {
+    pub journal: Journal,
+    pub bounces: BounceLog,
+    pub suppression: Suppression,
+}
+
+/// Run the send pass to the end of the list, Ctrl-C, or a fatal server error.
+pub fn execute(
+    input: &RunInput<'_>,
+    selection: Selection<'_>,
+    sink: Sink<'_>,
+    records: Option<Records>,
+    bar: &ProgressBar,
+    cancel: &Cancel,
+) -> anyhow::Result<Summary> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let watch_cancel = cancel.clone();
+    let ctrl_c = runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            watch_cancel.cancel();
+        }
+    });
+    let (journal, mut side) = match records {
+        Some(r) => (Some(r.journal), Some((r.bounces, r.suppression))),
+        None => (None, None),
+    };
+    let journal = Mutex::new(journal);
+    let counters = Mutex::new(Counters {
+        summary: Summary::default(),
+        bar,
+    });
+
+    let outcome = match sink {
+        Sink::Outbox(outbox) => {
+            let mut index = 0u64;
+            let mut write_error = None;
+            produce(
+                input,
+                selection,
+                &journal,
+                cancel,
+                &counters,
+                |_, _, out| {
+                    index += 1;
+                    if let Err(e) = outbox.write(&out, index) {
+                        write_error = Some(e);
+                        return false;
+                    }
+                    let mut c = lock(&counters);
+                    c.summary.accepted += 1;
+                    c.show();
+                    true
+                },
+            )
+            .and_then(|()| match write_error {
+                Some(e) => Err(anyhow::Error::new(e).context("cannot write to the outbox")),
+                None => Ok(()),
+            })
+        }
+        Sink::Smtp { target, options } => {
+            let capacity = options.connections.max(1) * 2;
+            let inflight: Mutex<HashMap<u64, Subscriber>> = Mutex::new(HashMap::new());
+            std::thread::scope(|scope| {
+                let (job_tx, job_rx) = mpsc::channel::<Job>(capacity);
+                let (event_tx, event_rx) = mpsc::channel::<Event>(1024);
+                let (journal, counters, inflight) = (&journal, &counters, &inflight);
+                let producer = scope.spawn(move || {
+                    produce(
+                        input,
+                        selection,
+                        journal,
+                        cancel,
+                        counters,
+                        |id, member, out| {
+                            lock(inflight).insert(id, member);
+                            let job = Job {
+                                id,
+                                from: out.envelope_from,
+                                to: out.to,
+                                bytes: out.bytes.into(),
+                            };
+                            job_tx.blocking_send(job).is_ok()
+                        },
+                    )
+                });
+                let delivered = runtime.block_on(async {
+                    let consume = record_events(
+                        event_rx,
+                        input.issue_id,
+                        inflight,
+                        journal,
+                        &mut side,
+                        counters,
+                    );
+                    let (delivered, recorded) =
+                        tokio::join!(deliver(target, job_rx, options, event_tx), consume);
+                    recorded?;
+                    delivered.map_err(anyhow::Error::new)
+                });
+                let produced = producer
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the message builder stopped")));
+                delivered.and(produced)
+            })
+        }
+    };
+    ctrl_c.abort();
+    if let Some(j) = lock(&journal).as_mut() {
+        j.sync().context("cannot sync the journal")?;
+    }
+    let mut summary = lock(&counters).summary.clone();
+    summary.interrupted = cancel.is_cancelled();
+    bar.finish_and_clear();
+    outcome.map(|()| summary)
+}
+
+/// Record each outcome in the journal (synced once per batch), the bounce log and the
+/// suppression list, then tell the pool it is durable.
+async fn record_events(
+    mut events: mpsc::Receiver<Event>,
+    issue_id: &str,
+    inflight: &Mutex<HashMap<u64, Subscriber>>,
+    journal: &Mutex<Option<Journal>>,
+    side: &mut Option<(BounceLog, Suppression)>,
+    counters: &Mutex<Counters<'_>>,
+) -> anyhow::Result<()> {
+    let mut batch = Vec::new();
+    while events.recv_many(&mut batch, 256).await > 0 {
+        let mut durable = Vec::new();
+        for event in batch.drain(..) {
+            let Event::Done {
+                id,
+                outcome,
+                durable: ack,
+            } = event
+            else {
+                continue;
+            };
+            let Some(member) = lock(inflight).remove(&id) else {
+                continue;
+            };
+            let key = AddressKey::of(&member.email);
+            let record = match &outcome {
+                Outcome::Accepted { reply } => Record::Accepted {
+                    key,
+                    reply: reply.clone(),
+                },
+                // The run stopped before this member's message was sent: due next run.
+                Outcome::Refused {
+                    code: None, text, ..
+                } if text.starts_with("not sent:") => Record::Deferred {
+                    key,
+                    text: text.clone(),
+                },
+                Outcome::Refused {
+                    permanent,
+                    code,
+                    enhanced,
+                    text,
+                } => {
+                    if let Some((log, suppression)) = side.as_mut() {
+                        log_refusal(log, suppression, issue_id, &member, &outcome)?;
+                    }
+                    if *permanent {
+                        Record::Refused {
+                            key,
+                            code: *code,
+                            enhanced: enhanced.clone(),
+                            text: text.clone(),
+                            permanent: true,
+                        }
+                    } else {
+                        Record::Deferred {
+                            key,
+                            text: text.clone(),
+                        }
+                    }
+                }
+            };
+            if let Some(j) = lock(journal).as_mut() {
+                j.append(&record).context("cannot write the journal")?;
+            }
+            let mut c = lock(counters);
+            match outcome {
+                Outcome::Accepted { .. } => c.summary.accepted += 1,
+                Outcome::Refused {
+                    permanent: true, ..
+                } => c.summary.refused += 1,
+                Outcome::Refused { .. } => c.summary.deferred += 1,
+            }
+            c.show();
+            durable.push(ack);
+        }
+        if let Some(j) = lock(journal).as_mut() {
+            j.sync().context("cannot sync the journal")?;
+        }
+        if let Some((log, _)) = side.as_mut() {
+            log.sync().context("cannot sync the bounce log")?;
+        }
+        for ack in durable {
+            let _ = ack.send(());
+        }
+    }
+    Ok(())
+}
+
+/// An SMTP-time refusal goes into the bounce log; a permanent one also suppresses the address.
+fn log_refusal(
+    log: &mut BounceLog,
+    suppression: &mut Suppression,
+    issue_id: &str,
+    member: &Subscriber,
+    outcome: &Outcome,
+) -> anyhow::Result<()> {
+    let Outcome::Refused {
+        permanent,
+        code,
+        enhanced,
+        text,
+    } = outcome
+    else {
+        return Ok(());
+    };
+    let time = now_rfc3339();
+    let record = BounceRecord {
+        key: dedupe_key(&[issue_id, &member.email, &time, text]),
+        time,
+        address: member.email.clone(),
+        class: if *permanent {
+            BounceClass::Hard
+        } else {
+            BounceClass::Soft
+        },
+        code: *code,
+        enhanced_status: enhanced.clone(),
+        text: text.clone(),
+        issue: Some(issue_id.to_string()),
+        source: BounceSource::Smtp,
+        message_id: None,
+    };
+    log.append(&record).context("cannot write the bounce log")?;
+    if *permanent {
+        suppression
+            .add(&member.email, "hard bounce at send time", issue_id)
+            .context("cannot write the suppression list")?;
+    }
+    Ok(())
+}

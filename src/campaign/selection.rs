@@ -1,0 +1,132 @@
+//! Who gets this issue: the list, cleaned, minus everyone the journal says is done.
+//!
+//! The same [`Selection`] decides in the preflight pass and in the send pass, so what the
+//! preflight promised is what is sent.
+
+use std::path::Path;
+
+use crate::deliver::journal::{JournalState, Status};
+use crate::diagnostic::SourceError;
+use crate::list::suppression::Suppression;
+use crate::list::{self, Cleaner, Entry, Shard, SkipReason, Verdict};
+use crate::subscriber::Subscriber;
+
+/// What happens to one row of the list.
+#[derive(Debug)]
+pub enum Decision {
+    Send(Subscriber),
+    /// A member the journal says was attempted but has no outcome: mailed again by default.
+    Resend(Subscriber),
+    Skip {
+        line: u64,
+        email: String,
+        why: Skip,
+    },
+}
+
+/// Why a row is not mailed in this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    Invalid(String),
+    Duplicate { first_line: u64 },
+    Unsubscribed(String),
+    Suppressed(String),
+    AlreadyAccepted,
+    RefusedEarlier,
+    Uncertain,
+    OtherShard,
+}
+
+impl Skip {
+    /// A short name for counting and JSON output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Skip::Invalid(_) => "invalid address",
+            Skip::Duplicate { .. } => "duplicate",
+            Skip::Unsubscribed(_) => "unsubscribed",
+            Skip::Suppressed(_) => "suppressed",
+            Skip::AlreadyAccepted => "already accepted",
+            Skip::RefusedEarlier => "refused earlier",
+            Skip::Uncertain => "cut off earlier (--skip-uncertain)",
+            Skip::OtherShard => "other shard",
+        }
+    }
+}
+
+/// Decides row by row.
+pub struct Selection<'a> {
+    cleaner: Cleaner,
+    journal: &'a JournalState,
+    shard: Option<Shard>,
+    skip_uncertain: bool,
+}
+
+impl<'a> Selection<'a> {
+    pub fn new(
+        suppression: Suppression,
+        journal: &'a JournalState,
+        shard: Option<Shard>,
+        skip_uncertain: bool,
+    ) -> Self {
+        Selection {
+            cleaner: Cleaner::new(suppression),
+            journal,
+            shard,
+            skip_uncertain,
+        }
+    }
+
+    pub fn decide(&mut self, entry: Entry) -> Decision {
+        let member = match self.cleaner.verdict(entry) {
+            Verdict::Send(s) => s,
+            Verdict::Skip {
+                line,
+                email,
+                reason,
+            } => {
+                let why = match reason {
+                    SkipReason::Invalid(r) => Skip::Invalid(r),
+                    SkipReason::Duplicate { first_line } => Skip::Duplicate { first_line },
+                    SkipReason::Unsubscribed(s) => Skip::Unsubscribed(s),
+                    SkipReason::Suppressed(s) => Skip::Suppressed(s),
+                };
+                return Decision::Skip { line, email, why };
+            }
+        };
+        if let Some(shard) = self.shard {
+            if !shard.contains(&member.email) {
+                return skip(member, Skip::OtherShard);
+            }
+        }
+        match self.journal.status_of(&member.email) {
+            None | Some(Status::Deferred) => Decision::Send(member),
+            Some(Status::Accepted) => skip(member, Skip::AlreadyAccepted),
+            Some(Status::Refused { permanent: true }) => skip(member, Skip::RefusedEarlier),
+            Some(Status::Refused { permanent: false }) => Decision::Send(member),
+            Some(Status::Uncertain) if self.skip_uncertain => skip(member, Skip::Uncertain),
+            Some(Status::Uncertain) => Decision::Resend(member),
+        }
+    }
+}
+
+fn skip(member: Subscriber, why: Skip) -> Decision {
+    Decision::Skip {
+        line: member.line,
+        email: member.email,
+        why,
+    }
+}
+
+/// Walk a whole list through a selection, calling `f` for each decision.
+pub fn walk(
+    path: &Path,
+    selection: &mut Selection<'_>,
+    mut f: impl FnMut(Decision) -> bool,
+) -> Result<(), SourceError> {
+    for entry in list::open(path)? {
+        if !f(selection.decide(entry?)) {
+            break;
+        }
+    }
+    Ok(())
+}

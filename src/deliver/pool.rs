@@ -1,0 +1,669 @@
+//! [`deliver`]: a pool of long-lived SMTP connections working through a queue of [`Job`]s.
+//!
+//! Each of `connections` workers holds one connection and takes jobs one at a time. For each job:
+//! an [`Event::Attempt`], then the rate limiter, then MAIL FROM / RCPT TO / DATA, then — only
+//! once the caller has made the previous outcome of this worker durable — the message text and
+//! its final `.`; then an [`Event::Done`].
+//!
+//! # Accounting
+//!
+//! Every job `deliver` takes from the channel ends in exactly one [`Event::Done`], whatever
+//! happens: accepted, refused for good, refused for now after the retries, or not sent at all
+//! because the run stopped (then the outcome is [`Outcome::not_sent`]: `Refused` with
+//! `permanent: false`, no code, and a text starting with `not sent:`). When `deliver` stops early
+//! it closes the job channel, so jobs the caller had not yet handed over come back to it as send
+//! errors: they were never taken, and no event names them.
+//!
+//! # Durability
+//!
+//! A worker never sends a message's final `.` before the `durable` sender of every earlier
+//! `Done` of that worker has fired. The caller fires it once the outcome is on disk. So a crash
+//! loses the outcome of at most one accepted message per connection. Dropping a `durable`
+//! sender without firing it means the outcome could not be recorded: the run stops
+//! ([`DeliverError::Unrecorded`]). The caller must fire each `durable` promptly; workers wait
+//! for it.
+//!
+//! # Failures
+//!
+//! - 5xx to RCPT, DATA or the message: [`Outcome::Refused`] with `permanent: true`, no retry;
+//!   the connection is reset (RSET) and kept.
+//! - 4xx (421 included), a dropped connection, a timeout: the connection is dropped and the job
+//!   retried on a fresh one after an exponential backoff with jitter, up to `retries` times;
+//!   then `Refused` with `permanent: false`.
+//! - A worker that cannot connect after `retries` tries while other workers hold connections
+//!   (a server limiting connections per client) hands its job to them and retires.
+//! - A problem no retry can fix stops the whole run with a [`DeliverError`] naming the server:
+//!   the server cannot be reached after `retries` further tries, a 5xx greeting or EHLO, TLS
+//!   required but not offered, an invalid certificate, AUTH refused, the sender (MAIL FROM)
+//!   refused.
+//!
+//! # Cancellation
+//!
+//! [`Cancel::cancel`] (e.g. on Ctrl-C) starts no new transaction and lets messages whose final
+//! `.` is already on its way finish; a transaction not yet that far is abandoned (the server
+//! discards it). Every other job taken gets its `Done` ([`Outcome::not_sent`]), and `deliver`
+//! returns `Ok`.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Mutex, mpsc, oneshot, watch};
+
+use super::smtp::{ConnectError, Connection, Failure, Fatal, TxError};
+use super::target::SmtpTarget;
+
+/// One message to one recipient.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The caller's key for this job; events name it.
+    pub id: u64,
+    /// Envelope sender (MAIL FROM): the bounce address.
+    pub from: String,
+    /// Envelope recipient (RCPT TO).
+    pub to: String,
+    /// The whole message, headers and body, CRLF line ends.
+    pub bytes: Arc<[u8]>,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server took the message; `reply` is its answer to the final `.`
+    /// (`250 2.0.0 Ok: queued as 4Xyz`).
+    Accepted { reply: String },
+    /// The server refused it (`code` and `enhanced` are from its reply), or it could not be sent.
+    /// `permanent: false` means a later run may succeed.
+    Refused {
+        permanent: bool,
+        code: Option<u16>,
+        enhanced: Option<String>,
+        text: String,
+    },
+}
+
+impl Outcome {
+    /// The outcome of a job the run stopped before sending.
+    pub fn not_sent(reason: &str) -> Outcome {
+        Outcome::Refused {
+            permanent: false,
+            code: None,
+            enhanced: None,
+            text: format!("not sent: {reason}"),
+        }
+    }
+
+    pub fn is_accepted(&self) -> bool {
+        matches!(self, Outcome::Accepted { .. })
+    }
+
+    fn from_failure(f: Failure) -> Outcome {
+        Outcome::Refused {
+            permanent: f.permanent,
+            code: f.code,
+            enhanced: f.enhanced,
+            text: f.text,
+        }
+    }
+}
+
+/// What [`deliver`] reports while it works.
+#[derive(Debug)]
+pub enum Event {
+    /// A worker is about to try this job. It comes again if the job is handed to another
+    /// connection (when a worker cannot connect while others can).
+    Attempt { id: u64 },
+    /// Try number `attempt` failed for a reason worth retrying; the job waits and tries again.
+    Retrying {
+        id: u64,
+        attempt: u32,
+        reason: String,
+    },
+    /// The job is over. Fire `durable` once `outcome` is on disk.
+    Done {
+        id: u64,
+        outcome: Outcome,
+        durable: oneshot::Sender<()>,
+    },
+}
+
+/// Something that paces sends: `acquire` returns when the next message may go.
+pub trait Throttle: Send + Sync {
+    fn acquire(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+/// A stop request shared by clones: once cancelled, stays cancelled.
+#[derive(Debug, Clone)]
+pub struct Cancel(Arc<watch::Sender<bool>>);
+
+impl Default for Cancel {
+    fn default() -> Self {
+        Cancel(Arc::new(watch::Sender::new(false)))
+    }
+}
+
+impl Cancel {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.send_replace(true);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Returns once [`Cancel::cancel`] was called.
+    pub async fn cancelled(&self) {
+        let mut rx = self.0.subscribe();
+        // The sender lives as long as `self`, so this only ends when cancelled.
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+}
+
+/// How [`deliver`] works.
+#[derive(Clone)]
+pub struct PoolOptions {
+    /// Connections (and worker tasks) at once; at least 1.
+    pub connections: usize,
+    /// How many times a transient failure is retried.
+    pub retries: u32,
+    /// Paces every try (e.g. `crate::deliver::rate::RateLimiter`).
+    pub limiter: Option<Arc<dyn Throttle>>,
+    /// The longest wait for a connection or any one reply (use `SmtpTarget::timeout`).
+    pub timeout: Duration,
+    /// The wait before the first retry; it doubles with each further retry (with jitter).
+    pub backoff: Duration,
+    /// Stop after the transactions in flight.
+    pub cancel: Cancel,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            connections: 4,
+            retries: 3,
+            limiter: None,
+            timeout: Duration::from_secs(60),
+            backoff: Duration::from_secs(2),
+            cancel: Cancel::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for PoolOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PoolOptions")
+            .field("connections", &self.connections)
+            .field("retries", &self.retries)
+            .field("limiter", &self.limiter.is_some())
+            .field("timeout", &self.timeout)
+            .field("backoff", &self.backoff)
+            .finish()
+    }
+}
+
+/// Why a run stopped before its end. Every variant about the server names it as `host:port`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliverError {
+    #[error("cannot deliver through {server}: {reason}")]
+    Unreachable { server: String, reason: String },
+    #[error(
+        "{server} does not offer STARTTLS and this connection requires TLS (use smtps:// if the server speaks TLS from the start; set `allow_insecure = true` in [smtp] only for a relay you trust)"
+    )]
+    TlsNotOffered { server: String },
+    #[error(
+        "TLS with {server} failed: {reason} (if this relay uses a self-signed certificate on purpose, list its host in [smtp] insecure_skip_verify_hosts)"
+    )]
+    Tls { server: String, reason: String },
+    #[error("{server} refused the login: {reason}")]
+    Auth { server: String, reason: String },
+    #[error("{server} refused the session at {stage}: {reply}")]
+    Refused {
+        server: String,
+        stage: &'static str,
+        reply: String,
+    },
+    #[error("{server} refused the sender <{from}>: {reply}")]
+    SenderRefused {
+        server: String,
+        from: String,
+        reply: String,
+    },
+    #[error("invalid envelope sender {reason}")]
+    BadSender { reason: String },
+    #[error("delivery events are no longer received; stopped")]
+    EventsClosed,
+    #[error("an outcome could not be recorded; stopped")]
+    Unrecorded,
+}
+
+impl DeliverError {
+    fn from_fatal(server: String, f: Fatal) -> DeliverError {
+        match f {
+            Fatal::TlsNotOffered => DeliverError::TlsNotOffered { server },
+            Fatal::Tls(reason) => DeliverError::Tls { server, reason },
+            Fatal::Auth(reason) => DeliverError::Auth { server, reason },
+            Fatal::Refused { stage, reply } => DeliverError::Refused {
+                server,
+                stage,
+                reply,
+            },
+        }
+    }
+}
+
+/// Deliver every job from `jobs` through `target`, reporting on `events`; see the module docs
+/// for the guarantees. Returns when the job channel is closed and drained, when cancelled, or
+/// on the first problem that stops the run.
+pub async fn deliver(
+    target: &SmtpTarget,
+    jobs: mpsc::Receiver<Job>,
+    opts: PoolOptions,
+    events: mpsc::Sender<Event>,
+) -> Result<(), DeliverError> {
+    let connections = opts.connections.max(1);
+    let shared = Arc::new(Shared {
+        server: target.to_string(),
+        target: target.clone(),
+        jobs: Mutex::new(jobs),
+        events,
+        opts,
+        halt: Cancel::new(),
+        fatal: std::sync::Mutex::new(None),
+        requeued: std::sync::Mutex::new(VecDeque::new()),
+        live: AtomicUsize::new(0),
+    });
+
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..connections {
+        let worker = Worker {
+            shared: Arc::clone(&shared),
+            conn: None,
+            pending: Vec::new(),
+        };
+        workers.spawn(worker.run());
+    }
+    while let Some(joined) = workers.join_next().await {
+        if let Err(e) = joined
+            && e.is_panic()
+        {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+
+    // Jobs still queued when the run stopped: account for each, then refuse further ones.
+    let mut rx = shared.jobs.lock().await;
+    rx.close();
+    let mut left: Vec<Job> = shared.lock_requeued().drain(..).collect();
+    loop {
+        let job = match left.pop() {
+            Some(job) => job,
+            None => match rx.recv().await {
+                Some(job) => job,
+                None => break,
+            },
+        };
+        let reason = shared.stop_reason();
+        let (durable, _) = oneshot::channel();
+        let done = Event::Done {
+            id: job.id,
+            outcome: Outcome::not_sent(&reason),
+            durable,
+        };
+        if shared.events.send(done).await.is_err() {
+            shared.fail(DeliverError::EventsClosed);
+            break;
+        }
+    }
+    drop(rx);
+
+    let fatal = shared
+        .fatal
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take();
+    match fatal {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+struct Shared {
+    server: String,
+    target: SmtpTarget,
+    jobs: Mutex<mpsc::Receiver<Job>>,
+    events: mpsc::Sender<Event>,
+    opts: PoolOptions,
+    /// Set when the run must stop (a fatal error).
+    halt: Cancel,
+    fatal: std::sync::Mutex<Option<DeliverError>>,
+    /// Jobs handed back by a worker that could not connect while others could.
+    requeued: std::sync::Mutex<VecDeque<Job>>,
+    /// Workers holding an open connection.
+    live: AtomicUsize,
+}
+
+impl Shared {
+    fn stopping(&self) -> bool {
+        self.halt.is_cancelled() || self.opts.cancel.is_cancelled()
+    }
+
+    async fn stopped(&self) {
+        tokio::select! {
+            _ = self.halt.cancelled() => {}
+            _ = self.opts.cancel.cancelled() => {}
+        }
+    }
+
+    fn stop_reason(&self) -> String {
+        let fatal = self
+            .fatal
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match fatal.as_ref() {
+            Some(e) => format!("the run stopped: {e}"),
+            None => "the run was interrupted".to_string(),
+        }
+    }
+
+    /// Record the first fatal error and stop every worker.
+    fn fail(&self, e: DeliverError) {
+        let mut fatal = self
+            .fatal
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if fatal.is_none() {
+            *fatal = Some(e);
+        }
+        drop(fatal);
+        self.halt.cancel();
+    }
+
+    async fn emit(&self, event: Event) -> bool {
+        if self.events.send(event).await.is_err() {
+            self.fail(DeliverError::EventsClosed);
+            return false;
+        }
+        true
+    }
+
+    fn lock_requeued(&self) -> std::sync::MutexGuard<'_, VecDeque<Job>> {
+        self.requeued
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    async fn next_job(&self) -> Option<Job> {
+        if self.stopping() {
+            return None;
+        }
+        if let Some(job) = self.lock_requeued().pop_front() {
+            return Some(job);
+        }
+        let mut rx = self.jobs.lock().await;
+        tokio::select! {
+            biased;
+            _ = self.stopped() => None,
+            job = rx.recv() => job,
+        }
+    }
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    conn: Option<Connection>,
+    /// `durable` receivers of this worker's outcomes not yet known to be on disk.
+    pending: Vec<oneshot::Receiver<()>>,
+}
+
+impl Worker {
+    async fn run(mut self) {
+        while let Some(job) = self.shared.next_job().await {
+            if let Some(job) = self.deliver_one(job).await {
+                // This worker cannot connect while others can (e.g. the server limits
+                // connections per client): hand the job over and retire.
+                self.shared.lock_requeued().push_back(job);
+                return;
+            }
+        }
+        if let Some(conn) = self.set_conn(None) {
+            conn.quit().await;
+        }
+    }
+
+    /// Replace the connection, keeping count of live ones; returns the old one.
+    fn set_conn(&mut self, conn: Option<Connection>) -> Option<Connection> {
+        if conn.is_some() {
+            self.shared.live.fetch_add(1, Ordering::SeqCst);
+        }
+        let old = std::mem::replace(&mut self.conn, conn);
+        if old.is_some() {
+            self.shared.live.fetch_sub(1, Ordering::SeqCst);
+        }
+        old
+    }
+
+    /// Report a job's end; returns `None` so `deliver_one` can end with it.
+    async fn done(&mut self, id: u64, outcome: Outcome) -> Option<Job> {
+        let (durable, rx) = oneshot::channel();
+        if self
+            .shared
+            .emit(Event::Done {
+                id,
+                outcome,
+                durable,
+            })
+            .await
+        {
+            self.pending.push(rx);
+        }
+        None
+    }
+
+    /// Wait until every earlier outcome of this worker is on disk.
+    async fn wait_durable(&mut self) -> bool {
+        for rx in self.pending.drain(..) {
+            if rx.await.is_err() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The wait before retry number `attempt` (1-based): doubling, capped, with jitter.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.shared.opts.backoff;
+        let doubled = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let capped = doubled.min(Duration::from_secs(300)).max(base);
+        capped.mul_f64(rand::random_range(0.5..=1.0))
+    }
+
+    /// Count a transient failure; `true` if the job may be tried again (after the backoff).
+    async fn retry(&mut self, id: u64, attempt: u32, failure: &Failure) -> bool {
+        if attempt > self.shared.opts.retries {
+            return false;
+        }
+        let reason = format!("{}: {}", self.shared.server, failure.reply());
+        if !self
+            .shared
+            .emit(Event::Retrying {
+                id,
+                attempt,
+                reason,
+            })
+            .await
+        {
+            return false;
+        }
+        let wait = self.backoff(attempt);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = self.shared.stopped() => {}
+        }
+        true
+    }
+
+    /// Take one job to its single `Done`, or give it back (`Some`) when this worker cannot
+    /// connect but others hold connections.
+    async fn deliver_one(&mut self, job: Job) -> Option<Job> {
+        let shared = Arc::clone(&self.shared);
+        if !shared.emit(Event::Attempt { id: job.id }).await {
+            return None;
+        }
+        let mut failures = 0u32;
+        // What the job comes to if the run stops while it waits for a retry.
+        let mut last: Option<Outcome> = None;
+        loop {
+            if shared.stopping() {
+                let outcome = last
+                    .take()
+                    .unwrap_or_else(|| Outcome::not_sent(&shared.stop_reason()));
+                return self.done(job.id, outcome).await;
+            }
+
+            let conn = match self.conn.as_mut() {
+                Some(c) => c,
+                None => match Connection::open(&shared.target, shared.opts.timeout).await {
+                    Ok(c) => {
+                        self.set_conn(Some(c));
+                        match self.conn.as_mut() {
+                            Some(c) => c,
+                            None => continue,
+                        }
+                    }
+                    Err(ConnectError::Fatal(f)) => {
+                        shared.fail(DeliverError::from_fatal(shared.server.clone(), f));
+                        let outcome = Outcome::not_sent(&shared.stop_reason());
+                        return self.done(job.id, outcome).await;
+                    }
+                    Err(ConnectError::Transient(f)) => {
+                        failures += 1;
+                        let unsent = Outcome::not_sent(&format!(
+                            "cannot connect to {}: {}",
+                            shared.server,
+                            f.reply()
+                        ));
+                        if failures > shared.opts.retries
+                            && shared.live.load(Ordering::SeqCst) > 0
+                            && !shared.stopping()
+                        {
+                            return Some(job);
+                        }
+                        if !self.retry(job.id, failures, &f).await {
+                            if failures > shared.opts.retries {
+                                shared.fail(DeliverError::Unreachable {
+                                    server: shared.server.clone(),
+                                    reason: f.reply(),
+                                });
+                            }
+                            return self.done(job.id, unsent).await;
+                        }
+                        last = Some(unsent);
+                        continue;
+                    }
+                },
+            };
+
+            if let Some(limiter) = &shared.opts.limiter {
+                tokio::select! {
+                    _ = limiter.acquire() => {}
+                    _ = shared.stopped() => continue,
+                }
+            }
+
+            let mut result = conn.begin(&job.from, &job.to, &job.bytes).await;
+            if result.is_ok() {
+                // The one place where a message can become un-journaled: only after every
+                // earlier outcome of this worker is on disk.
+                let recorded = self.wait_durable().await;
+                let Some(conn) = self.conn.as_mut() else {
+                    continue;
+                };
+                if !recorded {
+                    shared.fail(DeliverError::Unrecorded);
+                }
+                if shared.stopping() {
+                    // Leave without the final `.`: the server discards the transaction.
+                    self.set_conn(None);
+                    let outcome = Outcome::not_sent(&shared.stop_reason());
+                    return self.done(job.id, outcome).await;
+                }
+                result = match conn.finish(&job.bytes).await {
+                    Ok(reply) => return self.done(job.id, Outcome::Accepted { reply }).await,
+                    Err(e) => Err(e),
+                };
+            }
+            let Err(error) = result else {
+                continue;
+            };
+            match error {
+                TxError::Refused(f) => {
+                    if self.conn.as_ref().is_some_and(Connection::is_broken) {
+                        self.set_conn(None);
+                    }
+                    return self.done(job.id, Outcome::from_failure(f)).await;
+                }
+                TxError::SenderRefused(f) => {
+                    shared.fail(DeliverError::SenderRefused {
+                        server: shared.server.clone(),
+                        from: job.from.clone(),
+                        reply: f.reply(),
+                    });
+                    let outcome = Outcome::not_sent(&shared.stop_reason());
+                    return self.done(job.id, outcome).await;
+                }
+                TxError::BadSender(reason) => {
+                    shared.fail(DeliverError::BadSender { reason });
+                    let outcome = Outcome::not_sent(&shared.stop_reason());
+                    return self.done(job.id, outcome).await;
+                }
+                TxError::Broken(f) => {
+                    self.set_conn(None);
+                    failures += 1;
+                    if !self.retry(job.id, failures, &f).await {
+                        return self.done(job.id, Outcome::from_failure(f)).await;
+                    }
+                    last = Some(Outcome::from_failure(f));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_sent_is_a_temporary_refusal_without_code() {
+        let o = Outcome::not_sent("the run was interrupted");
+        assert_eq!(
+            o,
+            Outcome::Refused {
+                permanent: false,
+                code: None,
+                enhanced: None,
+                text: "not sent: the run was interrupted".into()
+            }
+        );
+        assert!(!o.is_accepted());
+    }
+
+    #[tokio::test]
+    async fn cancel_is_shared_and_sticky() {
+        let c = Cancel::new();
+        let c2 = c.clone();
+        assert!(!c2.is_cancelled());
+        let waiter = tokio::spawn(async move { c2.cancelled().await });
+        c.cancel();
+        waiter.await.unwrap();
+        assert!(c.is_cancelled());
+        c.cancelled().await;
+    }
+}

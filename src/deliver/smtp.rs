@@ -1,0 +1,508 @@
+//! One SMTP connection: TCP with `TCP_NODELAY`, greeting and EHLO, TLS (implicit or STARTTLS),
+//! AUTH, then one transaction per message driven command by command, so the caller decides
+//! when the final `.` goes out.
+//!
+//! Every network step is bounded by the target's timeout. Failures are sorted into
+//! [`Failure`]s that say whether retrying can help and whether the connection survived.
+
+use std::io;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use lettre::Address;
+use lettre::transport::smtp::Error as SmtpError;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use lettre::transport::smtp::response::Response;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use super::target::{Security, SmtpTarget};
+
+/// A refusal or breakdown, as the server or the network reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The reply code, when the server answered.
+    pub code: Option<u16>,
+    /// The enhanced status code (`5.1.1`), when the reply carried one.
+    pub enhanced: Option<String>,
+    /// The server's text, or what went wrong on the wire.
+    pub text: String,
+    /// A 5xx reply, or a problem retrying cannot fix.
+    pub permanent: bool,
+}
+
+impl Failure {
+    fn transient(text: impl Into<String>) -> Self {
+        Failure {
+            code: None,
+            enhanced: None,
+            text: text.into(),
+            permanent: false,
+        }
+    }
+
+    fn permanent(text: impl Into<String>) -> Self {
+        Failure {
+            permanent: true,
+            ..Failure::transient(text)
+        }
+    }
+
+    fn timeout(what: &str, after: Duration) -> Self {
+        Failure::transient(format!("no reply to {what} within {}s", after.as_secs()))
+    }
+
+    /// From a lettre error: a negative reply keeps its code and text; anything else is a broken
+    /// connection, hence transient.
+    fn from_smtp(e: &SmtpError) -> Self {
+        match e.status() {
+            Some(code) => {
+                let code: Option<u16> = code.to_string().parse().ok();
+                let text = std::error::Error::source(e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
+                Failure {
+                    enhanced: enhanced_status(&text),
+                    permanent: e.is_permanent(),
+                    code,
+                    text,
+                }
+            }
+            None => Failure::transient(describe(e)),
+        }
+    }
+
+    /// `550 5.1.1 no such user`, or the text alone when there was no reply.
+    pub fn reply(&self) -> String {
+        match self.code {
+            Some(c) => format!("{c} {}", self.text),
+            None => self.text.clone(),
+        }
+    }
+}
+
+/// The error and its causes on one line.
+fn describe(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !out.contains(&s_text) {
+            out.push_str(": ");
+            out.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// The enhanced status code (RFC 3463) at the start of a reply text: `5.1.1 User unknown`.
+pub fn enhanced_status(text: &str) -> Option<String> {
+    let first = text.split_whitespace().next()?;
+    let mut parts = first.split('.');
+    let class = parts.next()?;
+    let subject = parts.next()?;
+    let detail = parts.next()?;
+    let ok = matches!(class, "2" | "4" | "5")
+        && parts.next().is_none()
+        && [subject, detail]
+            .iter()
+            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    ok.then(|| first.to_string())
+}
+
+/// Why a connection could not be set up.
+#[derive(Debug)]
+pub enum ConnectError {
+    /// Worth another try later: refused or dropped connection, 4xx, timeout.
+    Transient(Failure),
+    /// Retrying cannot help (AUTH refused, TLS missing or certificate invalid, 5xx greeting).
+    Fatal(Fatal),
+}
+
+/// A connection problem that stops the whole send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fatal {
+    TlsNotOffered,
+    Tls(String),
+    Auth(String),
+    Refused { stage: &'static str, reply: String },
+}
+
+/// What one message's transaction came to.
+#[derive(Debug)]
+pub enum TxError {
+    /// The server refused the sender (MAIL FROM): no message can go out this way.
+    SenderRefused(Failure),
+    /// The envelope sender is not a valid address.
+    BadSender(String),
+    /// The recipient or the message was refused; the connection is still usable.
+    Refused(Failure),
+    /// The transaction failed; the connection must be dropped.
+    Broken(Failure),
+}
+
+/// An open, greeted, secured and logged-in SMTP session.
+pub struct Connection {
+    inner: AsyncSmtpConnection,
+    timeout: Duration,
+    broken: bool,
+}
+
+/// Lets lettre's TLS stream (`AsyncNetworkStream`, futures-io) stand where lettre expects a
+/// tokio stream, so implicit TLS runs over our own `TCP_NODELAY` socket.
+#[allow(deprecated)]
+#[derive(Debug)]
+struct TlsOverTcp(lettre::transport::smtp::client::AsyncNetworkStream);
+
+impl AsyncRead for TlsOverTcp {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let unfilled = buf.initialize_unfilled();
+        match futures_io::AsyncRead::poll_read(Pin::new(&mut self.0), cx, unfilled) {
+            Poll::Ready(Ok(n)) => {
+                buf.advance(n);
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl AsyncWrite for TlsOverTcp {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        futures_io::AsyncWrite::poll_write(Pin::new(&mut self.0), cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        futures_io::AsyncWrite::poll_flush(Pin::new(&mut self.0), cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        futures_io::AsyncWrite::poll_close(Pin::new(&mut self.0), cx)
+    }
+}
+
+impl AsyncTokioStream for TlsOverTcp {
+    fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.0.peer_addr()
+    }
+}
+
+/// Run `fut` for at most `limit`.
+async fn bounded<T>(
+    limit: Duration,
+    what: &str,
+    fut: impl Future<Output = Result<T, SmtpError>>,
+) -> Result<T, Failure> {
+    match tokio::time::timeout(limit, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Failure::from_smtp(&e)),
+        Err(_) => Err(Failure::timeout(what, limit)),
+    }
+}
+
+/// True when the error chain holds a TLS protocol or certificate problem (as opposed to a
+/// dropped connection): tokio-rustls reports those as `InvalidData`.
+fn is_tls_rejection(e: &SmtpError) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<io::Error>() {
+            return io.kind() == io::ErrorKind::InvalidData;
+        }
+        source = s.source();
+    }
+    e.is_tls()
+}
+
+fn tls_parameters(target: &SmtpTarget) -> Result<TlsParameters, ConnectError> {
+    TlsParameters::builder(target.host().to_string())
+        .dangerous_accept_invalid_certs(!target.verifies_certificates())
+        .build_rustls()
+        .map_err(|e| ConnectError::Fatal(Fatal::Tls(describe(&e))))
+}
+
+fn client_id(target: &SmtpTarget) -> ClientId {
+    match target.helo_name() {
+        Some(name) => ClientId::Domain(name.to_string()),
+        None => ClientId::default(),
+    }
+}
+
+/// Classify a failure of greeting/EHLO/STARTTLS/AUTH.
+fn setup_failure(stage: &'static str, f: Failure) -> ConnectError {
+    if f.permanent && f.code.is_some() {
+        ConnectError::Fatal(Fatal::Refused {
+            stage,
+            reply: f.reply(),
+        })
+    } else {
+        ConnectError::Transient(Failure {
+            text: format!("{stage}: {}", f.reply()),
+            ..f
+        })
+    }
+}
+
+impl Connection {
+    /// Connect, greet, secure and log in as the target says.
+    pub async fn open(target: &SmtpTarget, timeout: Duration) -> Result<Connection, ConnectError> {
+        let hello = client_id(target);
+        let addr = (target.host(), target.port());
+        let tcp = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Err(ConnectError::Transient(Failure::transient(e.to_string()))),
+            Err(_) => {
+                return Err(ConnectError::Transient(Failure::transient(format!(
+                    "no connection within {}s",
+                    timeout.as_secs()
+                ))));
+            }
+        };
+        // Each message ends with a small `.` write; without this it waits out the server's
+        // delayed ACK (tens of milliseconds per message).
+        tcp.set_nodelay(true)
+            .map_err(|e| ConnectError::Transient(Failure::transient(e.to_string())))?;
+
+        let stream: Box<dyn AsyncTokioStream> = if target.security() == Security::Implicit {
+            let params = tls_parameters(target)?;
+            #[allow(deprecated)]
+            let mut tls = lettre::transport::smtp::client::AsyncNetworkStream::use_existing_tokio1(
+                Box::new(tcp),
+            );
+            match tokio::time::timeout(timeout, tls.upgrade_tls(params)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) if is_tls_rejection(&e) => {
+                    return Err(ConnectError::Fatal(Fatal::Tls(describe(&e))));
+                }
+                Ok(Err(e)) => {
+                    return Err(ConnectError::Transient(Failure::transient(describe(&e))));
+                }
+                Err(_) => {
+                    return Err(ConnectError::Transient(Failure::timeout(
+                        "the TLS handshake",
+                        timeout,
+                    )));
+                }
+            }
+            Box::new(TlsOverTcp(tls))
+        } else {
+            Box::new(tcp)
+        };
+
+        let mut inner = bounded(
+            timeout,
+            "the greeting and EHLO",
+            AsyncSmtpConnection::connect_with_transport(stream, &hello),
+        )
+        .await
+        .map_err(|f| setup_failure("greeting/EHLO", f))?;
+
+        if target.security() != Security::Implicit {
+            if inner.can_starttls() {
+                let params = tls_parameters(target)?;
+                match tokio::time::timeout(timeout, inner.starttls(params, &hello)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) if e.status().is_some() => {
+                        return Err(setup_failure("STARTTLS", Failure::from_smtp(&e)));
+                    }
+                    Ok(Err(e)) if is_tls_rejection(&e) => {
+                        return Err(ConnectError::Fatal(Fatal::Tls(describe(&e))));
+                    }
+                    Ok(Err(e)) => {
+                        return Err(ConnectError::Transient(Failure::transient(describe(&e))));
+                    }
+                    Err(_) => {
+                        return Err(ConnectError::Transient(Failure::timeout(
+                            "STARTTLS", timeout,
+                        )));
+                    }
+                }
+            } else if target.security() == Security::StartTlsRequired {
+                return Err(ConnectError::Fatal(Fatal::TlsNotOffered));
+            }
+        }
+
+        if let (Some(user), Some(password)) = (target.user(), target.password()) {
+            let credentials = Credentials::new(user.to_string(), password.expose().to_string());
+            let mechanisms = [Mechanism::Plain, Mechanism::Login];
+            if inner
+                .server_info()
+                .get_auth_mechanism(&mechanisms)
+                .is_none()
+            {
+                return Err(ConnectError::Fatal(Fatal::Auth(
+                    "the server offers neither AUTH PLAIN nor AUTH LOGIN".into(),
+                )));
+            }
+            match tokio::time::timeout(timeout, inner.auth(&mechanisms, &credentials)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    let f = Failure::from_smtp(&e);
+                    return Err(if f.permanent && f.code.is_some() {
+                        ConnectError::Fatal(Fatal::Auth(format!(
+                            "login as `{user}` refused: {}",
+                            f.reply()
+                        )))
+                    } else {
+                        ConnectError::Transient(Failure {
+                            text: format!("AUTH: {}", f.reply()),
+                            ..f
+                        })
+                    });
+                }
+                Err(_) => return Err(ConnectError::Transient(Failure::timeout("AUTH", timeout))),
+            }
+        }
+        Ok(Connection {
+            inner,
+            timeout,
+            broken: false,
+        })
+    }
+
+    /// MAIL FROM, RCPT TO and DATA: after this, only the message text and its final `.` remain.
+    pub async fn begin(&mut self, from: &str, to: &str, body: &[u8]) -> Result<(), TxError> {
+        let t = self.timeout;
+        let sender =
+            Address::from_str(from).map_err(|e| TxError::BadSender(format!("`{from}`: {e}")))?;
+        let recipient = match Address::from_str(to) {
+            Ok(a) => a,
+            Err(e) => {
+                return Err(TxError::Refused(Failure::permanent(format!(
+                    "invalid recipient address `{to}`: {e}"
+                ))));
+            }
+        };
+        let info = self.inner.server_info();
+        let mut params = Vec::new();
+        if !from.is_ascii() || !to.is_ascii() {
+            if !info.supports_feature(Extension::SmtpUtfEight) {
+                return Err(TxError::Refused(Failure::permanent(
+                    "the address is not ASCII and the server does not support SMTPUTF8",
+                )));
+            }
+            params.push(MailParameter::SmtpUtfEight);
+        }
+        if !body.is_ascii() && info.supports_feature(Extension::EightBitMime) {
+            params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        match bounded(
+            t,
+            "MAIL FROM",
+            self.inner.command(Mail::new(Some(sender), params)),
+        )
+        .await
+        {
+            Ok(_) => {}
+            Err(f) if f.permanent => return Err(TxError::SenderRefused(f)),
+            Err(f) => return Err(TxError::Broken(f)),
+        }
+        match bounded(
+            t,
+            "RCPT TO",
+            self.inner.command(Rcpt::new(recipient, vec![])),
+        )
+        .await
+        {
+            Ok(_) => {}
+            Err(f) if f.permanent => {
+                self.reset().await;
+                return Err(TxError::Refused(f));
+            }
+            Err(f) => return Err(TxError::Broken(f)),
+        }
+        match bounded(t, "DATA", self.inner.command(Data)).await {
+            Ok(_) => Ok(()),
+            Err(f) if f.permanent => {
+                self.reset().await;
+                Err(TxError::Refused(f))
+            }
+            Err(f) => Err(TxError::Broken(f)),
+        }
+    }
+
+    /// The message text and the final `.`; returns the server's reply (`250 2.0.0 Ok: queued`).
+    pub async fn finish(&mut self, body: &[u8]) -> Result<String, TxError> {
+        match bounded(self.timeout, "the end of DATA", self.inner.message(body)).await {
+            Ok(r) => Ok(reply_text(&r)),
+            Err(f) if f.permanent => Err(TxError::Refused(f)),
+            Err(f) => Err(TxError::Broken(f)),
+        }
+    }
+
+    /// RSET after a refusal, so the next transaction starts clean; if that fails the
+    /// connection is marked broken.
+    async fn reset(&mut self) {
+        if bounded(self.timeout, "RSET", self.inner.command(Rset))
+            .await
+            .is_err()
+        {
+            self.broken = true;
+        }
+    }
+
+    /// True once the session can no longer be used (a failed RSET).
+    pub fn is_broken(&self) -> bool {
+        self.broken
+    }
+
+    /// Say goodbye politely, without waiting long.
+    pub async fn quit(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.inner.quit()).await;
+    }
+}
+
+fn reply_text(r: &Response) -> String {
+    let lines: Vec<&str> = r.message().collect();
+    format!("{} {}", r.code(), lines.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enhanced_status_is_found_at_the_start() {
+        assert_eq!(
+            enhanced_status("5.1.1 User unknown").as_deref(),
+            Some("5.1.1")
+        );
+        assert_eq!(enhanced_status("4.7.0 try later").as_deref(), Some("4.7.0"));
+        assert_eq!(
+            enhanced_status("2.0.0 Ok: queued").as_deref(),
+            Some("2.0.0")
+        );
+        assert_eq!(enhanced_status("5.7.133 x").as_deref(), Some("5.7.133"));
+        assert_eq!(enhanced_status("User unknown 5.1.1"), None);
+        assert_eq!(enhanced_status("3.1.1 odd"), None);
+        assert_eq!(enhanced_status("5.1 short"), None);
+        assert_eq!(enhanced_status("5.1.1.1 long"), None);
+        assert_eq!(enhanced_status(""), None);
+    }
+
+    #[test]
+    fn failure_reply_names_the_code() {
+        let f = Failure {
+            code: Some(550),
+            enhanced: Some("5.1.1".into()),
+            text: "5.1.1 no".into(),
+            permanent: true,
+        };
+        assert_eq!(f.reply(), "550 5.1.1 no");
+        assert_eq!(Failure::transient("reset").reply(), "reset");
+    }
+}

@@ -1,0 +1,2 @@
+//! temporary
+pub use crate::compose::{LocalImage, Rendered};

@@ -1,0 +1,761 @@
+//! The delivery engine against real SMTP servers on loopback: Postfix's smtp-sink for whole-
+//! command faults, the in-process server for per-recipient replies, TLS and AUTH.
+//!
+//! Every run goes through [`run`], which also checks the accounting rule: each job ends in
+//! exactly one `Done`, or was never taken by `deliver` (its send into the channel failed).
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bulletin::config;
+use bulletin::deliver::{
+    Cancel, DeliverError, Event, Job, Outcome, PoolOptions, Secret, SmtpTarget, Throttle, deliver,
+};
+use support::{Action, ServerConfig, SmtpSink, Stage, TestServer, free_port};
+use tokio::sync::mpsc;
+
+const FROM: &str = "bounces@news.test";
+
+fn message(id: u64, to: &str) -> Arc<[u8]> {
+    format!(
+        "From: Cluster News <news@news.test>\r\nTo: {to}\r\nSubject: Issue {id}\r\n\
+         Message-ID: <{id}@news.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nHello {to},\r\n\
+         .a line starting with a dot\r\nbye\r\n"
+    )
+    .into_bytes()
+    .into()
+}
+
+fn job(id: u64, to: &str) -> Job {
+    Job {
+        id,
+        from: FROM.into(),
+        to: to.into(),
+        bytes: message(id, to),
+    }
+}
+
+fn jobs(n: u64) -> Vec<Job> {
+    (1..=n)
+        .map(|i| job(i, &format!("member{i}@example.test")))
+        .collect()
+}
+
+fn opts(connections: usize, retries: u32) -> PoolOptions {
+    PoolOptions {
+        connections,
+        retries,
+        limiter: None,
+        timeout: Duration::from_secs(5),
+        backoff: Duration::from_millis(10),
+        cancel: Cancel::new(),
+    }
+}
+
+fn target(url: &str) -> SmtpTarget {
+    SmtpTarget::from_url(url, &config::Smtp::default(), None).expect("valid test URL")
+}
+
+/// What a run came to.
+#[derive(Default)]
+struct Run {
+    result: Option<Result<(), DeliverError>>,
+    outcomes: HashMap<u64, Outcome>,
+    /// Jobs `deliver` never took (the channel was closed).
+    returned: Vec<u64>,
+    attempts: Vec<u64>,
+    retries: HashMap<u64, Vec<String>>,
+    /// When each outcome's `durable` was fired.
+    fired: HashMap<u64, Instant>,
+}
+
+impl Run {
+    fn result(&self) -> &Result<(), DeliverError> {
+        self.result.as_ref().expect("deliver returned")
+    }
+
+    fn error(&self) -> DeliverError {
+        match self.result() {
+            Err(e) => e.clone(),
+            Ok(()) => panic!("expected the run to stop with an error"),
+        }
+    }
+
+    fn accepted(&self) -> usize {
+        self.outcomes.values().filter(|o| o.is_accepted()).count()
+    }
+
+    fn outcome(&self, id: u64) -> &Outcome {
+        self.outcomes
+            .get(&id)
+            .unwrap_or_else(|| panic!("job {id} has no outcome"))
+    }
+}
+
+/// How the test plays the caller's part with `durable`.
+#[derive(Clone, Copy)]
+enum Durable {
+    Fire,
+    FireAfter(Duration),
+    Drop,
+}
+
+async fn run(target: &SmtpTarget, all: Vec<Job>, opts: PoolOptions) -> Run {
+    run_with(target, all, opts, Durable::Fire, |_, _| {}).await
+}
+
+/// Feed `all` through a small channel, play the caller, check the accounting rule.
+async fn run_with(
+    target: &SmtpTarget,
+    all: Vec<Job>,
+    opts: PoolOptions,
+    durable: Durable,
+    on_done: impl Fn(u64, &Outcome),
+) -> Run {
+    let ids: Vec<u64> = all.iter().map(|j| j.id).collect();
+    let (job_tx, job_rx) = mpsc::channel::<Job>(4);
+    let (ev_tx, mut ev_rx) = mpsc::channel::<Event>(16);
+    let producer = tokio::spawn(async move {
+        let mut returned = Vec::new();
+        for j in all {
+            if let Err(e) = job_tx.send(j).await {
+                returned.push(e.0.id);
+            }
+        }
+        returned
+    });
+    let collector = async {
+        let mut run = Run::default();
+        while let Some(ev) = ev_rx.recv().await {
+            match ev {
+                Event::Attempt { id } => run.attempts.push(id),
+                Event::Retrying {
+                    id,
+                    attempt,
+                    reason,
+                } => {
+                    let seen = run.retries.entry(id).or_default();
+                    assert_eq!(attempt as usize, seen.len() + 1, "retry numbers count up");
+                    seen.push(reason);
+                }
+                Event::Done {
+                    id,
+                    outcome,
+                    durable: tx,
+                } => {
+                    on_done(id, &outcome);
+                    assert!(
+                        run.outcomes.insert(id, outcome).is_none(),
+                        "job {id} got a second Done"
+                    );
+                    match durable {
+                        Durable::Fire => {
+                            let _ = tx.send(());
+                        }
+                        Durable::FireAfter(d) => {
+                            tokio::spawn(async move {
+                                tokio::time::sleep(d).await;
+                                let _ = tx.send(());
+                            });
+                        }
+                        Durable::Drop => drop(tx),
+                    }
+                    run.fired.insert(id, Instant::now() + delay_of(durable));
+                }
+            }
+        }
+        run
+    };
+    let delivered = deliver(target, job_rx, opts, ev_tx);
+    let (result, mut run) = tokio::join!(delivered, collector);
+    run.result = Some(result);
+    run.returned = producer.await.expect("producer");
+    // The accounting rule: every job exactly once, as an outcome or as never taken.
+    for id in &ids {
+        let done = run.outcomes.contains_key(id) as u32;
+        let back = run.returned.iter().filter(|r| *r == id).count() as u32;
+        assert_eq!(
+            done + back,
+            1,
+            "job {id}: {done} outcomes, returned {back} times"
+        );
+    }
+    assert_eq!(run.outcomes.len() + run.returned.len(), ids.len());
+    run
+}
+
+fn delay_of(d: Durable) -> Duration {
+    match d {
+        Durable::FireAfter(d) => d,
+        _ => Duration::ZERO,
+    }
+}
+
+fn assert_refused(o: &Outcome, permanent: bool, code: Option<u16>) {
+    match o {
+        Outcome::Refused {
+            permanent: p,
+            code: c,
+            ..
+        } => {
+            assert_eq!(*p, permanent, "{o:?}");
+            assert_eq!(*c, code, "{o:?}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn not_sent(o: &Outcome) -> bool {
+    matches!(o, Outcome::Refused { permanent: false, code: None, text, .. } if text.starts_with("not sent:"))
+}
+
+// ---------------------------------------------------------------- smtp-sink
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sink_accepts_every_message_once() {
+    let sink = SmtpSink::with_dump(&[]);
+    let r = run(&target(&sink.url()), jobs(30), opts(4, 2)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert_eq!(r.accepted(), 30);
+    assert!(r.retries.is_empty(), "{:?}", r.retries);
+    assert_eq!(r.attempts.len(), 30);
+    let dumps = sink.dumped();
+    assert_eq!(dumps.len(), 30);
+    for i in 1..=30 {
+        // smtp-sink writes LF line ends.
+        let needle = format!("X-Rcpt-Args: <member{i}@example.test>\n");
+        let hits = dumps
+            .iter()
+            .filter(|d| String::from_utf8_lossy(d).contains(&needle))
+            .count();
+        assert_eq!(hits, 1, "message {i} dumped {hits} times");
+    }
+    // Dot-stuffing survives the trip.
+    assert!(String::from_utf8_lossy(&dumps[0]).contains("\n.a line starting with a dot"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sink_hard_rcpt_refusal_is_permanent_and_not_retried() {
+    let sink = SmtpSink::start(&["-f", "RCPT", "-B", "550 5.1.1 User unknown"]);
+    let r = run(&target(&sink.url()), jobs(5), opts(2, 3)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    for i in 1..=5 {
+        assert_refused(r.outcome(i), true, Some(550));
+        let Outcome::Refused { enhanced, text, .. } = r.outcome(i) else {
+            unreachable!()
+        };
+        assert_eq!(enhanced.as_deref(), Some("5.1.1"));
+        assert!(text.contains("User unknown"), "{text}");
+    }
+    assert!(r.retries.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sink_soft_rcpt_refusal_is_retried_then_deferred() {
+    let sink = SmtpSink::start(&["-r", "RCPT", "-b", "452 4.2.2 Mailbox full"]);
+    let r = run(&target(&sink.url()), jobs(3), opts(2, 2)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    for i in 1..=3 {
+        assert_refused(r.outcome(i), false, Some(452));
+        assert_eq!(r.retries[&i].len(), 2, "two retries for job {i}");
+        assert!(r.retries[&i][0].contains(&format!("127.0.0.1:{}", sink.port)));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sink_421_at_each_stage_defers_after_retries() {
+    for stage in ["MAIL", "RCPT", "DATA", "."] {
+        let sink = SmtpSink::start(&["-Q", stage]);
+        let r = run(&target(&sink.url()), jobs(2), opts(2, 1)).await;
+        assert!(r.result().is_ok(), "421 at {stage}: {:?}", r.result());
+        for i in 1..=2 {
+            assert_refused(r.outcome(i), false, Some(421));
+            assert_eq!(r.retries[&i].len(), 1, "421 at {stage}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sink_421_at_greeting_stops_the_run_naming_the_server() {
+    let sink = SmtpSink::start(&["-Q", "CONNECT"]);
+    let r = run(&target(&sink.url()), jobs(10), opts(2, 1)).await;
+    let e = r.error();
+    assert!(matches!(e, DeliverError::Unreachable { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains(&format!("127.0.0.1:{}", sink.port)),
+        "{e}"
+    );
+    assert!(e.to_string().contains("421"), "{e}");
+    assert_eq!(r.accepted(), 0);
+    assert!(r.outcomes.values().all(not_sent), "{:?}", r.outcomes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sink_hang_up_after_data_is_transient() {
+    let sink = SmtpSink::start(&["-q", "."]);
+    let r = run(&target(&sink.url()), jobs(2), opts(1, 1)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    for i in 1..=2 {
+        assert_refused(r.outcome(i), false, None);
+        assert!(
+            !not_sent(r.outcome(i)),
+            "it was attempted: {:?}",
+            r.outcome(i)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sink_throughput_smoke() {
+    let sink = SmtpSink::start(&[]);
+    let r = run(&target(&sink.url()), jobs(400), opts(8, 1)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert_eq!(r.accepted(), 400);
+}
+
+// ---------------------------------------------------------------- in-process server
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_recipient_replies_keep_the_connection() {
+    let server = TestServer::start(ServerConfig::script(|stage, n| match stage {
+        Stage::Rcpt(a) if a == "gone@example.test" => {
+            Action::Reply("550 5.1.1 <gone@example.test>: Recipient address rejected".into())
+        }
+        Stage::Rcpt(a) if a == "grey@example.test" && n <= 2 => {
+            Action::Reply("451 4.7.1 Greylisted, try again later".into())
+        }
+        Stage::EndOfData(a) if a == "spam@example.test" => {
+            Action::Reply("554 5.7.1 Message rejected as spam".into())
+        }
+        _ => Action::Normal,
+    }))
+    .await;
+    let all = vec![
+        job(1, "a@example.test"),
+        job(2, "gone@example.test"),
+        job(3, "b@example.test"),
+        job(4, "spam@example.test"),
+        job(5, "c@example.test"),
+        job(6, "grey@example.test"),
+    ];
+    let r = run(&target(&server.url()), all, opts(1, 3)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert!(r.outcome(1).is_accepted());
+    assert_refused(r.outcome(2), true, Some(550));
+    let Outcome::Refused { enhanced, .. } = r.outcome(2) else {
+        unreachable!()
+    };
+    assert_eq!(enhanced.as_deref(), Some("5.1.1"));
+    assert!(r.outcome(3).is_accepted());
+    assert_refused(r.outcome(4), true, Some(554));
+    assert!(r.outcome(5).is_accepted());
+    assert!(r.outcome(6).is_accepted(), "{:?}", r.outcome(6));
+    assert_eq!(r.retries[&6].len(), 2);
+    assert!(!r.retries.contains_key(&2), "5xx is not retried");
+
+    let log = server.log();
+    // Refusals 2 and 4 were answered on the first connection, which carried on after RSET;
+    // only the greylisted retries opened new ones.
+    assert_eq!(log.connections, 3, "{:?}", log.commands);
+    let first: Vec<&String> = log
+        .commands
+        .iter()
+        .filter(|(c, _)| *c == 1)
+        .map(|(_, l)| l)
+        .collect();
+    assert!(first.iter().any(|l| *l == "RSET"), "{first:?}");
+    let mut accepted: Vec<String> = log.accepted().iter().map(|m| m.to[0].clone()).collect();
+    accepted.sort();
+    assert_eq!(
+        accepted,
+        [
+            "a@example.test",
+            "b@example.test",
+            "c@example.test",
+            "grey@example.test"
+        ]
+    );
+    assert!(log.messages.iter().all(|m| m.from == FROM));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_process_421_at_each_stage_then_recovery() {
+    for fault in [
+        Stage::Greeting,
+        Stage::Mail,
+        Stage::Rcpt("a@example.test".into()),
+        Stage::Data,
+        Stage::EndOfData("a@example.test".into()),
+    ] {
+        let f = fault.clone();
+        let server = TestServer::start(ServerConfig::script(move |stage, n| {
+            if *stage == f && n == 1 {
+                Action::Reply("421 4.3.2 Service shutting down".into())
+            } else {
+                Action::Normal
+            }
+        }))
+        .await;
+        let r = run(
+            &target(&server.url()),
+            vec![job(1, "a@example.test")],
+            opts(1, 2),
+        )
+        .await;
+        assert!(r.result().is_ok(), "{fault:?}: {:?}", r.result());
+        assert!(r.outcome(1).is_accepted(), "{fault:?}: {:?}", r.outcome(1));
+        assert_eq!(r.retries[&1].len(), 1, "{fault:?}");
+        assert!(r.retries[&1][0].contains("421"), "{:?}", r.retries[&1]);
+        assert_eq!(server.log().connections, 2, "{fault:?}: a fresh connection");
+        assert_eq!(server.log().accepted().len(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hang_up_mid_data_is_retried_on_a_fresh_connection() {
+    let server = TestServer::start(ServerConfig::script(|stage, n| match stage {
+        Stage::Data if n == 2 => Action::HangUpMidData,
+        _ => Action::Normal,
+    }))
+    .await;
+    let r = run(&target(&server.url()), jobs(3), opts(1, 2)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert_eq!(r.accepted(), 3);
+    assert_eq!(r.retries.len(), 1, "{:?}", r.retries);
+    let log = server.log();
+    assert_eq!(log.connections, 2);
+    assert_eq!(log.accepted().len(), 3, "each member exactly once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_limit_below_the_pool_size_is_not_fatal() {
+    let server = TestServer::start(ServerConfig {
+        max_sessions: Some(2),
+        ..ServerConfig::default()
+    })
+    .await;
+    let r = run(&target(&server.url()), jobs(300), opts(5, 1)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert_eq!(r.accepted(), 300);
+    assert!(
+        r.attempts.len() > 300,
+        "jobs of the workers turned away were handed to the others"
+    );
+    let log = server.log();
+    assert_eq!(log.accepted().len(), 300, "each member exactly once");
+    assert!(log.refused_connections > 0, "the limit was hit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_listening_stops_the_run_naming_the_server() {
+    let port = free_port();
+    let r = run(
+        &target(&format!("smtp://127.0.0.1:{port}")),
+        jobs(20),
+        opts(3, 2),
+    )
+    .await;
+    let e = r.error();
+    assert!(matches!(e, DeliverError::Unreachable { .. }), "{e:?}");
+    assert!(e.to_string().contains(&format!("127.0.0.1:{port}")), "{e}");
+    assert!(r.outcomes.values().all(not_sent), "{:?}", r.outcomes);
+    assert_eq!(r.accepted(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_slower_than_the_timeout_is_a_transient_failure() {
+    let server = TestServer::start(ServerConfig::script(|stage, _| match stage {
+        Stage::EndOfData(_) => Action::Slow(Duration::from_secs(3)),
+        _ => Action::Normal,
+    }))
+    .await;
+    let mut o = opts(1, 1);
+    o.timeout = Duration::from_millis(300);
+    let r = run(&target(&server.url()), vec![job(1, "a@example.test")], o).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert_refused(r.outcome(1), false, None);
+    let Outcome::Refused { text, .. } = r.outcome(1) else {
+        unreachable!()
+    };
+    assert!(text.contains("no reply"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_greeting_past_the_timeout_stops_the_run() {
+    let server = TestServer::start(ServerConfig::script(|stage, _| match stage {
+        Stage::Greeting => Action::Slow(Duration::from_secs(3)),
+        _ => Action::Normal,
+    }))
+    .await;
+    let mut o = opts(1, 1);
+    o.timeout = Duration::from_millis(300);
+    let r = run(&target(&server.url()), jobs(2), o).await;
+    let e = r.error();
+    assert!(matches!(e, DeliverError::Unreachable { .. }), "{e:?}");
+    assert!(e.to_string().contains(&server.port.to_string()), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sender_refused_stops_the_run_without_blaming_members() {
+    let server = TestServer::start(ServerConfig::script(|stage, _| match stage {
+        Stage::Mail => Action::Reply("553 5.7.1 Sender address rejected".into()),
+        _ => Action::Normal,
+    }))
+    .await;
+    let r = run(&target(&server.url()), jobs(10), opts(2, 2)).await;
+    let e = r.error();
+    assert!(matches!(e, DeliverError::SenderRefused { .. }), "{e:?}");
+    assert!(e.to_string().contains(FROM), "{e}");
+    assert!(e.to_string().contains("553"), "{e}");
+    assert!(r.outcomes.values().all(not_sent), "{:?}", r.outcomes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn final_dot_waits_for_the_previous_outcome_to_be_durable() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let all: Vec<Job> = (1..=5)
+        .map(|i| job(i, &format!("m{i}@example.test")))
+        .collect();
+    let r = run_with(
+        &target(&server.url()),
+        all,
+        opts(1, 0),
+        Durable::FireAfter(Duration::from_millis(150)),
+        |_, _| {},
+    )
+    .await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert_eq!(r.accepted(), 5);
+    let log = server.log();
+    let at: HashMap<String, Instant> = log
+        .messages
+        .iter()
+        .map(|m| (m.to[0].clone(), m.at))
+        .collect();
+    for i in 2..=5u64 {
+        let end = at[&format!("m{i}@example.test")];
+        let previous_durable = r.fired[&(i - 1)];
+        assert!(
+            end >= previous_durable,
+            "message {i} ended before message {} was durable",
+            i - 1
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unrecorded_outcome_stops_the_run() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let r = run_with(
+        &target(&server.url()),
+        jobs(5),
+        opts(1, 0),
+        Durable::Drop,
+        |_, _| {},
+    )
+    .await;
+    assert_eq!(r.error(), DeliverError::Unrecorded);
+    // The first message went; the second never got its final `.`.
+    assert_eq!(server.log().accepted().len(), 1);
+    assert_eq!(r.accepted(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_finishes_the_message_in_flight_and_accounts_for_the_rest() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let o = opts(2, 0);
+    let cancel = o.cancel.clone();
+    let r = run_with(
+        &target(&server.url()),
+        jobs(200),
+        o,
+        Durable::Fire,
+        move |_, _| cancel.cancel(),
+    )
+    .await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    // The first outcome cancels; what else was already under way may finish.
+    let accepted = r.accepted();
+    assert!((1..=4).contains(&accepted), "{accepted} accepted");
+    assert_eq!(server.log().accepted().len(), accepted);
+    assert!(
+        r.outcomes.values().all(|o| o.is_accepted() || not_sent(o)),
+        "{:?}",
+        r.outcomes
+    );
+    assert!(!r.returned.is_empty(), "the rest came back to the caller");
+}
+
+// ---------------------------------------------------------------- TLS and AUTH
+
+fn tls_server(starttls: bool, implicit: bool) -> ServerConfig {
+    ServerConfig {
+        starttls,
+        implicit_tls: implicit,
+        ..ServerConfig::default()
+    }
+}
+
+fn skip_verify_localhost() -> config::Smtp {
+    config::Smtp {
+        insecure_skip_verify_hosts: vec!["localhost".into()],
+        ..config::Smtp::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_required_but_not_offered_stops_the_run() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let url = format!("smtp://127.0.0.1:{}?tls=required", server.port);
+    let r = run(&target(&url), jobs(3), opts(2, 2)).await;
+    let e = r.error();
+    assert_eq!(
+        e,
+        DeliverError::TlsNotOffered {
+            server: format!("127.0.0.1:{}", server.port)
+        }
+    );
+    assert!(r.outcomes.values().all(not_sent));
+    assert!(server.log().messages.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_signed_certificate_is_refused_by_default() {
+    let server = TestServer::start(tls_server(true, false)).await;
+    let url = format!("smtp://localhost:{}?tls=required", server.port);
+    let r = run(&target(&url), jobs(3), opts(1, 2)).await;
+    let e = r.error();
+    assert!(matches!(e, DeliverError::Tls { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains(&format!("localhost:{}", server.port)),
+        "{e}"
+    );
+    assert!(e.to_string().contains("insecure_skip_verify_hosts"), "{e}");
+    assert!(server.log().messages.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_uses_starttls_when_offered() {
+    let server = TestServer::start(tls_server(true, false)).await;
+    let url = format!("smtp://localhost:{}", server.port);
+    // Offered, so used, so verified: the self-signed certificate stops it.
+    let r = run(&target(&url), jobs(1), opts(1, 0)).await;
+    assert!(matches!(r.error(), DeliverError::Tls { .. }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skip_verify_host_accepts_the_certificate_over_starttls() {
+    let server = TestServer::start(tls_server(true, false)).await;
+    let url = format!("smtp://localhost:{}?tls=required", server.port);
+    let t = SmtpTarget::from_url(&url, &skip_verify_localhost(), None).unwrap();
+    let r = run(&t, jobs(4), opts(2, 0)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert_eq!(r.accepted(), 4);
+    let log = server.log();
+    assert_eq!(log.tls_sessions, log.connections);
+    assert!(log.commands.iter().any(|(_, l)| l == "STARTTLS"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn implicit_tls_delivers() {
+    let server = TestServer::start(tls_server(false, true)).await;
+    let url = format!("smtps://localhost:{}", server.port);
+    let t = SmtpTarget::from_url(&url, &skip_verify_localhost(), None).unwrap();
+    let r = run(&t, jobs(5), opts(2, 0)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert_eq!(r.accepted(), 5);
+    assert_eq!(server.log().accepted().len(), 5);
+    assert!(server.log().tls_sessions >= 1);
+
+    // The same certificate without the exception: refused.
+    let t = target(&url);
+    let r = run(&t, jobs(1), opts(1, 0)).await;
+    assert!(
+        matches!(r.error(), DeliverError::Tls { .. }),
+        "{:?}",
+        r.error()
+    );
+}
+
+fn auth_server() -> ServerConfig {
+    ServerConfig {
+        auth: Some(("news".into(), "right horse".into())),
+        ..ServerConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_plain_logs_in() {
+    let server = TestServer::start(auth_server()).await;
+    let url = format!("smtp://news@127.0.0.1:{}", server.port);
+    let t = SmtpTarget::from_url(
+        &url,
+        &config::Smtp::default(),
+        Some(Secret::new("right horse")),
+    )
+    .unwrap();
+    let r = run(&t, jobs(2), opts(1, 0)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert_eq!(r.accepted(), 2);
+    assert_eq!(server.log().logins, ["news"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_refused_stops_the_run_naming_the_server() {
+    let server = TestServer::start(auth_server()).await;
+    let url = format!("smtp://news@127.0.0.1:{}", server.port);
+    let t = SmtpTarget::from_url(
+        &url,
+        &config::Smtp::default(),
+        Some(Secret::new("wrong horse")),
+    )
+    .unwrap();
+    let r = run(&t, jobs(6), opts(2, 3)).await;
+    let e = r.error();
+    assert!(matches!(e, DeliverError::Auth { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.contains(&format!("127.0.0.1:{}", server.port)),
+        "{text}"
+    );
+    assert!(text.contains("535"), "{text}");
+    assert!(!text.contains("wrong horse"), "{text}");
+    assert!(r.retries.is_empty(), "AUTH refusal is not retried");
+    assert!(r.outcomes.values().all(not_sent));
+    assert!(server.log().messages.is_empty());
+}
+
+// ---------------------------------------------------------------- pacing
+
+struct CountingThrottle(Mutex<u32>);
+
+impl Throttle for CountingThrottle {
+    fn acquire(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            *self.0.lock().unwrap() += 1;
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_limiter_is_asked_before_every_try() {
+    let server = TestServer::start(ServerConfig::script(|stage, n| match stage {
+        Stage::Rcpt(a) if a == "member1@example.test" && n == 1 => {
+            Action::Reply("451 4.3.0 try again".into())
+        }
+        _ => Action::Normal,
+    }))
+    .await;
+    let throttle = Arc::new(CountingThrottle(Mutex::new(0)));
+    let mut o = opts(2, 1);
+    o.limiter = Some(throttle.clone());
+    let r = run(&target(&server.url()), jobs(6), o).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert_eq!(r.accepted(), 6);
+    assert_eq!(*throttle.0.lock().unwrap(), 7, "6 messages, one retried");
+}
