@@ -7,7 +7,7 @@
 pub mod files;
 pub mod page;
 pub mod server;
-pub mod session;
+pub mod state;
 pub mod watch;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 use tokio::sync::watch as channel;
 
-pub use session::{Session, Target};
+pub use state::{PreviewState, Target};
 
 /// Everything `bulletin preview` needs to start.
 #[derive(Debug, Clone)]
@@ -59,10 +59,10 @@ pub fn parse_host(s: &str) -> anyhow::Result<IpAddr> {
 
 /// Serve until interrupted. Prints the page's URL on stdout once listening.
 pub fn serve(opts: Options) -> anyhow::Result<()> {
-    let mut session = Session::open(opts.target.clone())?;
+    let mut state = PreviewState::open(opts.target.clone())?;
     let port = match opts.port {
         Some(p) => p,
-        None => session_port(&session),
+        None => configured_port(&state),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -75,7 +75,7 @@ pub fn serve(opts: Options) -> anyhow::Result<()> {
         })?;
         let local = listener.local_addr()?;
         let url = format!("http://{}/", display_addr(local));
-        session.set_base_url(&url);
+        state.set_base_url(&url);
         let loopback_only = opts.host.is_loopback();
         if !loopback_only {
             eprintln!(
@@ -84,13 +84,13 @@ pub fn serve(opts: Options) -> anyhow::Result<()> {
                 opts.host
             );
         }
-        if let Some(e) = session.error() {
+        if let Some(e) = state.error() {
             eprintln!("error: {e}");
         }
-        let set = session.watch_set();
-        let (tx, rx) = channel::channel(session.version());
-        let session = Arc::new(Mutex::new(session));
-        spawn_watcher(session.clone(), set, tx)?;
+        let set = state.watch_set();
+        let (tx, rx) = channel::channel(state.version());
+        let state = Arc::new(Mutex::new(state));
+        spawn_watcher(state.clone(), set, tx)?;
 
         println!("{url}");
         eprintln!("previewing at {url} (Ctrl-C to stop)");
@@ -100,7 +100,7 @@ pub fn serve(opts: Options) -> anyhow::Result<()> {
             }
         }
         let app = server::router(server::App {
-            session,
+            state,
             version: rx,
             loopback_only,
         });
@@ -112,7 +112,7 @@ pub fn serve(opts: Options) -> anyhow::Result<()> {
     })
 }
 
-fn session_port(s: &Session) -> u16 {
+fn configured_port(s: &PreviewState) -> u16 {
     crate::project::Project::discover(s.root())
         .map(|p| p.config.preview.port)
         .unwrap_or_else(|_| crate::config::Preview::default().port)
@@ -128,7 +128,7 @@ fn display_addr(a: SocketAddr) -> String {
 /// Watch the files on a thread of its own: each change rebuilds what it needs, re-aims the
 /// watcher at what the new build read, and moves the version the page listens to.
 fn spawn_watcher(
-    session: Arc<Mutex<Session>>,
+    state: Arc<Mutex<PreviewState>>,
     mut set: watch::WatchSet,
     tx: channel::Sender<u64>,
 ) -> anyhow::Result<()> {
@@ -138,7 +138,7 @@ fn spawn_watcher(
         .name("preview-watch".into())
         .spawn(move || {
             while let Some((change, paths)) = watcher.next(&set) {
-                let mut s = session.lock().unwrap_or_else(|e| e.into_inner());
+                let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
                 let report = s.rebuild(change);
                 let names: Vec<String> = paths
                     .iter()

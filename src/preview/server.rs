@@ -16,12 +16,12 @@ use tokio::sync::watch;
 
 use super::files;
 use super::page;
-use super::session::Session;
+use super::state::PreviewState;
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct App {
-    pub session: Arc<Mutex<Session>>,
+    pub state: Arc<Mutex<PreviewState>>,
     /// Moves on every rebuild; the page listens to it through `/events`.
     pub version: watch::Receiver<u64>,
     /// Refuse requests whose `Host` is not a loopback name (DNS rebinding), when serving on
@@ -30,9 +30,9 @@ pub struct App {
 }
 
 impl App {
-    fn session(&self) -> MutexGuard<'_, Session> {
+    fn state(&self) -> MutexGuard<'_, PreviewState> {
         // a panic while holding the lock leaves the state as it was: keep serving it
-        self.session.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -71,7 +71,7 @@ async fn index() -> Response {
 }
 
 async fn email(State(app): State<App>, Query(who): Query<Who>) -> Response {
-    let mut s = app.session();
+    let mut s = app.state();
     let member = s.recipient(who.as_email.as_deref());
     let r = match s.render(&member) {
         Ok(r) => Html(page::for_frame(&r.html, &s.issue_url())).into_response(),
@@ -85,7 +85,7 @@ async fn email(State(app): State<App>, Query(who): Query<Who>) -> Response {
 }
 
 async fn state(State(app): State<App>, Query(who): Query<Who>) -> Response {
-    let v = app.session().state(who.as_email.as_deref());
+    let v = app.state().state(who.as_email.as_deref());
     no_store(axum::Json(v).into_response())
 }
 
@@ -104,7 +104,7 @@ async fn events(
 }
 
 async fn file(State(app): State<App>, UrlPath(path): UrlPath<String>) -> Response {
-    let root = app.session().root().to_path_buf();
+    let root = app.state().root().to_path_buf();
     let Some(full) = files::resolve(&root, &path) else {
         return not_found().await;
     };

@@ -34,7 +34,7 @@ pub struct Target {
 }
 
 /// The live state of one preview.
-pub struct Session {
+pub struct PreviewState {
     target: Target,
     /// The project folder, canonical.
     root: PathBuf,
@@ -55,10 +55,10 @@ pub struct Session {
     last: Option<(u64, String, Result<Rendered, String>)>,
 }
 
-impl Session {
+impl PreviewState {
     /// Load everything once. Only a missing issue folder is fatal: a broken file is shown in
     /// the page until it is fixed.
-    pub fn open(target: Target) -> anyhow::Result<Session> {
+    pub fn open(target: Target) -> anyhow::Result<PreviewState> {
         let issue = std::path::absolute(&target.issue)?;
         if !issue.exists() {
             anyhow::bail!("{}: no such issue folder or file", target.issue.display());
@@ -78,7 +78,7 @@ impl Session {
             )
         })?;
         let root = find_root(&issue_dir);
-        let mut s = Session {
+        let mut s = PreviewState {
             target: Target { issue, ..target },
             root,
             issue_dir,
