@@ -26,6 +26,7 @@ cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
 BIN="$ROOT/target/release/bulletin"
 
 WORK=$(mktemp -d)
+chmod 711 "$WORK"  # smtp-sink writes its dumps as nobody
 SINK_PIDS=()
 cleanup() {
     for pid in "${SINK_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -114,7 +115,7 @@ echo "message size: $SIZE bytes (flagship issue, images linked)"
 PORT=$(start_sink)
 t0=$(now)
 "$BIN" send issues/flagship --list lists/members.csv --smtp "smtp://127.0.0.1:$PORT" \
-    --connections "$CONNECTIONS" --rate unlimited --yes 2>"$WORK/send.log"
+    --connections "$CONNECTIONS" --rate unlimited --yes 2>"$WORK/send.log" || { cat "$WORK/send.log"; exit 1; }
 t1=$(now)
 tail -1 "$WORK/send.log"
 t2=$(now)
@@ -133,7 +134,7 @@ mkdir -p "$DUMP" && chmod 777 "$DUMP"
 PORT=$(start_sink -d "$DUMP/%H%M%S.")
 gen_list "$RATE_MEMBERS" lists/rate.csv
 "$BIN" send issues/flagship --list lists/rate.csv --smtp "smtp://127.0.0.1:$PORT" \
-    --connections "$CONNECTIONS" --rate "$RATE" --yes 2>"$WORK/rate.log"
+    --connections "$CONNECTIONS" --rate "$RATE" --yes 2>"$WORK/rate.log" || { cat "$WORK/rate.log"; exit 1; }
 tail -1 "$WORK/rate.log"
 find "$DUMP" -type f -printf '%T@\n' | python3 -c "
 import sys
