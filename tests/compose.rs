@@ -591,10 +591,16 @@ fn render_personalises_per_recipient() {
             subscriber: &carol,
             unsubscribe_url: "https://example.org/u/3",
         })
-        .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "cannot personalise the issue for carol@example.org: unknown placeholder `subscriber.[First Org]`: the list has no column `[First Org]`"
+        .unwrap_err()
+        .to_string();
+    // … and the place in the template that uses it.
+    assert!(
+        e.starts_with("cannot personalise the issue for carol@example.org: unknown placeholder `subscriber.[First Org]` at "),
+        "{e}"
+    );
+    assert!(
+        e.ends_with("templates/bulletin.mjml.hbs:6:99: the list has no column `[First Org]`"),
+        "{e}"
     );
 }
 
