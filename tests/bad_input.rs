@@ -442,3 +442,75 @@ fn content_with_a_raw_less_than_is_text_not_markup() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+// ----- images that would leak files -----
+
+const IMAGE_TEMPLATE: &str = "<mjml>
+  <mj-body>
+    <mj-section>
+      <mj-column>
+        <mj-image src=\"{{issue.banner.src}}\" alt=\"{{issue.banner.alt}}\" />
+        <mj-text>Hello {{subscriber.name}} <a href=\"{{unsubscribe_url}}\">Unsubscribe</a></mj-text>
+      </mj-column>
+    </mj-section>
+  </mj-body>
+</mjml>
+";
+
+#[test]
+fn issue_image_that_is_not_an_image() {
+    // Whatever the issue names is mailed to every member: not a system file.
+    let fx = Fixture::new(
+        "subject = \"S\"\ntitle = \"T\"\nbanner = { src = \"/etc/passwd\", alt = \"B\" }\n",
+        IMAGE_TEMPLATE,
+    );
+    let o = fx.send("lists/members.csv");
+    fx.assert_refused(
+        &o,
+        "error: issues/one/issue.toml:3:19: not an image: /etc/passwd
+  |
+3 | banner = { src = \"/etc/passwd\", alt = \"B\" }
+  |                   ^
+  = hint: only .png, .jpg, .jpeg, .gif, .webp and .svg files are embedded
+",
+    );
+}
+
+#[test]
+fn issue_image_outside_the_project() {
+    let fx = Fixture::new(ISSUE, IMAGE_TEMPLATE);
+    // A real image next to the project folder (named after it, so tests do not collide).
+    let name = format!(
+        "{}.png",
+        fx.dir.path().file_name().unwrap().to_string_lossy()
+    );
+    let outside = fx.dir.path().parent().unwrap().join(&name);
+    let _cleanup = Cleanup(outside.clone());
+    write(&outside, b"\x89PNG\r\n\x1a\n");
+    write(
+        &fx.path("issues/one/issue.toml"),
+        format!("subject = \"S\"\ntitle = \"T\"\nbanner = {{ src = \"../../../{name}\", alt = \"B\" }}\n")
+            .as_bytes(),
+    );
+    let o = fx.send("lists/members.csv");
+    fx.assert_refused(
+        &o,
+        &format!(
+            "error: issues/one/issue.toml:3:19: image outside the project folder: issues/one/../../../{name}
+  |
+3 | banner = {{ src = \"../../../{name}\", alt = \"B\" }}
+  |                   ^
+  = hint: copy the image into the issue folder
+"
+        ),
+    );
+}
+
+/// Removes a file when dropped.
+struct Cleanup(std::path::PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

@@ -293,3 +293,58 @@ fn formulas_from_a_bounce_are_defused_in_the_suppression_csv() {
         1
     );
 }
+
+#[test]
+fn list_fields_cannot_inject_markup_or_headers() {
+    let dir = project();
+    write(
+        &dir.path().join("lists/members.csv"),
+        "email,name\neve@example.org,\"<script>alert(1)</script>\"\"><img src=x onerror=alert(2)>\"\nmal@example.org,\"Mal\r\nBcc: victim@example.org\"\n"
+            .as_bytes(),
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_bulletin"))
+        .args([
+            "send",
+            "issues/one",
+            "--list",
+            "lists/members.csv",
+            "--yes",
+            "--dry-run",
+            "--outbox",
+            "box",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut files: Vec<_> = std::fs::read_dir(dir.path().join("box"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2);
+    let mut saw_escaped = false;
+    for f in files {
+        let raw = std::fs::read(&f).unwrap();
+        let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let html = msg.body_html(0).unwrap().into_owned();
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<img src=x"), "{html}");
+        saw_escaped |= html.contains("&lt;script&gt;alert(1)&lt;/script&gt;");
+        assert!(msg.header("Bcc").is_none());
+        let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8_lossy(&raw[..head_end]);
+        assert!(
+            !head.lines().any(|l| l.starts_with("Bcc:")),
+            "{}",
+            f.display()
+        );
+    }
+    assert!(saw_escaped, "the hostile name is shown as text");
+}

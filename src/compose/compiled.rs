@@ -184,7 +184,13 @@ pub fn compile(
         })?;
     let html = markup::ensure_img_alt(&html);
 
-    let images = local_images(&html, &issue_dir, &shown(&issue_file), &issue_text)?;
+    let images = local_images(
+        &html,
+        &project.root,
+        &issue_dir,
+        &shown(&issue_file),
+        &issue_text,
+    )?;
     watched.extend(images.iter().map(|i| i.path.clone()));
 
     let html_template = guard::to_entities(&html);
@@ -536,6 +542,7 @@ fn placeholders(template: &str) -> Vec<String> {
 /// Local images referenced by `src` (and `background`) attributes, checked to exist.
 fn local_images(
     html: &str,
+    project_root: &Path,
     issue_dir: &Path,
     issue_file: &Path,
     issue_text: &str,
@@ -549,15 +556,35 @@ fn local_images(
             }
             let rel = guard::to_braces(&markup::decode_entities(raw));
             let path = issue_dir.join(rel.trim_start_matches("./"));
-            if !path.is_file() {
-                let message = format!("image not found: {}", shown(&path).display());
+            let refuse = |message: String, hint: &str| {
                 let err = match issue_text.find(&rel) {
                     Some(offset) => SourceError::at_offset(issue_file, issue_text, offset, message),
                     None => SourceError::file(issue_file, message),
                 };
-                return Err(ComposeError::MissingImage(Box::new(
-                    err.with_hint("image paths are relative to the issue folder"),
-                )));
+                ComposeError::MissingImage(Box::new(err.with_hint(hint)))
+            };
+            if !path.is_file() {
+                return Err(refuse(
+                    format!("image not found: {}", shown(&path).display()),
+                    "image paths are relative to the issue folder",
+                ));
+            }
+            // The file is mailed to every member: only images, and only from the project, so
+            // an issue cannot send out `/etc/passwd` or the project's secrets.
+            if content_type(&path) == "application/octet-stream" {
+                return Err(refuse(
+                    format!("not an image: {}", shown(&path).display()),
+                    "only .png, .jpg, .jpeg, .gif, .webp and .svg files are embedded",
+                ));
+            }
+            if !inside(&path, project_root) {
+                return Err(refuse(
+                    format!(
+                        "image outside the project folder: {}",
+                        shown(&path).display()
+                    ),
+                    "copy the image into the issue folder",
+                ));
             }
             out.push(LocalImage {
                 src: raw.to_string(),
@@ -567,6 +594,14 @@ fn local_images(
         }
     }
     Ok(out)
+}
+
+/// Whether `path`, symbolic links resolved, lies inside `root`.
+fn inside(path: &Path, root: &Path) -> bool {
+    match (path.canonicalize(), root.canonicalize()) {
+        (Ok(p), Ok(r)) => p.starts_with(r),
+        _ => false,
+    }
 }
 
 /// Not a URL, a placeholder or an embedded image: a file of the issue folder.
