@@ -14,6 +14,26 @@ use bulletin::message::MessageFactory;
 use bulletin::project::Project;
 use bulletin::subscriber::Subscriber;
 
+/// CPU time of this thread so far (Linux), so a busy machine does not skew the rates.
+fn cpu_time() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// `N messages/s` of wall time, and of CPU time when known.
+fn rates(n: usize, wall: Duration, cpu: Option<Duration>) -> String {
+    let wall_rate = n as f64 / wall.as_secs_f64();
+    match cpu {
+        Some(c) => format!(
+            "{:>8.0} messages/CPU-s {:>8.0} messages/s wall",
+            n as f64 / c.as_secs_f64(),
+            wall_rate
+        ),
+        None => format!("{wall_rate:>8.0} messages/s wall"),
+    }
+}
+
 fn html() -> String {
     let row = "<tr><td align=\"left\" style=\"font-size:0px;padding:10px 25px;word-break:break-word;\">\
 <div style=\"font-family:Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;text-align:left;color:#222222;\">\
@@ -42,6 +62,7 @@ fn text() -> String {
 fn rate(name: &str, factory: &MessageFactory, members: &[Subscriber], rendered: &[Rendered]) {
     let tokens: Vec<String> = members.iter().map(|m| factory.token(&m.email)).collect();
     let start = Instant::now();
+    let cpu_start = cpu_time();
     let mut n = 0usize;
     let mut bytes = 0usize;
     while start.elapsed() < Duration::from_secs(3) {
@@ -51,11 +72,11 @@ fn rate(name: &str, factory: &MessageFactory, members: &[Subscriber], rendered: 
             n += 1;
         }
     }
-    let secs = start.elapsed().as_secs_f64();
+    let wall = start.elapsed();
+    let cpu = cpu_start.and_then(|s| Some(cpu_time()? - s));
     println!(
-        "{name:<24} {:>9.0} messages/s  ({} messages of {:.1} KB in {secs:.2} s)",
-        n as f64 / secs,
-        n,
+        "{name:<24} {}  ({n} messages of {:.1} KB)",
+        rates(n, wall, cpu),
         bytes as f64 / n as f64 / 1000.0
     );
 }
@@ -109,6 +130,7 @@ fn main() {
         })
         .collect();
 
+    qp_rate(&rendered);
     let plain =
         MessageFactory::new(&config, dir.path(), "2023-09-cluster-news", &images).expect("factory");
     rate("no DKIM", &plain, &members, &rendered);
@@ -131,6 +153,30 @@ fn main() {
     flagship(&members);
 }
 
+/// Quoted-printable encoding alone, in MB of input per CPU-second.
+fn qp_rate(rendered: &[Rendered]) {
+    let mut out = Vec::with_capacity(64 * 1024);
+    let mut input = 0usize;
+    let start = Instant::now();
+    let cpu_start = cpu_time();
+    while start.elapsed() < Duration::from_secs(2) {
+        for r in rendered.iter().take(50) {
+            out.clear();
+            bulletin::message::encode::quoted_printable(r.html.as_bytes(), &mut out);
+            input += r.html.len();
+        }
+    }
+    let secs = cpu_start
+        .and_then(|s| Some(cpu_time()? - s))
+        .unwrap_or(start.elapsed())
+        .as_secs_f64();
+    println!(
+        "{:<24} {:>8.0} MB/CPU-s of HTML",
+        "quoted-printable",
+        input as f64 / secs / 1e6
+    );
+}
+
 /// Compose + build for the flagship issue, as `send` does it per member.
 fn flagship(members: &[Subscriber]) {
     let issue =
@@ -146,10 +192,11 @@ fn flagship(members: &[Subscriber]) {
         compiled.images(),
     )
     .expect("factory");
-    let mut build_time = Duration::ZERO;
+    let mut build_cpu = Duration::ZERO;
     let mut n = 0usize;
     let mut bytes = 0usize;
     let start = Instant::now();
+    let cpu_start = cpu_time();
     while start.elapsed() < Duration::from_secs(3) {
         for m in members {
             let token = factory.token(&m.email);
@@ -160,19 +207,28 @@ fn flagship(members: &[Subscriber]) {
                     unsubscribe_url: &url,
                 })
                 .expect("renders");
-            let t = Instant::now();
+            let t = cpu_time();
             let out = factory.build(&rendered, m, &token, false).expect("build");
-            build_time += t.elapsed();
+            if let (Some(a), Some(b)) = (t, cpu_time()) {
+                build_cpu += b - a;
+            }
             bytes += out.bytes.len();
             n += 1;
         }
     }
-    let secs = start.elapsed().as_secs_f64();
+    let wall = start.elapsed();
+    let cpu = cpu_start.and_then(|s| Some(cpu_time()? - s));
     println!(
-        "flagship render + build {:>9.0} messages/s  ({} messages of {:.1} KB in {secs:.2} s; build alone {:.0} messages/s)",
-        n as f64 / secs,
-        n,
-        bytes as f64 / n as f64 / 1000.0,
-        n as f64 / build_time.as_secs_f64()
+        "{:<24} {}  ({n} messages of {:.1} KB)",
+        "flagship render + build",
+        rates(n, wall, cpu),
+        bytes as f64 / n as f64 / 1000.0
     );
+    if !build_cpu.is_zero() {
+        println!(
+            "{:<24} {:>8.0} messages/CPU-s",
+            "flagship build alone",
+            n as f64 / build_cpu.as_secs_f64()
+        );
+    }
 }
