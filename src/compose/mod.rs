@@ -11,11 +11,13 @@ mod check;
 mod compiled;
 mod error;
 mod guard;
+mod locate;
 pub mod markup;
 mod personalise;
 mod protect;
 mod text;
 pub mod theme;
+mod view;
 
 pub use check::{Finding, Severity, check};
 pub use compiled::{CompiledIssue, LocalImage, Recipient, Rendered, compile, content_type};
