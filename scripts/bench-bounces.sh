@@ -34,5 +34,8 @@ r = {x["command"]: x for x in data["results"]}
 b, s = r["bulletin"]["mean"], r["sisimai"]["mean"]
 print(f"bulletin: {b*1000:.1f} ms ± {r['bulletin']['stddev']*1000:.1f} for {n} messages = {n/b:,.0f} messages/s")
 print(f"sisimai:  {s*1000:.1f} ms ± {r['sisimai']['stddev']*1000:.1f} for {n} messages = {n/s:,.0f} messages/s")
-print(f"ratio: bulletin is {s/b:.1f}x faster")
+print(f"ratio (wall clock): bulletin is {s/b:.1f}x faster")
+bc = r["bulletin"]["user"] + r["bulletin"]["system"]
+sc = r["sisimai"]["user"] + r["sisimai"]["system"]
+print(f"CPU time (user+sys): bulletin {bc*1000:.1f} ms = {n/bc:,.0f} messages/s; sisimai {sc*1000:.1f} ms = {n/sc:,.0f} messages/s; ratio {sc/bc:.1f}x")
 PY
