@@ -11,6 +11,7 @@
 # Usage: scripts/bench-bulk-send.sh            (all three)
 #        BENCH_BIG=200000 scripts/bench-bulk-send.sh   (a smaller list for step 3)
 #        BENCH_SKIP_BIG=1 scripts/bench-bulk-send.sh   (steps 1 and 2 only)
+#        BENCH_ONLY_BIG=1 scripts/bench-bulk-send.sh   (step 3 only)
 # Needs: cargo, python3, smtp-sink and smtp-source (Postfix), /usr/bin/time.
 set -euo pipefail
 
@@ -25,6 +26,7 @@ cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
 BIN="$ROOT/target/release/bulletin"
 
 WORK=$(mktemp -d)
+chmod 711 "$WORK"  # smtp-sink writes its dumps as nobody
 SINK_PIDS=()
 cleanup() {
     for pid in "${SINK_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -54,10 +56,11 @@ now() { date +%s.%N; }
 elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 per_second() { python3 -c "print(f'{$1 / ($3 - $2):.0f}')"; }
 
-# A member list: the project's generator when present, else plain numbered members.
+# A member list: the project's generator when present (or $GEN_LIST), else numbered members.
+GEN_LIST=${GEN_LIST:-$ROOT/scripts/gen-list.py}
 gen_list() {
-    if [ -f "$ROOT/scripts/gen-list.py" ]; then
-        python3 "$ROOT/scripts/gen-list.py" "$1" "$2"
+    if [ -f "$GEN_LIST" ]; then
+        python3 "$GEN_LIST" "$1" "$2"
     else
         python3 - "$1" "$2" <<'EOF'
 import sys
@@ -102,6 +105,7 @@ echo "machine: $(nproc) cores, $(uname -sr)"
 echo "bulletin: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
 
 # --- 1. throughput ------------------------------------------------------------------------
+if [ -z "${BENCH_ONLY_BIG:-}" ]; then
 gen_list "$MEMBERS" lists/members.csv
 gen_list 1 lists/one.csv
 "$BIN" send issues/flagship --list lists/one.csv --dry-run --outbox "$WORK/one" >/dev/null 2>&1
@@ -111,7 +115,7 @@ echo "message size: $SIZE bytes (flagship issue, images linked)"
 PORT=$(start_sink)
 t0=$(now)
 "$BIN" send issues/flagship --list lists/members.csv --smtp "smtp://127.0.0.1:$PORT" \
-    --connections "$CONNECTIONS" --rate unlimited --yes 2>"$WORK/send.log"
+    --connections "$CONNECTIONS" --rate unlimited --yes 2>"$WORK/send.log" || { cat "$WORK/send.log"; exit 1; }
 t1=$(now)
 tail -1 "$WORK/send.log"
 t2=$(now)
@@ -130,7 +134,7 @@ mkdir -p "$DUMP" && chmod 777 "$DUMP"
 PORT=$(start_sink -d "$DUMP/%H%M%S.")
 gen_list "$RATE_MEMBERS" lists/rate.csv
 "$BIN" send issues/flagship --list lists/rate.csv --smtp "smtp://127.0.0.1:$PORT" \
-    --connections "$CONNECTIONS" --rate "$RATE" --yes 2>"$WORK/rate.log"
+    --connections "$CONNECTIONS" --rate "$RATE" --yes 2>"$WORK/rate.log" || { cat "$WORK/rate.log"; exit 1; }
 tail -1 "$WORK/rate.log"
 find "$DUMP" -type f -printf '%T@\n' | python3 -c "
 import sys
@@ -142,6 +146,7 @@ for i in range(len(t)):
     busiest = max(busiest, i - j + 1)
 print(f'--rate $RATE, $RATE_MEMBERS members: {len(t)} messages over {t[-1]-t[0]:.1f} s, busiest sliding 1-second window (dump file times): {busiest}')
 "
+fi
 
 # --- 3. peak memory of a large send -----------------------------------------------------------
 if [ -z "${BENCH_SKIP_BIG:-}" ]; then
