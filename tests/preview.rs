@@ -75,6 +75,13 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The binary under test; the latency bench may point `BULLETIN_BIN` at a release build.
+fn bulletin() -> PathBuf {
+    std::env::var_os("BULLETIN_BIN")
+        .map(|p| std::path::absolute(p).unwrap())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_bulletin")))
+}
+
 /// The real binary serving a preview, stopped when dropped.
 struct Preview {
     child: Child,
@@ -84,7 +91,7 @@ struct Preview {
 
 impl Preview {
     fn start(project: &Project, extra: &[&str]) -> Preview {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bulletin"))
+        let mut child = Command::new(bulletin())
             .current_dir(&project.root)
             .args(["preview", ISSUE, "--no-open", "--port", "0"])
             .args(extra)
@@ -568,7 +575,7 @@ fn now_ms() -> f64 {
 
 /// Edit-to-updated-page latency: the time from writing issue.toml to the new title being in
 /// the page's frames, over 20 edits. Run with
-/// `cargo test --release --test preview -- --ignored --nocapture reload_latency`.
+/// `cargo build --release && BULLETIN_BIN=target/release/bulletin cargo test --test preview -- --ignored --nocapture reload_latency`.
 #[test]
 #[ignore = "benchmark: prints figures"]
 fn reload_latency() {
