@@ -1,17 +1,16 @@
 //! End to end with real mail servers on loopback, as root (CI runs the suite as root; the
 //! servers come from scripts/test.sh's packages):
 //!
-//! - Postfix accepts a message whose relay (an `smtp-sink` that refuses every RCPT with
-//!   `550 5.1.1 User unknown`) refuses the recipient; Postfix writes a real DSN back to the
-//!   VERP bounce address, into a Maildir; `bulletin bounces MAILDIR --apply` finds the
-//!   member and suppresses them.
+//! - `bulletin send` hands an issue to Postfix, whose relay (an `smtp-sink` that refuses every
+//!   RCPT with `550 5.1.1 User unknown`) refuses the member; Postfix writes a real DSN back to
+//!   the VERP bounce address, into a Maildir; `bulletin bounces MAILDIR --apply` finds the
+//!   issue and the member and suppresses them, and the next send skips them.
 //! - Dovecot serves a Maildir holding such a DSN over IMAP; `bulletin bounces imap://…`
 //!   reads it without marking it, `--apply` flags it so the next pass skips it, and
 //!   `--move-to` moves reports away.
 //!
 //! A missing server or a non-root run is a failure, never a silent pass.
 
-use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -125,45 +124,6 @@ fn chown(path: &Path, owner: &str) {
     run_ok(Command::new("chown").arg("-R").arg(owner).arg(path));
 }
 
-/// Send one message over SMTP (no TLS; loopback only).
-fn smtp_send(port: u16, from: &str, to: &str, data: &str) {
-    let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to smtpd");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut w = stream;
-    let expect = |code: &str, reader: &mut BufReader<TcpStream>| loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).expect("SMTP reply");
-        assert!(line.starts_with(code), "expected {code}, got {line:?}");
-        if line.as_bytes().get(3) != Some(&b'-') {
-            break;
-        }
-    };
-    expect("220", &mut reader);
-    for (cmd, code) in [
-        ("EHLO sender.test".to_string(), "250"),
-        (format!("MAIL FROM:<{from}>"), "250"),
-        (format!("RCPT TO:<{to}>"), "250"),
-        ("DATA".to_string(), "354"),
-    ] {
-        write!(w, "{cmd}\r\n").unwrap();
-        expect(code, &mut reader);
-    }
-    for line in data.lines() {
-        let line = if line.starts_with('.') {
-            format!(".{line}")
-        } else {
-            line.to_string()
-        };
-        write!(w, "{line}\r\n").unwrap();
-    }
-    write!(w, ".\r\n").unwrap();
-    expect("250", &mut reader);
-    write!(w, "QUIT\r\n").unwrap();
-}
-
 /// Postfix only takes `-c DIR` when the default main.cf lists DIR in
 /// `alternate_config_directories`. Adds it (creating the file if there is none); returns an
 /// undo step for a file this test created.
@@ -196,18 +156,6 @@ fn allow_postfix_config_dir(dir: &Path) -> Box<dyn FnMut()> {
     }
     Box::new(|| {})
 }
-
-const ORIGINAL: &str = "From: Cluster News <news@bounces.test>
-To: Ada Gone <ada.gone@members.example.net>
-Subject: Cluster News, November
-Message-ID: <2026-11.k3v9q2m7x1@bounces.test>
-X-Bulletin-Issue: 2026-11-cluster-news
-X-Bulletin-Member: k3v9q2m7x1
-MIME-Version: 1.0
-Content-Type: text/plain; charset=utf-8
-
-Hello Ada.
-";
 
 #[test]
 fn postfix_dsn_in_a_maildir_suppresses_the_member() {
@@ -328,12 +276,45 @@ postlog unix-dgram n - n - 1 postlogd
     wait_for_port(smtpd_port, "Postfix smtpd", &maillog);
     wait_for_port(relay_port, "smtp-sink", &maillog);
 
-    smtp_send(
-        smtpd_port,
-        "bounces+k3v9q2m7x1@bounces.test",
-        "ada.gone@members.example.net",
-        ORIGINAL,
+    // A project made by `bulletin init`, sending through the Postfix on loopback with a VERP
+    // bounce address; its relay refuses the one member.
+    let project = tempfile::tempdir().unwrap();
+    let root = project.path().join("news");
+    let (code, _, err) = bulletin(&["init", root.to_str().unwrap()], &[]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(
+        root.join("bulletin.toml"),
+        "[sender]\nname = \"Cluster News\"\nemail = \"news@bounces.test\"\n\
+         bounce_address = \"bounces@bounces.test\"\nverp = true\n\
+         postal_address = \"1 Example Street\"\nunsubscribe_mailto = \"unsubscribe@bounces.test\"\n\
+         token_secret = \"e2e-secret\"\n",
+    )
+    .unwrap();
+    std::fs::rename(
+        root.join("issues/first"),
+        root.join("issues/2026-11-cluster-news"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("lists/first.csv"),
+        "email,name\nada.gone@members.example.net,Ada Gone\n",
+    )
+    .unwrap();
+    let issue = root.join("issues/2026-11-cluster-news");
+    let smtp = format!("smtp://127.0.0.1:{smtpd_port}");
+    let (code, _, err) = bulletin(
+        &[
+            "send",
+            issue.to_str().unwrap(),
+            "--list",
+            root.join("lists/first.csv").to_str().unwrap(),
+            "--smtp",
+            &smtp,
+            "--yes",
+        ],
+        &[],
     );
+    assert_eq!(code, 0, "Postfix accepts the message: {err}");
 
     // Bounded wait for the DSN to land in the Maildir.
     let maildir = mail.join("bounces");
@@ -354,19 +335,13 @@ postlog unix-dgram n - n - 1 postlogd
         std::thread::sleep(Duration::from_millis(200));
     }
 
-    let project = tempfile::tempdir().unwrap();
-    std::fs::write(
-        project.path().join("bulletin.toml"),
-        "[sender]\nbounce_address = \"bounces@bounces.test\"\n",
-    )
-    .unwrap();
     let args = [
         "bounces",
         maildir.to_str().unwrap(),
         "--json",
         "--apply",
         "--project",
-        project.path().to_str().unwrap(),
+        root.to_str().unwrap(),
     ];
     let (code, out, err) = bulletin(&args, &[]);
     assert_eq!(code, 0, "{err}");
@@ -380,8 +355,10 @@ postlog unix-dgram n - n - 1 postlogd
     assert_eq!(b["kind"], "dsn");
     assert_eq!(b["reporting_mta"], "mta.bounces.test");
     assert_eq!(b["issue"], "2026-11-cluster-news");
-    assert_eq!(b["member"], "k3v9q2m7x1");
-    assert_eq!(b["verp_token"], "k3v9q2m7x1");
+    // The VERP token of the envelope and the member token of the returned copy agree.
+    let token = b["verp_token"].as_str().unwrap_or_default();
+    assert!(!token.is_empty(), "{b}");
+    assert_eq!(b["member"], token);
     assert!(
         b["diagnostic"]
             .as_str()
@@ -390,7 +367,7 @@ postlog unix-dgram n - n - 1 postlogd
         "{b}"
     );
 
-    let state = project.path().join(".bulletin");
+    let state = root.join(".bulletin");
     let suppression = bulletin::list::Suppression::load_state(&state).unwrap();
     assert!(suppression.contains("ada.gone@members.example.net"));
     assert!(suppression.contains("Ada.Gone@Members.Example.net"));
@@ -406,6 +383,38 @@ postlog unix-dgram n - n - 1 postlogd
     assert_eq!(
         std::fs::read_to_string(state.join("bounces.jsonl")).unwrap(),
         before
+    );
+
+    // The next send skips the suppressed member and mails the others.
+    std::fs::write(
+        root.join("lists/next.csv"),
+        "email,name\nada.gone@members.example.net,Ada Gone\ncarol@members.example.net,Carol\n",
+    )
+    .unwrap();
+    let outbox = root.join("outbox");
+    let (code, _, err) = bulletin(
+        &[
+            "send",
+            issue.to_str().unwrap(),
+            "--list",
+            root.join("lists/next.csv").to_str().unwrap(),
+            "--dry-run",
+            "--outbox",
+            outbox.to_str().unwrap(),
+            "--yes",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("skipped, suppressed: 1"), "{err}");
+    let written: Vec<String> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert!(
+        written[0].contains("carol@members.example.net"),
+        "{written:?}"
     );
 }
 
