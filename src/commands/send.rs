@@ -36,7 +36,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<i32> {
             "nothing to send to: give --to ADDRESS for a test send or --list CSV for a bulk send"
         );
     };
-    bulk_send(&args, &project, &compiled, &factory, &issue_id, &list)
+    bulk_send(&args, &project, &compiled, factory, &issue_id, &list)
 }
 
 /// The issue's identifier in journals and logs: its folder name.
@@ -234,7 +234,7 @@ fn bulk_send(
     args: &SendArgs,
     project: &Project,
     compiled: &CompiledIssue,
-    factory: &MessageFactory,
+    factory: MessageFactory,
     issue_id: &str,
     list: &Path,
 ) -> anyhow::Result<i32> {
@@ -277,6 +277,17 @@ fn bulk_send(
         (Some(j), s)
     };
     let journal_state = &journal_state;
+    // Message-IDs are derived per round, so a member mailed again after a cut-off keeps the
+    // same one; the list's name goes into X-Bulletin-List for tracing bounces.
+    let round = journal
+        .as_ref()
+        .map_or(journal_state.round().max(1), Journal::round);
+    let list_name = list
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let factory = factory.with_round(round).with_list(&list_name);
+    let factory = &factory;
 
     let mut selection = Selection::new(
         Suppression::load(&suppression_path)?,
