@@ -396,3 +396,12 @@ fn chrono_like_today() -> String {
     );
     now.format(&f).unwrap()
 }
+
+#[test]
+fn an_auto_reply_from_an_address_with_a_carriage_return_reports_nothing() {
+    // Found by the `bounce` fuzz target.
+    let raw = include_bytes!("../fuzz/regressions/bounce-cr-in-from.eml");
+    for b in bulletin::bounce::parse(raw).bounces {
+        assert!(!b.recipient.chars().any(char::is_control), "{b:?}");
+    }
+}

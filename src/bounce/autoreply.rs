@@ -48,7 +48,11 @@ pub fn read(msg: &Message<'_>, view: &View<'_>) -> Option<Bounce> {
     {
         return None;
     }
-    let recipient = view.from.clone()?;
+    // An address holding control characters (a lone CR in `From:`) is no member's.
+    let recipient = view
+        .from
+        .clone()
+        .filter(|a| !a.chars().any(char::is_control))?;
     let diagnostic = text::truncate(&text::one_line(text::before_original(&view.body)), 300);
     Some(Bounce {
         recipient,
