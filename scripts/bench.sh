@@ -116,18 +116,17 @@ trap cleanup EXIT
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
-# smtp-sink on a free loopback port, answering everything with 250 (-c: count, for the log).
+# smtp-sink on a free loopback port (it answers 250 to everything); sets PORT.
 start_sink() {
-    local port user=()
-    port=$(free_port)
+    local user=()
+    PORT=$(free_port)
     [ "$(id -u)" = 0 ] && user=(-u nobody)
-    smtp-sink "${user[@]}" "127.0.0.1:$port" 1024 >/dev/null 2>&1 &
+    smtp-sink "${user[@]}" "127.0.0.1:$PORT" 1024 >/dev/null 2>&1 &
     SINK_PIDS+=("$!")
     for _ in $(seq 200); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
         sleep 0.05
     done
-    echo "$port"
 }
 stop_sinks() {
     for pid in "${SINK_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -137,14 +136,48 @@ now() { date +%s.%N; }
 # median of the numbers given as arguments
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 # rate N T0 T1: N per second between T0 and T1
-rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN {printf "%.0f", n/(b-a)}'; }
+rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN {if (b > a) printf "%.0f", n/(b-a); else printf "-"}'; }
 ROWS="$WORK/rows.tsv"
 : >"$ROWS"
 # row NAME BULLETIN PEER RATIO TARGET MET
-row() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$ROWS"; log "row: $*"; }
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$ROWS"; log "row: $*"; publish; }
 # met VALUE MIN -> yes/no
 met() { awk -v v="$1" -v m="$2" 'BEGIN {print (v >= m) ? "yes" : "no"}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+
+# --- the table: written after every row, so an interrupted run keeps what it measured -------
+publish() {
+CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+MACHINE="$(nproc) CPUs ($CPU), $(uname -sr), $(rustc --version), $(date -u '+%Y-%m-%d %H:%M UTC')"
+MODE=$([ "$QUICK" = 1 ] && echo "quick" || echo "full")
+TABLE=$(python3 - "$ROWS" "$MACHINE" "$MODE" "$RUNS" "$SIZE" <<'PY'
+import sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+machine, mode, runs, size = sys.argv[2:6]
+out = [f"Machine: {machine}. Mode: {mode}, medians of {runs} runs (build and bounces: {int(runs)*2}); "
+       f"message: the flagship issue, {int(size):,} bytes, images linked.", "",
+       "| row | bulletin | peer | ratio | target | met? |", "| --- | --- | --- | --- | --- | --- |"]
+out += ["| " + " | ".join(r) + " |" for r in rows]
+print("\n".join(out))
+PY
+)
+if [ "$DOCS" = 1 ]; then
+    DOC="$ROOT/docs/BENCHMARKS.md"
+    python3 - "$DOC" "$TABLE" <<'PY'
+import os, sys
+doc, table = sys.argv[1], sys.argv[2]
+begin, end = "<!-- bench.sh: begin -->", "<!-- bench.sh: end -->"
+block = f"{begin}\n{table}\n{end}"
+text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n\n" + begin + "\n" + end + "\n"
+if begin in text and end in text:
+    text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+else:
+    text = text.rstrip("\n") + "\n\n" + block + "\n"
+open(doc, "w").write(text)
+PY
+    log "table written into docs/BENCHMARKS.md"
+fi
+}
 
 # --- the project the sends use ---------------------------------------------------------------
 # The flagship issue and templates, images linked from an asset URL as a bulk send would do.
@@ -186,7 +219,7 @@ log "message: $SIZE bytes (flagship, images linked)"
 send_rate() {
     local list=$1 connections=$2 port=$3 n t0 t1
     n=$(($(wc -l <"$list") - 1))
-    rm -rf state
+    rm -rf .bulletin
     t0=$(now)
     "$BIN" send issues/flagship --list "$list" --smtp "smtp://127.0.0.1:$port" \
         --connections "$connections" --rate unlimited --yes 2>"$WORK/send.log" ||
@@ -205,14 +238,14 @@ hyperfine --style none --warmup 2 --runs "$((RUNS * 2))" --export-json "$WORK/bu
 read -r B_MS M_MS < <(python3 -c '
 import json, sys
 r = {x["command"]: x["median"] * 1000 for x in json.load(open(sys.argv[1]))["results"]}
-print(f"{r[\"bulletin\"]:.1f} {r[\"mjml\"]:.1f}")' "$WORK/build.json")
+print("%.1f %.1f" % (r["bulletin"], r["mjml"]))' "$WORK/build.json")
 row "build flagship (ms, median)" "$B_MS ms" "$M_MS ms (mjml $MJML_VERSION)" "$(ratio "$M_MS" "$B_MS")x faster" "—" "—"
 
 # --- 3. bulk send vs smtp-source (before 2: compose is compared to the sink's rate) ----------
 declare -A SOURCE_RATE
 for c in 1 8; do
     log "3. send over $c connection(s): bulletin vs smtp-source, $MEMBERS messages, $RUNS runs each"
-    port=$(start_sink)
+    start_sink; port=$PORT
     ours=() theirs=()
     for _ in $(seq "$RUNS"); do
         ours+=("$(send_rate lists/members.csv "$c" "$port")")
@@ -242,7 +275,7 @@ row "compose, no network (msg/s)" "$COMPOSE" "${SOURCE_RATE[8]} (what the sink t
 # --- 4. mailmerge ----------------------------------------------------------------------------
 log "4. send: bulletin vs mailmerge, $MM_MEMBERS members, $RUNS runs each"
 gen_list "$MM_MEMBERS" lists/mm.csv
-port=$(start_sink)
+start_sink; port=$PORT
 MM="$WORK/mailmerge"
 mkdir -p "$MM"
 # The same HTML body (the flagship as bulletin built it), personalised with the member's name.
@@ -277,12 +310,12 @@ row "send vs mailmerge, $MM_MEMBERS members (msg/s)" "$o (8 conn.)" "$t (mailmer
 # peak RSS in MB and wall seconds from /usr/bin/time -v output
 peak() {
     awk -F': ' '/Maximum resident set size/ {kb=$2} /Elapsed \(wall clock\)/ {w=$2}
-        END {n=split(w, p, ":"); s=0; for (i=1; i<=n; i++) s=s*60+p[i]; printf "%.1f %.0f", kb/1024, s}' "$1"
+        END {n=split(w, p, ":"); s=0; for (i=1; i<=n; i++) s=s*60+p[i]; printf "%.1f %.0f\n", kb/1024, s}' "$1"
 }
 log "5. $BIG members to smtp-sink, 8 connections (/usr/bin/time -v)"
 gen_list "$BIG" lists/big.csv
-port=$(start_sink)
-rm -rf state
+start_sink; port=$PORT
+rm -rf .bulletin
 /usr/bin/time -v "$BIN" send issues/short --list lists/big.csv --smtp "smtp://127.0.0.1:$port" \
     --connections 8 --rate unlimited --yes 2>"$WORK/big.log" || { tail -5 "$WORK/big.log" >&2; exit 1; }
 stop_sinks
@@ -314,42 +347,11 @@ if [ -d "$CORPUS" ]; then
 import json, sys
 r = {x["command"]: x["median"] for x in json.load(open(sys.argv[1]))["results"]}
 n = int(sys.argv[2])
-print(f"{n / r[\"bulletin\"]:.0f} {n / r[\"sisimai\"]:.0f}")' "$WORK/bounces.json" "$N")
+print("%.0f %.0f" % (n / r["bulletin"], n / r["sisimai"]))' "$WORK/bounces.json" "$N")
     row "bounce parsing, $N messages (msg/s)" "$B" "$S (Sisimai $(perl -MSisimai -e 'print Sisimai->version'))" "$(ratio "$B" "$S")x faster" "—" "—"
 else
     log "6. skipped: no bounce corpus at $CORPUS (set BENCH_CORPUS)"
 fi
 
-# --- the table -------------------------------------------------------------------------------
-CPU=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
-MACHINE="$(nproc) CPUs ($CPU), $(uname -sr), $(rustc --version), $(date -u '+%Y-%m-%d %H:%M UTC')"
-MODE=$([ "$QUICK" = 1 ] && echo "quick" || echo "full")
-TABLE=$(python3 - "$ROWS" "$MACHINE" "$MODE" "$RUNS" "$SIZE" <<'PY'
-import sys
-rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-machine, mode, runs, size = sys.argv[2:6]
-out = [f"Machine: {machine}. Mode: {mode}, medians of {runs} runs (build and bounces: {int(runs)*2}); "
-       f"message: the flagship issue, {int(size):,} bytes, images linked.", "",
-       "| row | bulletin | peer | ratio | target | met? |", "| --- | --- | --- | --- | --- | --- |"]
-out += ["| " + " | ".join(r) + " |" for r in rows]
-print("\n".join(out))
-PY
-)
 echo
 echo "$TABLE"
-if [ "$DOCS" = 1 ]; then
-    DOC="$ROOT/docs/BENCHMARKS.md"
-    python3 - "$DOC" "$TABLE" <<'PY'
-import os, sys
-doc, table = sys.argv[1], sys.argv[2]
-begin, end = "<!-- bench.sh: begin -->", "<!-- bench.sh: end -->"
-block = f"{begin}\n{table}\n{end}"
-text = open(doc).read() if os.path.exists(doc) else "# Benchmarks\n\n" + begin + "\n" + end + "\n"
-if begin in text and end in text:
-    text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
-else:
-    text = text.rstrip("\n") + "\n\n" + block + "\n"
-open(doc, "w").write(text)
-PY
-    log "table written into docs/BENCHMARKS.md"
-fi

@@ -400,6 +400,8 @@ pub struct Journal {
     path: PathBuf,
     round: u32,
     out: BufWriter<File>,
+    /// Lines written since the last sync: a sync with nothing new costs no disk flush.
+    unsynced: bool,
     _lock: File,
 }
 
@@ -475,6 +477,7 @@ impl Journal {
             path: path.to_path_buf(),
             round: this_round,
             out: BufWriter::with_capacity(64 * 1024, file),
+            unsynced: false,
             _lock: lock,
         };
         let header = Line::Header {
@@ -551,13 +554,20 @@ impl Journal {
     fn write_line(&mut self, line: &Line) -> io::Result<()> {
         let mut bytes = serde_json::to_vec(line).map_err(io::Error::other)?;
         bytes.push(b'\n');
+        self.unsynced = true;
         self.out.write_all(&bytes)
     }
 
-    /// Write out everything appended and wait until it is on disk (`fdatasync`).
+    /// Write out everything appended and wait until it is on disk (`fdatasync`). Does nothing
+    /// when nothing was appended since the last sync.
     pub fn sync(&mut self) -> io::Result<()> {
+        if !self.unsynced {
+            return Ok(());
+        }
         self.out.flush()?;
-        self.out.get_ref().sync_data()
+        self.out.get_ref().sync_data()?;
+        self.unsynced = false;
+        Ok(())
     }
 }
 

@@ -1,9 +1,9 @@
 //! [`deliver`]: a pool of long-lived SMTP connections working through a queue of [`Job`]s.
 //!
 //! Each of `connections` workers holds one connection and takes jobs one at a time. For each job:
-//! an [`Event::Attempt`]; a wait until the caller has made this worker's earlier outcomes
-//! durable; the rate limiter; MAIL FROM / RCPT TO / DATA, the message text and its final `.`;
-//! then an [`Event::Done`].
+//! an [`Event::Attempt`]; the rate limiter; MAIL FROM / RCPT TO / DATA; a wait until the caller
+//! has made this worker's earlier outcomes durable; the message text and its final `.`; then an
+//! [`Event::Done`].
 //!
 //! # Accounting
 //!
@@ -16,8 +16,10 @@
 //!
 //! # Durability
 //!
-//! A worker never starts a transaction (so never sends a message's final `.`) before the
-//! `durable` sender of every earlier `Done` of that worker has fired. The caller fires it once the outcome is on disk. So a crash
+//! A worker never sends a message's final `.` (the moment the server takes responsibility for
+//! it) before the `durable` sender of every earlier `Done` of that worker has fired; the
+//! transaction's first commands may go out meanwhile. The caller fires it once the outcome is
+//! on disk. So a crash
 //! loses the outcome of at most one accepted message per connection. Dropping a `durable`
 //! sender without firing it means the outcome could not be recorded: the run stops
 //! ([`DeliverError::Unrecorded`]). The caller must fire each `durable` promptly; workers wait
@@ -538,13 +540,6 @@ impl Worker {
                 return self.done(job.id, outcome).await;
             }
 
-            // No new transaction before every earlier outcome of this worker is on disk: so at
-            // most one accepted message per connection can be missing from the journal.
-            if !self.wait_durable().await {
-                shared.fail(DeliverError::Unrecorded);
-                continue;
-            }
-
             let conn = match self.conn.as_mut() {
                 Some(c) => c,
                 None => match Connection::open(&shared.target, shared.opts.timeout).await {
@@ -599,6 +594,13 @@ impl Worker {
 
             let mut result = conn.begin(&job.from, &job.to, &job.bytes).await;
             if result.is_ok() {
+                // No final `.` before every earlier outcome of this worker is on disk: so at
+                // most one accepted message per connection can be missing from the journal.
+                // Waiting here, not before MAIL FROM, lets the journal's sync overlap the
+                // transaction's first round trips.
+                if !self.wait_durable().await {
+                    shared.fail(DeliverError::Unrecorded);
+                }
                 if shared.stopping() {
                     // Leave without the final `.`: the server discards the transaction.
                     self.set_conn(None);
