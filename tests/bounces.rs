@@ -405,3 +405,13 @@ fn an_auto_reply_from_an_address_with_a_carriage_return_reports_nothing() {
         assert!(!b.recipient.chars().any(char::is_control), "{b:?}");
     }
 }
+
+#[test]
+fn a_multipart_that_trips_the_mime_parser_reports_nothing() {
+    // Found by the `bounce` fuzz target: mail-parser reaches a debug assertion on it.
+    let raw = include_bytes!("../fuzz/regressions/bounce-multipart-debug-assert.eml");
+    let report = bulletin::bounce::parse(raw);
+    for b in report.bounces {
+        assert!(!b.recipient.is_empty(), "{b:?}");
+    }
+}
