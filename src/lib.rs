@@ -19,6 +19,8 @@ pub mod content;
 pub mod deliver;
 pub mod diagnostic;
 pub mod list;
+#[cfg(test)]
+mod memory_probe;
 pub mod message;
 pub mod preview;
 pub mod project;

@@ -260,15 +260,7 @@ mod tests {
     #[test]
     #[ignore]
     fn a_million_members_are_cleaned_in_bounded_memory() {
-        fn vm(field: &str) -> u64 {
-            let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-            status
-                .lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse().ok())
-                .unwrap_or(0)
-        }
+        use crate::memory_probe::vm;
         use std::io::Write;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("million.csv");
