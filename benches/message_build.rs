@@ -125,8 +125,10 @@ fn main() {
         .map(|m| Rendered {
             subject: "Cluster News — September 2023".into(),
             preheader: String::new(),
-            html: html.replace("{name}", m.name.as_deref().unwrap_or("")),
-            text: text.clone(),
+            html: html
+                .replace("{name}", m.name.as_deref().unwrap_or(""))
+                .into(),
+            text: text.clone().into(),
         })
         .collect();
 
@@ -162,7 +164,7 @@ fn qp_rate(rendered: &[Rendered]) {
     while start.elapsed() < Duration::from_secs(2) {
         for r in rendered.iter().take(50) {
             out.clear();
-            bulletin::message::encode::quoted_printable(r.html.as_bytes(), &mut out);
+            bulletin::message::encode::quoted_printable(r.html.text().as_bytes(), &mut out);
             input += r.html.len();
         }
     }

@@ -45,8 +45,8 @@ pub fn write(
     let name = compiled.name();
     let mut written = Vec::new();
     for (ext, body) in [
-        ("html", rendered.html.as_str()),
-        ("txt", rendered.text.as_str()),
+        ("html", &*rendered.html.text()),
+        ("txt", &*rendered.text.text()),
         ("mjml", compiled.mjml()),
     ] {
         let path = out.join(format!("{name}.{ext}"));

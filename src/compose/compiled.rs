@@ -9,6 +9,7 @@ use handlebars::{
 };
 use serde_json::{Map, Value, json};
 
+use crate::compose::body::Body;
 use crate::compose::error::{ComposeError, shown};
 use crate::compose::locate::{
     compiled_error, mjml_error, render_error, template_error, used_sources,
@@ -35,8 +36,8 @@ pub struct Recipient<'a> {
 pub struct Rendered {
     pub subject: String,
     pub preheader: String,
-    pub html: String,
-    pub text: String,
+    pub html: Body,
+    pub text: Body,
 }
 
 /// A local image the HTML references.
@@ -363,11 +364,8 @@ impl CompiledIssue {
             },
         };
         let html = self.html.render(&ctx).map_err(fail)?;
-        let mut text = self.text.render(&ctx).map_err(fail)?;
         // A recipient block left out (`{{#if subscriber.name}}`) can leave extra blank lines.
-        if text.contains("\n\n\n") {
-            text = collapse_blank_lines(&text);
-        }
+        let text = self.text.render(&ctx).map_err(fail)?.collapse_blank_lines();
         Ok(Rendered {
             subject: self.content.subject.clone(),
             preheader: self.content.preheader.clone(),
@@ -375,24 +373,6 @@ impl CompiledIssue {
             text,
         })
     }
-}
-
-/// At most one blank line in a row.
-fn collapse_blank_lines(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut newlines = 0;
-    for c in text.chars() {
-        if c == '\n' {
-            newlines += 1;
-            if newlines > 2 {
-                continue;
-            }
-        } else {
-            newlines = 0;
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The data of the second pass: `subscriber` (every list column, then `email` and `name`) and

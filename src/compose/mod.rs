@@ -7,6 +7,7 @@
 //! no MJML is compiled per recipient. Content never becomes template code (its braces are
 //! guarded) and is HTML-escaped.
 
+mod body;
 mod check;
 mod compiled;
 mod error;
@@ -19,6 +20,7 @@ mod text;
 pub mod theme;
 mod view;
 
+pub use body::{Body, Piece, SharedText};
 pub use check::{Finding, Severity, check};
 pub use compiled::{CompiledIssue, LocalImage, Recipient, Rendered, compile, content_type};
 pub use error::{ComposeError, shown};

@@ -6,13 +6,17 @@
 //! `{{#…}}` to its `{{/…}}`), each a small handlebars template.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use handlebars::{Context, Handlebars, RenderError, TemplateError};
 
+use super::body::{Body, Piece, SharedText};
+
 /// One piece of compiled output.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Segment {
-    Literal(Range<usize>),
+    /// Text with no expression: the same for every recipient.
+    Literal(Arc<SharedText>),
     /// A registered template, by name.
     Template(String),
 }
@@ -32,11 +36,14 @@ impl Personaliser {
         source: String,
         mut registry: Handlebars<'static>,
     ) -> Result<Self, (TemplateError, String)> {
+        let literal = |range: Range<usize>| {
+            Segment::Literal(Arc::new(SharedText::new(source[range].to_string())))
+        };
         let mut segments = Vec::new();
         let mut literal_start = 0;
         for span in expression_spans(&source) {
             if span.start > literal_start {
-                segments.push(Segment::Literal(literal_start..span.start));
+                segments.push(literal(literal_start..span.start));
             }
             let name = format!("s{}", segments.len());
             if let Err(e) = registry.register_template_string(&name, &source[span.clone()]) {
@@ -51,7 +58,7 @@ impl Personaliser {
             literal_start = span.end;
         }
         if literal_start < source.len() {
-            segments.push(Segment::Literal(literal_start..source.len()));
+            segments.push(literal(literal_start..source.len()));
         }
         Ok(Personaliser {
             source,
@@ -65,18 +72,18 @@ impl Personaliser {
         &self.source
     }
 
-    /// Fill in the recipient.
-    pub fn render(&self, ctx: &Context) -> Result<String, RenderError> {
-        let mut out = String::with_capacity(self.source.len() + 256);
+    /// Fill in the recipient: the literal runs shared, the expressions rendered.
+    pub fn render(&self, ctx: &Context) -> Result<Body, RenderError> {
+        let mut pieces = Vec::with_capacity(self.segments.len());
         for segment in &self.segments {
-            match segment {
-                Segment::Literal(range) => out.push_str(&self.source[range.clone()]),
+            pieces.push(match segment {
+                Segment::Literal(text) => Piece::Shared(Arc::clone(text)),
                 Segment::Template(name) => {
-                    out.push_str(&self.registry.render_with_context(name, ctx)?);
+                    Piece::Own(self.registry.render_with_context(name, ctx)?)
                 }
-            }
+            });
         }
-        Ok(out)
+        Ok(Body::from_pieces(pieces))
     }
 }
 
@@ -165,12 +172,58 @@ mod tests {
         let mut whole = Handlebars::new();
         whole.set_strict_mode(true);
         assert_eq!(
-            p.render(&ctx).unwrap(),
+            p.render(&ctx).unwrap().to_string(),
             whole.render_template(text, &data).unwrap()
         );
         assert_eq!(
-            p.render(&ctx).unwrap(),
+            p.render(&ctx).unwrap().to_string(),
             "<p>Hi &lt;A&gt;, B x!</p><i> [1][2]"
+        );
+    }
+
+    #[test]
+    fn literal_runs_are_shared_and_expressions_filled_in() {
+        let text = "<p>one</p>\n<p>Hi {{a}},\n{{#if b}}B\n{{/if}}</p>\n<p>two {{a}}</p>";
+        let p = personaliser(text);
+        let data = json!({"a": "<A>", "b": true});
+        let body = p.render(&Context::wraps(&data).unwrap()).unwrap();
+        let shape: Vec<(bool, &str)> = body
+            .pieces()
+            .iter()
+            .map(|piece| (matches!(piece, Piece::Shared(_)), piece.text()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (true, "<p>one</p>\n<p>Hi "),
+                (false, "&lt;A&gt;"),
+                (true, ",\n"),
+                (false, "B\n"),
+                (true, "</p>\n<p>two "),
+                (false, "&lt;A&gt;"),
+                (true, "</p>"),
+            ]
+        );
+        let mut whole = Handlebars::new();
+        whole.set_strict_mode(true);
+        assert_eq!(
+            body.to_string(),
+            whole.render_template(text, &data).unwrap()
+        );
+    }
+
+    #[test]
+    fn every_recipient_gets_the_same_shared_text() {
+        let p = personaliser("head\n{{a}}\ntail\n");
+        let one = p.render(&Context::wraps(json!({"a": 1})).unwrap()).unwrap();
+        let two = p.render(&Context::wraps(json!({"a": 2})).unwrap()).unwrap();
+        let (Piece::Shared(x), Piece::Shared(y)) = (&one.pieces()[0], &two.pieces()[0]) else {
+            panic!("the first line is not shared: {one:?}");
+        };
+        assert!(Arc::ptr_eq(x, y));
+        assert_eq!(
+            (one.to_string(), two.to_string()),
+            ("head\n1\ntail\n".into(), "head\n2\ntail\n".into())
         );
     }
 

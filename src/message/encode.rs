@@ -34,7 +34,7 @@ pub fn quoted_printable(input: &[u8], out: &mut Vec<u8>) {
             Some(at) => (&rest[..at], Some(&rest[at + 1..])),
             None => (rest, None),
         };
-        qp_line(line.strip_suffix(b"\r").unwrap_or(line), out);
+        qp_line(line.strip_suffix(b"\r").unwrap_or(line), 0, false, out);
         match next {
             Some(n) => {
                 out.extend_from_slice(b"\r\n");
@@ -42,6 +42,73 @@ pub fn quoted_printable(input: &[u8], out: &mut Vec<u8>) {
             }
             None => break,
         }
+    }
+}
+
+/// Quoted-printable written fragment by fragment, where a fragment may end mid-line.
+///
+/// The end of a fragment is taken as a possible end of line: whitespace there is encoded and
+/// the last character keeps a column free for a soft break, so whatever follows, the lines stay
+/// within 76 characters with no trailing whitespace. A fragment encoded on its own from the
+/// start of a line ([`QpStream::encode_alone`]) can be stored and appended to any number of
+/// streams with [`QpStream::append_encoded`], after a soft break: its bytes never depend on
+/// what came before it.
+#[derive(Debug, Default)]
+pub struct QpStream {
+    column: usize,
+}
+
+impl QpStream {
+    pub fn new() -> Self {
+        QpStream::default()
+    }
+
+    /// Append `fragment`, continuing the current line.
+    pub fn push(&mut self, fragment: &[u8], out: &mut Vec<u8>) {
+        let mut rest = fragment;
+        loop {
+            match memchr::memchr(b'\n', rest) {
+                Some(at) => {
+                    let line = &rest[..at];
+                    qp_line(
+                        line.strip_suffix(b"\r").unwrap_or(line),
+                        self.column,
+                        false,
+                        out,
+                    );
+                    out.extend_from_slice(b"\r\n");
+                    self.column = 0;
+                    rest = &rest[at + 1..];
+                }
+                None => {
+                    self.column = qp_line(rest, self.column, true, out);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// `fragment` encoded from the start of a line, for [`QpStream::append_encoded`].
+    pub fn encode_alone(fragment: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(fragment.len() + fragment.len() / 8 + 8);
+        QpStream::new().push(fragment, &mut out);
+        out
+    }
+
+    /// Append the output of [`QpStream::encode_alone`], after a soft break unless the current
+    /// line is empty.
+    pub fn append_encoded(&mut self, encoded: &[u8], out: &mut Vec<u8>) {
+        if encoded.is_empty() {
+            return;
+        }
+        if self.column > 0 {
+            out.extend_from_slice(b"=\r\n");
+        }
+        out.extend_from_slice(encoded);
+        self.column = match memchr::memrchr(b'\n', encoded) {
+            Some(at) => encoded.len() - at - 1,
+            None => encoded.len(),
+        };
     }
 }
 
@@ -58,9 +125,11 @@ fn all_literal(x: u64) -> bool {
     (below_space | above_tilde | has_eq) == 0
 }
 
-fn qp_line(line: &[u8], out: &mut Vec<u8>) {
+/// Encode `line` (no line break in it) starting at column `col`; returns the column it ends at.
+/// `open_end`: the line may go on after `line`, so its last character keeps a column free for a
+/// soft break.
+fn qp_line(line: &[u8], mut col: usize, open_end: bool, out: &mut Vec<u8>) -> usize {
     let n = line.len();
-    let mut col = 0usize;
     let mut i = 0usize;
     while i < n {
         // Eight literal bytes at a time while they fit before the next soft break.
@@ -92,7 +161,7 @@ fn qp_line(line: &[u8], out: &mut Vec<u8>) {
         let width = if literal { 1 } else { 3 };
         // A soft break costs the `=` at the end of the line; the last token of a line may use
         // all 76 columns.
-        let limit = if last { 76 } else { 75 };
+        let limit = if last && !open_end { 76 } else { 75 };
         if col + width > limit {
             out.extend_from_slice(b"=\r\n");
             col = 0;
@@ -116,6 +185,7 @@ fn qp_line(line: &[u8], out: &mut Vec<u8>) {
             i += 1;
         }
     }
+    col
 }
 
 /// Append `data` as base64 in lines of 76 characters, each ended by CRLF.
@@ -393,6 +463,59 @@ mod tests {
             }
             let expected = s.replace("\r\n", "\n");
             assert_eq!(qp_decode(&enc), expected.as_bytes(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn qp_in_fragments_round_trips_and_keeps_lines_short() {
+        let alphabet = [
+            "a",
+            "b",
+            " ",
+            "\t",
+            "=",
+            ".",
+            "\n",
+            "é",
+            "xyz12345",
+            "\u{1}",
+            "lmnopqrstuvw",
+        ];
+        let mut state = 0x1234_5678_9abc_def1u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3_000 {
+            let mut stream = QpStream::new();
+            let mut enc = Vec::new();
+            let mut whole = String::new();
+            for _ in 0..next() % 8 {
+                let mut fragment = String::new();
+                for _ in 0..next() % 120 {
+                    fragment.push_str(alphabet[(next() % alphabet.len() as u64) as usize]);
+                }
+                // Some fragments are encoded alone and appended, as shared lines are.
+                if next() % 2 == 0 {
+                    let alone = QpStream::encode_alone(fragment.as_bytes());
+                    stream.append_encoded(&alone, &mut enc);
+                } else {
+                    stream.push(fragment.as_bytes(), &mut enc);
+                }
+                whole.push_str(&fragment);
+            }
+            let enc = String::from_utf8(enc).unwrap();
+            for line in enc.split("\r\n") {
+                assert!(line.len() <= 76, "{line:?} of {whole:?}");
+                assert!(
+                    !line.ends_with([' ', '\t']) && !line.starts_with('.'),
+                    "{line:?} of {whole:?}"
+                );
+            }
+            assert!(!enc.replace("\r\n", "").contains(['\r', '\n']));
+            assert_eq!(qp_decode(&enc), whole.as_bytes(), "{whole:?}");
         }
     }
 

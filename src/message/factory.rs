@@ -4,19 +4,19 @@
 
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::RngCore as _;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
 
-use crate::compose::{LocalImage, Rendered};
+use crate::compose::{Body, LocalImage, Piece, Rendered};
 use crate::config::{Config, resolve};
 use crate::subscriber::{Subscriber, normalise_address};
 
 use super::dkim::DkimSigner;
 use super::encode::{
-    base64_lines, check_address, flatten, fold_list, mailbox, phrase, quoted_printable,
-    unstructured,
+    QpStream, base64_lines, check_address, flatten, fold_list, mailbox, phrase, unstructured,
 };
 use super::error::MessageError;
 use super::outgoing::Outgoing;
@@ -25,6 +25,8 @@ use super::tokens::{Tokens, base32};
 /// Builds one message per member for one issue.
 #[derive(Debug)]
 pub struct MessageFactory {
+    /// Unique in the process: names this factory's encodings of the lines every member shares.
+    key: u64,
     tokens: Tokens,
     issue_id: String,
     round: u32,
@@ -228,7 +230,9 @@ impl MessageFactory {
         };
         let body_mid = format!("\r\n--{alt}\r\n{html_head}");
 
+        static FACTORIES: AtomicU64 = AtomicU64::new(0);
         Ok(MessageFactory {
+            key: FACTORIES.fetch_add(1, Ordering::Relaxed),
             tokens,
             issue_id: issue_id.to_string(),
             round: 0,
@@ -405,13 +409,9 @@ impl MessageFactory {
             }
         }
 
-        let html = self.rewrite_images(&rendered.html);
-        let capacity = 1024
-            + html.len()
-            + html.len() / 8
-            + rendered.text.len()
-            + rendered.text.len() / 8
-            + self.body_tail.len();
+        let (html_len, text_len) = (rendered.html.len(), rendered.text.len());
+        let capacity =
+            1024 + html_len + html_len / 8 + text_len + text_len / 8 + self.body_tail.len();
         let mut out = Vec::with_capacity(capacity);
         for (name, value) in &headers {
             out.extend_from_slice(name.as_bytes());
@@ -422,9 +422,9 @@ impl MessageFactory {
         out.extend_from_slice(b"\r\n");
         let body_start = out.len();
         out.extend_from_slice(self.body_head.as_bytes());
-        quoted_printable(rendered.text.as_bytes(), &mut out);
+        self.encode_body(&rendered.text, false, &mut out);
         out.extend_from_slice(self.body_mid.as_bytes());
-        quoted_printable(html.as_bytes(), &mut out);
+        self.encode_body(&rendered.html, true, &mut out);
         out.extend_from_slice(&self.body_tail);
 
         let bytes = match &self.dkim {
@@ -448,6 +448,33 @@ impl MessageFactory {
             message_id,
             bytes,
         })
+    }
+
+    /// Append `body` as quoted-printable, its images pointed at their parts or URLs when it is
+    /// `html`. The text every member shares is encoded once, by the first message, and copied
+    /// into the others (see [`QpStream`]).
+    fn encode_body(&self, body: &Body, html: bool, out: &mut Vec<u8>) {
+        let rewrite = |text: &'_ str| -> Vec<u8> {
+            if html {
+                self.rewrite_images(text).into_owned().into_bytes()
+            } else {
+                text.as_bytes().to_vec()
+            }
+        };
+        let mut stream = QpStream::new();
+        for piece in body.pieces() {
+            match piece {
+                Piece::Shared(shared) => {
+                    let encoded =
+                        shared.encoded(self.key, |text| QpStream::encode_alone(&rewrite(text)));
+                    stream.append_encoded(&encoded, out);
+                }
+                Piece::Own(text) if html => {
+                    stream.push(self.rewrite_images(text).as_bytes(), out);
+                }
+                Piece::Own(text) => stream.push(text.as_bytes(), out),
+            }
+        }
     }
 
     /// The HTML with every local image reference (`"SRC"`, `'SRC'` or `(SRC)`) pointing at

@@ -71,13 +71,14 @@ fn rendered() -> Rendered {
     Rendered {
         subject: "Cluster News — September".into(),
         preheader: "What happened".into(),
-        html: "<html><body><img src=\"images/logo.png\" alt=\"logo\">\n\
+        html: ("<html><body><img src=\"images/logo.png\" alt=\"logo\">\n\
                <p>Hello Zoë, read <a href=\"https://x.test/images/logo.png\">this</a>.</p>\n\
                <div style=\"background:url(images/photo one.jpg)\"></div>\n\
                <img src='images/photo one.jpg'>\n"
             .to_string()
             + &"<p>A long paragraph with no line breaks at all. ".repeat(40)
-            + "</p></body></html>\n",
+            + "</p></body></html>\n")
+            .into(),
         text: "Hello Zoë,\n\nread this. Trailing space \n.dot line\n".into(),
     }
 }
@@ -250,6 +251,93 @@ fn text_and_html_are_quoted_printable_utf8() {
     for line in body.split("\r\n") {
         assert!(line.len() <= 76, "{line}");
     }
+}
+
+/// A part cut at `cuts` (byte offsets), every other piece shared, the first shared or not.
+fn pieces(text: &str, cuts: &[usize], first_shared: bool) -> crate::compose::Body {
+    use crate::compose::{Body, Piece, SharedText};
+    let mut bounds = vec![0];
+    bounds.extend(
+        cuts.iter()
+            .copied()
+            .filter(|&c| c < text.len() && text.is_char_boundary(c)),
+    );
+    bounds.push(text.len());
+    let pieces = bounds
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| {
+            let t = text[w[0]..w[1]].to_string();
+            if (i % 2 == 0) == first_shared {
+                Piece::Shared(std::sync::Arc::new(SharedText::new(t)))
+            } else {
+                Piece::Own(t)
+            }
+        })
+        .collect();
+    Body::from_pieces(pieces)
+}
+
+/// The decoded text and HTML parts of a message.
+fn parts(bytes: &[u8]) -> (String, String) {
+    let m = MessageParser::default().parse(bytes).unwrap();
+    (
+        m.body_text(0).unwrap().into_owned(),
+        m.body_html(0).unwrap().into_owned(),
+    )
+}
+
+#[test]
+fn shared_text_encoded_once_decodes_as_the_whole_part() {
+    let fx = fixture();
+    let f = fx.factory();
+    let s = member("zoe@example.org", Some("Zoë"), 1);
+    let whole = rendered();
+    let html = whole.html.to_string();
+    let text = whole.text.to_string();
+    let expected = parts(&build(&f, &s).bytes);
+    // Cuts mid-line, next to a line break, on the line of an image reference, at the very
+    // start (never inside a reference: placeholders cut the text, and none sits in a src).
+    for (cuts, first_shared) in [
+        (vec![5, 40, 41, 400, 2000], true),
+        (vec![0, 77, 150, 151, 152], false),
+        (vec![3, 20], true),
+    ] {
+        let mut cut = rendered();
+        cut.html = pieces(&html, &cuts, first_shared);
+        cut.text = pieces(&text, &cuts, !first_shared);
+        // Twice: the first build encodes the shared text, the second reuses it.
+        for _ in 0..2 {
+            let got = f.build(&cut, &s, &f.token(&s.email), false).unwrap();
+            assert_wire_clean(&got.bytes);
+            let raw = std::str::from_utf8(&got.bytes).unwrap();
+            let body = raw.split_once("\r\n\r\n").unwrap().1;
+            for line in body.split("\r\n") {
+                assert!(line.len() <= 76, "{line}");
+                assert!(
+                    !line.ends_with([' ', '\t']) && !line.starts_with('.'),
+                    "{line:?}"
+                );
+            }
+            assert_eq!(parts(&got.bytes), expected, "cut at {cuts:?}");
+        }
+    }
+    // A second factory (another run over the same compiled issue) links its images to an
+    // asset URL: it must not get the first factory's encoding, with cid: links.
+    let mut cut = rendered();
+    cut.html = pieces(&html, &[10, 20], true);
+    let first = f.build(&cut, &s, &f.token(&s.email), false).unwrap();
+    assert!(String::from_utf8_lossy(&first.bytes).contains("cid:"));
+    let mut other = fx.config.clone();
+    other.send.asset_base_url = Some("https://assets.example.org/x".into());
+    let g = MessageFactory::new(&other, fx.dir.path(), "2023-09-cluster-news", &fx.images).unwrap();
+    let linked = g.build(&cut, &s, &g.token(&s.email), false).unwrap();
+    let (_, linked) = parts(&linked.bytes);
+    assert!(
+        linked.contains("https://assets.example.org/x/images/logo.png"),
+        "{linked}"
+    );
+    assert!(!linked.contains("cid:"), "{linked}");
 }
 
 #[test]
@@ -790,8 +878,10 @@ fn build_rate() {
     r.html = format!(
         "<html><body><img src=\"images/logo.png\">{}</body></html>",
         "<tr><td style=\"padding:0 24px;font-family:Helvetica,Arial\">Some news about the cluster, Zoë, with a <a href=\"https://cluster.example/x\">link</a>.</td></tr>\n".repeat(250)
-    );
-    r.text = "Some news about the cluster, with a link [1].\n".repeat(120);
+    ).into();
+    r.text = "Some news about the cluster, with a link [1].\n"
+        .repeat(120)
+        .into();
     let s = member("zoe@example.org", Some("Zoë"), 1);
     let token = f.token(&s.email);
     let n = 20_000;

@@ -74,7 +74,7 @@ async fn email(State(app): State<App>, Query(who): Query<Who>) -> Response {
     let mut s = app.state();
     let member = s.recipient(who.as_email.as_deref());
     let r = match s.render(&member) {
-        Ok(r) => Html(page::for_frame(&r.html, &s.issue_url())).into_response(),
+        Ok(r) => Html(page::for_frame(&r.html.text(), &s.issue_url())).into_response(),
         Err(e) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             Html(page::error_frame(&e)),

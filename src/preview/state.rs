@@ -284,12 +284,12 @@ impl PreviewState {
             Some(Ok(r)) => (
                 r.subject.as_str(),
                 r.preheader.as_str(),
-                r.text.as_str(),
+                r.text.text(),
                 Some(r.html.len()),
                 None,
             ),
-            Some(Err(e)) => ("", "", "", None, Some(e.clone())),
-            None => ("", "", "", None, None),
+            Some(Err(e)) => ("", "", "".into(), None, Some(e.clone())),
+            None => ("", "", "".into(), None, None),
         };
         let error = self.error().map(str::to_string).or(render_error);
         let sender = self
