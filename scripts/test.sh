@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every test of bulletin, installing what the tests need first (Postfix for smtp-sink and
-# real bounces, Dovecot for the IMAP path, Chromium for the preview, dkimpy for DKIM). Safe to run again.
+# real bounces, Dovecot for the IMAP path, Chromium for the preview, dkimpy for DKIM, cargo-deny
+# for the dependency audit). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,4 +21,6 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+# Dependencies: licences, bans, sources and known advisories (cargo-deny, deny.toml).
+scripts/audit.sh
 cargo test --locked "$@"
