@@ -144,12 +144,12 @@ fn produce(
         if pending.is_empty() {
             return true;
         }
-        if let Some(j) = lock(journal).as_mut() {
-            if let Err(e) = j.sync() {
-                *journal_error = Some(e);
-                pending.clear();
-                return false;
-            }
+        if let Some(j) = lock(journal).as_mut()
+            && let Err(e) = j.sync()
+        {
+            *journal_error = Some(e);
+            pending.clear();
+            return false;
         }
         let mut ok = true;
         for (member, out) in pending.drain(..) {
@@ -184,11 +184,11 @@ fn produce(
                 return true;
             }
         };
-        if let Some(j) = lock(journal).as_mut() {
-            if let Err(e) = j.append(&Record::attempt(&member.email, member.line)) {
-                journal_error = Some(e);
-                return false;
-            }
+        if let Some(j) = lock(journal).as_mut()
+            && let Err(e) = j.append(&Record::attempt(&member.email, member.line))
+        {
+            journal_error = Some(e);
+            return false;
         }
         pending.push((member, out));
         if pending.len() >= batch.max(1) {

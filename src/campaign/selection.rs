@@ -93,10 +93,10 @@ impl<'a> Selection<'a> {
                 return Decision::Skip { line, email, why };
             }
         };
-        if let Some(shard) = self.shard {
-            if !shard.contains(&member.email) {
-                return skip(member, Skip::OtherShard);
-            }
+        if let Some(shard) = self.shard
+            && !shard.contains(&member.email)
+        {
+            return skip(member, Skip::OtherShard);
         }
         match self.journal.status_of(&member.email) {
             None | Some(Status::Deferred) => Decision::Send(member),

@@ -110,10 +110,10 @@ fn pool_options(
 fn find_member(list: &Path, email: &str) -> anyhow::Result<Subscriber> {
     let key = crate::subscriber::normalise_address(email);
     for entry in list::open(list)? {
-        if let Entry::Member(s) = entry? {
-            if s.key() == key {
-                return Ok(s);
-            }
+        if let Entry::Member(s) = entry?
+            && s.key() == key
+        {
+            return Ok(s);
         }
     }
     bail!("{}: no member with the address {email}", list.display())

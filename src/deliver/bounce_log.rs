@@ -215,12 +215,12 @@ impl BounceLog {
     fn remember(&mut self, rec: &BounceRecord) {
         self.records += 1;
         self.keys.insert(rec.key.clone());
-        if rec.class == BounceClass::Soft {
-            if let Some(t) = rec.timestamp() {
-                let times = self.soft.entry(AddressKey::of(&rec.address)).or_default();
-                times.push(t);
-                times.sort_unstable();
-            }
+        if rec.class == BounceClass::Soft
+            && let Some(t) = rec.timestamp()
+        {
+            let times = self.soft.entry(AddressKey::of(&rec.address)).or_default();
+            times.push(t);
+            times.sort_unstable();
         }
     }
 

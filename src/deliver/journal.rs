@@ -441,14 +441,14 @@ impl Journal {
         })?;
         // The list may be named differently from run to run (another working folder): the
         // journal's path already ties it to the list's file, so only the issue must match.
-        if let Some(found) = &state.id {
-            if found.issue != id.issue {
-                return Err(JournalError::Mismatch {
-                    path: path.to_path_buf(),
-                    found: (found.issue.clone(), found.list.clone()),
-                    wanted: (id.issue.clone(), id.list.clone()),
-                });
-            }
+        if let Some(found) = &state.id
+            && found.issue != id.issue
+        {
+            return Err(JournalError::Mismatch {
+                path: path.to_path_buf(),
+                found: (found.issue.clone(), found.list.clone()),
+                wanted: (id.issue.clone(), id.list.clone()),
+            });
         }
         // cut off a torn last line so the next record starts on a line of its own
         let len = file
@@ -618,10 +618,11 @@ pub fn journals_of(state_dir: &Path, issue_id: &str) -> io::Result<Vec<PathBuf>>
     for entry in entries {
         let path = entry?.path();
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        if let Some(name) = name {
-            if name.starts_with(&prefix) && name.ends_with(".jsonl") {
-                found.push(path);
-            }
+        if let Some(name) = name
+            && name.starts_with(&prefix)
+            && name.ends_with(".jsonl")
+        {
+            found.push(path);
         }
     }
     found.sort();

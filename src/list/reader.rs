@@ -498,10 +498,10 @@ impl Iterator for ListReader {
     type Item = Result<Entry, SourceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some((first, line)) = self.pending.take() {
-            if let Some(entry) = self.entry(&first, line) {
-                return Some(Ok(entry));
-            }
+        if let Some((first, line)) = self.pending.take()
+            && let Some(entry) = self.entry(&first, line)
+        {
+            return Some(Ok(entry));
         }
         while !self.done {
             let mut record = std::mem::take(&mut self.record);
@@ -535,10 +535,10 @@ fn split_address_cell(cell: &str) -> (&str, Option<&str>) {
         let inner = cell[open + 1..cell.len() - 1].trim();
         return (inner, (!name.is_empty()).then_some(name));
     }
-    if let Some(prefix) = cell.get(..7) {
-        if prefix.eq_ignore_ascii_case("mailto:") {
-            return (cell[7..].trim(), None);
-        }
+    if let Some(prefix) = cell.get(..7)
+        && prefix.eq_ignore_ascii_case("mailto:")
+    {
+        return (cell[7..].trim(), None);
     }
     (cell, None)
 }

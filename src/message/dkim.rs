@@ -117,13 +117,13 @@ impl DkimSigner {
                     .into(),
             ));
         };
-        if let Key::Rsa(k) = &key {
-            if k.size() < 128 {
-                return Err(err(format!(
-                    "an RSA key of {} bits is too short; use 2048 bits",
-                    k.size() * 8
-                )));
-            }
+        if let Key::Rsa(k) = &key
+            && k.size() < 128
+        {
+            return Err(err(format!(
+                "an RSA key of {} bits is too short; use 2048 bits",
+                k.size() * 8
+            )));
         }
         Ok(DkimSigner {
             domain: domain.to_string(),

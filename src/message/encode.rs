@@ -271,10 +271,10 @@ pub fn mailbox(name: Option<&str>, addr: &str) -> String {
 /// encoded words. `name_len` is the length of the header name, for the first line's width.
 pub fn unstructured(value: &str, name_len: usize) -> String {
     let value = flatten(value);
-    if is_plain_ascii(&value) {
-        if let Some(folded) = fold_at_spaces(&value, name_len + 2) {
-            return folded;
-        }
+    if is_plain_ascii(&value)
+        && let Some(folded) = fold_at_spaces(&value, name_len + 2)
+    {
+        return folded;
     }
     encoded_words(&value)
 }

@@ -94,10 +94,10 @@ pub fn serve(opts: Options) -> anyhow::Result<()> {
 
         println!("{url}");
         eprintln!("previewing at {url} (Ctrl-C to stop)");
-        if opts.open {
-            if let Err(e) = open::that_detached(&url) {
-                eprintln!("warning: cannot open a browser ({e}); open {url} yourself");
-            }
+        if opts.open
+            && let Err(e) = open::that_detached(&url)
+        {
+            eprintln!("warning: cannot open a browser ({e}); open {url} yourself");
         }
         let app = server::router(server::App {
             state,

@@ -97,13 +97,14 @@ impl PreviewState {
         if let Some(list_error) = &s.list_error {
             anyhow::bail!("{list_error}");
         }
-        if let Some(email) = &s.target.as_email {
-            if s.target.list.is_some() && s.member(email).is_none() {
-                anyhow::bail!(
-                    "{email} is not a member of {}",
-                    s.target.list.as_deref().unwrap_or(Path::new("")).display()
-                );
-            }
+        if let Some(email) = &s.target.as_email
+            && s.target.list.is_some()
+            && s.member(email).is_none()
+        {
+            anyhow::bail!(
+                "{email} is not a member of {}",
+                s.target.list.as_deref().unwrap_or(Path::new("")).display()
+            );
         }
         s.rebuild(Change::Config);
         Ok(s)
@@ -238,10 +239,11 @@ impl PreviewState {
     /// Render the last good build for a member (the same member at the same version only once).
     pub fn render(&mut self, who: &Subscriber) -> Result<Rendered, String> {
         let key = who.key();
-        if let Some((v, k, r)) = &self.last {
-            if *v == self.version && *k == key {
-                return r.clone();
-            }
+        if let Some((v, k, r)) = &self.last
+            && *v == self.version
+            && *k == key
+        {
+            return r.clone();
         }
         let r = self.render_fresh(who);
         self.last = Some((self.version, key, r.clone()));
