@@ -322,7 +322,18 @@ async fn sink_throughput_smoke() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_recipient_replies_keep_the_connection() {
-    let server = TestServer::start(ServerConfig::script(|stage, n| match stage {
+    per_recipient_replies(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_recipient_replies_without_pipelining() {
+    per_recipient_replies(false).await;
+}
+
+/// Refusals at RCPT and at the end of DATA, and a greylisting, from a server that offers
+/// PIPELINING (MAIL, RCPT and DATA then go out together) or does not (one by one).
+async fn per_recipient_replies(pipelining: bool) {
+    let mut config = ServerConfig::script(|stage, n| match stage {
         Stage::Rcpt(a) if a == "gone@example.test" => {
             Action::Reply("550 5.1.1 <gone@example.test>: Recipient address rejected".into())
         }
@@ -333,8 +344,9 @@ async fn per_recipient_replies_keep_the_connection() {
             Action::Reply("554 5.7.1 Message rejected as spam".into())
         }
         _ => Action::Normal,
-    }))
-    .await;
+    });
+    config.pipelining = pipelining;
+    let server = TestServer::start(config).await;
     let all = vec![
         job(1, "a@example.test"),
         job(2, "gone@example.test"),
@@ -381,6 +393,14 @@ async fn per_recipient_replies_keep_the_connection() {
         ]
     );
     assert!(log.messages.iter().all(|m| m.from == FROM));
+    // Pipelining only where offered: then every MAIL came with its RCPT right behind it.
+    let mails = log
+        .commands
+        .iter()
+        .filter(|(_, l)| l.starts_with("MAIL"))
+        .count();
+    let expected = if pipelining { mails } else { 0 };
+    assert_eq!(log.pipelined_mail, expected, "{:?}", log.commands);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -410,22 +430,26 @@ async fn messages_arrive_byte_for_byte() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_process_421_at_each_stage_then_recovery() {
-    for fault in [
+    for (fault, pipelining) in [
         Stage::Greeting,
         Stage::Mail,
         Stage::Rcpt("a@example.test".into()),
         Stage::Data,
         Stage::EndOfData("a@example.test".into()),
-    ] {
+    ]
+    .into_iter()
+    .flat_map(|f| [(f.clone(), true), (f, false)])
+    {
         let f = fault.clone();
-        let server = TestServer::start(ServerConfig::script(move |stage, n| {
+        let mut config = ServerConfig::script(move |stage, n| {
             if *stage == f && n == 1 {
                 Action::Reply("421 4.3.2 Service shutting down".into())
             } else {
                 Action::Normal
             }
-        }))
-        .await;
+        });
+        config.pipelining = pipelining;
+        let server = TestServer::start(config).await;
         let r = run(
             &target(&server.url()),
             vec![job(1, "a@example.test")],

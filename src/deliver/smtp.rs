@@ -15,7 +15,7 @@ use lettre::Address;
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
-use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -152,6 +152,8 @@ pub struct Connection {
     inner: AsyncSmtpConnection,
     timeout: Duration,
     broken: bool,
+    /// The server offers PIPELINING (RFC 2920): MAIL, RCPT and DATA go out in one write.
+    pipelining: bool,
 }
 
 /// Lets lettre's TLS stream (`AsyncNetworkStream`, futures-io) stand where lettre expects a
@@ -336,6 +338,19 @@ impl Connection {
             }
         }
 
+        // lettre keeps only the extensions it acts on; ask once more to learn whether the
+        // server pipelines (a second EHLO before any transaction only resets the session).
+        let pipelining =
+            match bounded(timeout, "EHLO", inner.command(Ehlo::new(hello.clone()))).await {
+                Ok(reply) => reply.message().any(|line| {
+                    line.split_whitespace()
+                        .next()
+                        .is_some_and(|k| k.eq_ignore_ascii_case("PIPELINING"))
+                }),
+                Err(f) if f.code.is_some() => false,
+                Err(f) => return Err(ConnectError::Transient(f)),
+            };
+
         if let (Some(user), Some(password)) = (target.user(), target.password()) {
             let credentials = Credentials::new(user.to_string(), password.expose().to_string());
             let mechanisms = [Mechanism::Plain, Mechanism::Login];
@@ -371,6 +386,7 @@ impl Connection {
             inner,
             timeout,
             broken: false,
+            pipelining,
         })
     }
 
@@ -400,24 +416,17 @@ impl Connection {
         if !body.is_ascii() && info.supports_feature(Extension::EightBitMime) {
             params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
-        match bounded(
-            t,
-            "MAIL FROM",
-            self.inner.command(Mail::new(Some(sender), params)),
-        )
-        .await
-        {
+        let mail = Mail::new(Some(sender), params);
+        let rcpt = Rcpt::new(recipient, vec![]);
+        if self.pipelining {
+            return self.begin_pipelined(mail, rcpt).await;
+        }
+        match bounded(t, "MAIL FROM", self.inner.command(mail)).await {
             Ok(_) => {}
             Err(f) if f.permanent => return Err(TxError::SenderRefused(f)),
             Err(f) => return Err(TxError::Broken(f)),
         }
-        match bounded(
-            t,
-            "RCPT TO",
-            self.inner.command(Rcpt::new(recipient, vec![])),
-        )
-        .await
-        {
+        match bounded(t, "RCPT TO", self.inner.command(rcpt)).await {
             Ok(_) => {}
             Err(f) if f.permanent => {
                 self.reset().await;
@@ -433,6 +442,52 @@ impl Connection {
             }
             Err(f) => Err(TxError::Broken(f)),
         }
+    }
+
+    /// MAIL, RCPT and DATA in one write (RFC 2920), then their three replies, judged in order
+    /// as [`Connection::begin`] judges them one by one.
+    async fn begin_pipelined(&mut self, mail: Mail, rcpt: Rcpt) -> Result<(), TxError> {
+        let t = self.timeout;
+        // `command` writes the group and reads the first reply; the other two follow.
+        let group = Commands(format!("{mail}{rcpt}{Data}"));
+        let mut replies: Vec<Result<(), Failure>> = Vec::with_capacity(3);
+        for what in ["MAIL FROM", "RCPT TO", "DATA"] {
+            let reply = if replies.is_empty() {
+                bounded(t, what, self.inner.command(&group)).await
+            } else {
+                bounded(t, what, self.inner.read_response()).await
+            };
+            let lost = matches!(&reply, Err(f) if f.code.is_none());
+            replies.push(reply.map(|_| ()));
+            if lost {
+                break; // no reply: the connection is gone
+            }
+        }
+        let data_accepted = matches!(replies.get(2), Some(Ok(())));
+        let mut outcome = Ok(());
+        for (step, reply) in replies.into_iter().enumerate() {
+            let Err(f) = reply else { continue };
+            outcome = Err(match step {
+                _ if f.code.is_none() || !f.permanent => TxError::Broken(f),
+                0 => TxError::SenderRefused(f),
+                _ => TxError::Refused(f),
+            });
+            break;
+        }
+        if let Err(TxError::Refused(_) | TxError::SenderRefused(_)) = &outcome {
+            if data_accepted {
+                // The server took DATA although an earlier command failed: end the empty
+                // message at once (RFC 2920 §3.1); its reply is a refusal.
+                let _ = bounded(
+                    t,
+                    "the end of DATA",
+                    self.inner.command(Commands(".\r\n".into())),
+                )
+                .await;
+            }
+            self.reset().await;
+        }
+        outcome
     }
 
     /// The message text and the final `.`; returns the server's reply (`250 2.0.0 Ok: queued`).
@@ -479,6 +534,15 @@ impl Connection {
     /// Say goodbye politely, without waiting long.
     pub async fn quit(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(2), self.inner.quit()).await;
+    }
+}
+
+/// SMTP command lines, sent as they are (each ends with CRLF).
+struct Commands(String);
+
+impl std::fmt::Display for Commands {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 

@@ -200,6 +200,8 @@ pub struct Log {
     pub messages: Vec<Received>,
     /// Users who logged in successfully.
     pub logins: Vec<String>,
+    /// MAIL commands that came with the next command already behind them, before their reply.
+    pub pipelined_mail: usize,
     counts: HashMap<String, u32>,
 }
 
@@ -227,6 +229,8 @@ pub struct ServerConfig {
     pub cert_names: Vec<String>,
     /// Greet connections beyond this many at once with `421` and close them.
     pub max_sessions: Option<usize>,
+    /// Offer PIPELINING (RFC 2920).
+    pub pipelining: bool,
 }
 
 impl Default for ServerConfig {
@@ -238,6 +242,7 @@ impl Default for ServerConfig {
             auth: None,
             cert_names: vec!["localhost".into(), "127.0.0.1".into()],
             max_sessions: None,
+            pipelining: true,
         }
     }
 }
@@ -424,7 +429,10 @@ async fn session(
         };
         let keep = match verb.as_str() {
             "EHLO" | "HELO" => {
-                let mut ext = vec!["test.local", "8BITMIME", "SMTPUTF8", "PIPELINING"];
+                let mut ext = vec!["test.local", "8BITMIME", "SMTPUTF8"];
+                if config.pipelining {
+                    ext.push("PIPELINING");
+                }
                 if config.starttls && !tls {
                     ext.push("STARTTLS");
                 }
@@ -492,6 +500,9 @@ async fn session(
                 keep
             }
             "MAIL" => {
+                if !r.buffer().is_empty() {
+                    log.lock().unwrap().pipelined_mail += 1;
+                }
                 from = address(&arg);
                 mail_at = Instant::now();
                 rcpts.clear();
