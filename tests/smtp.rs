@@ -72,6 +72,8 @@ struct Run {
     retries: HashMap<u64, Vec<String>>,
     /// When each outcome's `durable` was fired.
     fired: HashMap<u64, Instant>,
+    /// `Waiting` events.
+    waits: usize,
 }
 
 impl Run {
@@ -103,6 +105,8 @@ enum Durable {
     Fire,
     FireAfter(Duration),
     Drop,
+    /// Hold every `durable` until a worker sends `Waiting`, then fire all held.
+    WhenAsked,
 }
 
 async fn run(target: &SmtpTarget, all: Vec<Job>, opts: PoolOptions) -> Run {
@@ -131,9 +135,17 @@ async fn run_with(
     });
     let collector = async {
         let mut run = Run::default();
+        let mut held: Vec<(u64, tokio::sync::oneshot::Sender<()>)> = Vec::new();
         while let Some(ev) = ev_rx.recv().await {
             match ev {
                 Event::Attempt { id } => run.attempts.push(id),
+                Event::Waiting => {
+                    run.waits += 1;
+                    for (id, tx) in held.drain(..) {
+                        let _ = tx.send(());
+                        run.fired.insert(id, Instant::now());
+                    }
+                }
                 Event::Retrying {
                     id,
                     attempt,
@@ -164,8 +176,11 @@ async fn run_with(
                             });
                         }
                         Durable::Drop => drop(tx),
+                        Durable::WhenAsked => held.push((id, tx)),
                     }
-                    run.fired.insert(id, Instant::now() + delay_of(durable));
+                    if !matches!(durable, Durable::WhenAsked) {
+                        run.fired.insert(id, Instant::now() + delay_of(durable));
+                    }
                 }
             }
         }
@@ -605,6 +620,54 @@ async fn no_message_ends_before_the_previous_outcome_is_durable() {
         overlapped > 0,
         "no transaction began during a durability wait"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outcomes_are_made_durable_when_a_worker_asks() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let all: Vec<Job> = (1..=12)
+        .map(|i| job(i, &format!("m{i}@example.test")))
+        .collect();
+    // Without the workers' requests the run would wait for ever: a deadlock fails here.
+    let r = tokio::time::timeout(
+        Duration::from_secs(60),
+        run_with(
+            &target(&server.url()),
+            all,
+            opts(3, 0),
+            Durable::WhenAsked,
+            |_, _| {},
+        ),
+    )
+    .await
+    .expect("the run ends: workers ask for their outcomes to be made durable");
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert_eq!(r.accepted(), 12);
+    // A worker asks only when it has an outcome not yet durable and a message to end.
+    assert!(r.waits > 0 && r.waits <= 12, "{} waits", r.waits);
+    // Still no final `.` before the connection's earlier outcomes were durable.
+    let log = server.log();
+    for m in &log.messages {
+        for earlier in log
+            .messages
+            .iter()
+            .filter(|e| e.conn == m.conn && e.at < m.at)
+        {
+            let id: u64 = earlier.to[0][1..]
+                .split('@')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let durable = r.fired.get(&id).copied();
+            assert!(
+                durable.is_some_and(|d| d <= m.at),
+                "{} ended before {} was durable",
+                m.to[0],
+                earlier.to[0]
+            );
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -374,8 +374,9 @@ fn account_stranded(
     Ok(())
 }
 
-/// Record each outcome in the journal (synced once per batch), the bounce log and the
-/// suppression list, then tell the pool it is durable.
+/// Record each outcome in the journal, the bounce log and the suppression list, and tell the
+/// pool it is durable once synced. Syncs wait until a worker needs its outcomes durable
+/// ([`Event::Waiting`]), so one disk sync covers every outcome received until then.
 async fn record_events(
     mut events: mpsc::Receiver<Event>,
     issue_id: &str,
@@ -385,16 +386,22 @@ async fn record_events(
     counters: &Mutex<Counters<'_>>,
 ) -> anyhow::Result<()> {
     let mut batch = Vec::new();
-    while events.recv_many(&mut batch, 256).await > 0 {
-        let mut durable = Vec::new();
+    let mut durable = Vec::new();
+    loop {
+        let open = events.recv_many(&mut batch, 256).await > 0;
+        let mut wanted = !open;
         for event in batch.drain(..) {
-            let Event::Done {
-                id,
-                outcome,
-                durable: ack,
-            } = event
-            else {
-                continue;
+            let (id, outcome, ack) = match event {
+                Event::Done {
+                    id,
+                    outcome,
+                    durable,
+                } => (id, outcome, durable),
+                Event::Waiting => {
+                    wanted = true;
+                    continue;
+                }
+                Event::Attempt { .. } | Event::Retrying { .. } => continue,
             };
             let Some(member) = lock(inflight).remove(&id) else {
                 continue;
@@ -451,17 +458,21 @@ async fn record_events(
             c.show();
             durable.push(ack);
         }
-        if let Some(j) = lock(journal).as_mut() {
-            j.sync().context("cannot sync the journal")?;
+        if wanted && !durable.is_empty() {
+            if let Some(j) = lock(journal).as_mut() {
+                j.sync().context("cannot sync the journal")?;
+            }
+            if let Some((log, _)) = side.as_mut() {
+                log.sync().context("cannot sync the bounce log")?;
+            }
+            for ack in durable.drain(..) {
+                let _ = ack.send(());
+            }
         }
-        if let Some((log, _)) = side.as_mut() {
-            log.sync().context("cannot sync the bounce log")?;
-        }
-        for ack in durable {
-            let _ = ack.send(());
+        if !open {
+            return Ok(());
         }
     }
-    Ok(())
 }
 
 /// An SMTP-time refusal goes into the bounce log; a permanent one also suppresses the address.

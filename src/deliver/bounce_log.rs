@@ -128,6 +128,8 @@ pub struct BounceLog {
     soft: HashMap<AddressKey, Vec<OffsetDateTime>>,
     records: usize,
     out: Option<BufWriter<File>>,
+    /// Records appended since the last sync.
+    unsynced: bool,
     /// The file's length when loaded, and up to the end of its last complete record.
     loaded_len: u64,
     good_len: u64,
@@ -147,6 +149,7 @@ impl BounceLog {
             soft: HashMap::new(),
             records: 0,
             out: None,
+            unsynced: false,
             loaded_len: 0,
             good_len: 0,
         };
@@ -271,6 +274,7 @@ impl BounceLog {
         bytes.push(b'\n');
         if let Some(out) = self.out.as_mut() {
             out.write_all(&bytes)?;
+            self.unsynced = true;
         }
         self.remember(rec);
         Ok(true)
@@ -278,9 +282,10 @@ impl BounceLog {
 
     /// Write out everything appended and wait until it is on disk.
     pub fn sync(&mut self) -> io::Result<()> {
-        if let Some(out) = self.out.as_mut() {
+        if let Some(out) = self.out.as_mut().filter(|_| self.unsynced) {
             out.flush()?;
             out.get_ref().sync_data()?;
+            self.unsynced = false;
         }
         Ok(())
     }

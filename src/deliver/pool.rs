@@ -19,7 +19,8 @@
 //! A worker never sends a message's final `.` (the moment the server takes responsibility for
 //! it) before the `durable` sender of every earlier `Done` of that worker has fired; the
 //! transaction's first commands may go out meanwhile. The caller fires it once the outcome is
-//! on disk. So a crash
+//! on disk, at the latest when the worker asks with [`Event::Waiting`] (so one disk sync can
+//! cover the outcomes of many connections). So a crash
 //! loses the outcome of at most one accepted message per connection. Dropping a `durable`
 //! sender without firing it means the outcome could not be recorded: the run stops
 //! ([`DeliverError::Unrecorded`]). The caller must fire each `durable` promptly; workers wait
@@ -125,12 +126,19 @@ pub enum Event {
         attempt: u32,
         reason: String,
     },
-    /// The job is over. Fire `durable` once `outcome` is on disk.
+    /// The job is over. Fire `durable` once `outcome` is on disk: at once, or at the latest
+    /// when a [`Event::Waiting`] follows.
     Done {
         id: u64,
         outcome: Outcome,
         durable: oneshot::Sender<()>,
     },
+    /// A worker is about to end a message and waits for its earlier outcomes: make every
+    /// outcome received so far durable and fire their `durable` senders. Sent only while some
+    /// of that worker's `durable` senders are unfired, and after its `Done`s (one worker's
+    /// events arrive in order), so a caller may put off its disk syncs until asked and sync
+    /// many outcomes at once.
+    Waiting,
 }
 
 /// Held while one try runs; dropping it tells the throttle the try is over.
@@ -479,9 +487,23 @@ impl Worker {
         None
     }
 
-    /// Wait until every earlier outcome of this worker is on disk.
+    /// Wait until every earlier outcome of this worker is on disk, asking the caller for it
+    /// ([`Event::Waiting`]) when some are not yet.
     async fn wait_durable(&mut self) -> bool {
-        for rx in self.pending.drain(..) {
+        let mut unfired = Vec::with_capacity(self.pending.len());
+        for mut rx in self.pending.drain(..) {
+            match rx.try_recv() {
+                Ok(()) => {}
+                Err(oneshot::error::TryRecvError::Empty) => unfired.push(rx),
+                Err(oneshot::error::TryRecvError::Closed) => return false,
+            }
+        }
+        if unfired.is_empty() {
+            return true;
+        }
+        // If the caller is gone, its senders are dropped and the waits below fail.
+        self.shared.emit(Event::Waiting).await;
+        for rx in unfired {
             if rx.await.is_err() {
                 return false;
             }
