@@ -80,6 +80,7 @@ fn engine(
             limiter: None,
             timeout: Duration::from_secs(30),
             backoff: Duration::from_millis(100),
+            give_up_after: 0,
             cancel: Cancel::new(),
         };
         let bytes = Arc::clone(bytes);

@@ -120,6 +120,10 @@ pub struct Send {
     /// Milliseconds to wait before the first retry; each further retry waits about twice as
     /// long (with jitter, at most five minutes).
     pub retry_backoff_ms: u64,
+    /// Stop a send once this many messages in a row were deferred (still refused for now after
+    /// their retries) with none accepted between: the server turns everything away for the
+    /// moment, and going on would only defer the rest. 0: never stop for this.
+    pub stop_after_deferred: usize,
     /// Folder `--dry-run` writes `.eml` files into.
     pub outbox: PathBuf,
     /// Embed local images in each message (`cid:`), unless `asset_base_url` is set.
@@ -136,6 +140,7 @@ impl Default for Send {
             connections: 4,
             retries: 3,
             retry_backoff_ms: 2000,
+            stop_after_deferred: 20,
             outbox: PathBuf::from("outbox"),
             embed_images: true,
             asset_base_url: None,

@@ -687,6 +687,46 @@ fn a_421_every_time_leaves_everyone_for_a_later_run() {
     }
 }
 
+/// A server that turns every message away for now: the run stops after `stop_after_deferred`
+/// deferrals in a row instead of working through the whole list; nobody is lost.
+#[test]
+fn a_server_deferring_everything_stops_the_run_early() {
+    let config = CONFIG.replace(
+        "retry_backoff_ms = 20",
+        "retry_backoff_ms = 1\nstop_after_deferred = 5",
+    );
+    let p = Project::with_full_config(&config);
+    let list = p.list("m.csv", members(40));
+    let s = Server::script(|stage, _| match stage {
+        Stage::Rcpt(_) => Action::Reply("451 4.7.1 Try again later".into()),
+        _ => Action::Normal,
+    });
+    let run = p.send(&list, &s.url(), &["--connections", "1"]);
+    run.expect(1)
+        .stderr_has(&format!(
+            "127.0.0.1:{} deferred 5 messages in a row, the last with: 451",
+            s.server.port
+        ))
+        .stderr_has("accepted: 0, refused: 0");
+    let tried = s
+        .server
+        .log()
+        .commands
+        .iter()
+        .filter(|(_, c)| c.starts_with("RCPT"))
+        .count();
+    // Five members, each tried three times (retries = 2), not forty.
+    assert_eq!(tried, 15, "{:?}", s.server.log().commands);
+    let standing = standing(&p);
+    assert!(standing.values().all(|v| v == "deferred"), "{standing:?}");
+    assert_eq!(counts(&p.status_json())["uncertain"], 0);
+    // The rest are still due: a second run against a willing server sends to all forty.
+    let willing = Server::script(|_, _| Action::Normal);
+    p.send(&list, &willing.url(), &["--connections", "1"])
+        .expect(0);
+    assert_eq!(willing.accepted().len(), 40);
+}
+
 #[test]
 fn a_421_at_every_greeting_stops_the_run_naming_the_server() {
     let p = Project::new();

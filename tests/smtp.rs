@@ -53,6 +53,7 @@ fn opts(connections: usize, retries: u32) -> PoolOptions {
         limiter: None,
         timeout: Duration::from_secs(5),
         backoff: Duration::from_millis(10),
+        give_up_after: 0,
         cancel: Cancel::new(),
     }
 }

@@ -102,6 +102,7 @@ fn pool_options(
         limiter,
         timeout: Duration::from_secs(project.config.smtp.timeout_secs),
         backoff: Duration::from_millis(project.config.send.retry_backoff_ms),
+        give_up_after: project.config.send.stop_after_deferred,
         cancel,
     })
 }

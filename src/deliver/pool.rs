@@ -104,6 +104,17 @@ impl Outcome {
         matches!(self, Outcome::Accepted { .. })
     }
 
+    /// The server's reply (`451 4.7.1 try later`), or what went wrong.
+    pub fn reply(&self) -> String {
+        match self {
+            Outcome::Accepted { reply } => reply.clone(),
+            Outcome::Refused { code, text, .. } => match code {
+                Some(c) => format!("{c} {text}"),
+                None => text.clone(),
+            },
+        }
+    }
+
     fn from_failure(f: Failure) -> Outcome {
         Outcome::Refused {
             permanent: f.permanent,
@@ -200,6 +211,10 @@ pub struct PoolOptions {
     pub timeout: Duration,
     /// The wait before the first retry; it doubles with each further retry (with jitter).
     pub backoff: Duration,
+    /// Stop the run once this many jobs in a row ended deferred (a temporary refusal that
+    /// outlasted its retries) with none accepted or refused for good between them: the server
+    /// is turning everything away for now. 0: never.
+    pub give_up_after: usize,
     /// Stop after the transactions in flight.
     pub cancel: Cancel,
 }
@@ -212,6 +227,7 @@ impl Default for PoolOptions {
             limiter: None,
             timeout: Duration::from_secs(60),
             backoff: Duration::from_secs(2),
+            give_up_after: 0,
             cancel: Cancel::new(),
         }
     }
@@ -225,6 +241,7 @@ impl std::fmt::Debug for PoolOptions {
             .field("limiter", &self.limiter.is_some())
             .field("timeout", &self.timeout)
             .field("backoff", &self.backoff)
+            .field("give_up_after", &self.give_up_after)
             .finish()
     }
 }
@@ -254,6 +271,14 @@ pub enum DeliverError {
     SenderRefused {
         server: String,
         from: String,
+        reply: String,
+    },
+    #[error(
+        "{server} deferred {count} messages in a row, the last with: {reply}; stopped (the members not yet sent stay due: run the same command again later)"
+    )]
+    Deferring {
+        server: String,
+        count: usize,
         reply: String,
     },
     #[error("invalid envelope sender {reason}")]
@@ -299,6 +324,7 @@ pub async fn deliver(
         fatal: std::sync::Mutex::new(None),
         requeued: std::sync::Mutex::new(VecDeque::new()),
         live: AtomicUsize::new(0),
+        deferred_in_a_row: AtomicUsize::new(0),
     });
 
     let mut workers = tokio::task::JoinSet::new();
@@ -368,6 +394,8 @@ struct Shared {
     requeued: std::sync::Mutex<VecDeque<Job>>,
     /// Workers holding an open connection.
     live: AtomicUsize,
+    /// Jobs that ended deferred since the last one accepted or refused for good.
+    deferred_in_a_row: AtomicUsize,
 }
 
 impl Shared {
@@ -472,6 +500,7 @@ impl Worker {
 
     /// Report a job's end; returns `None` so `deliver_one` can end with it.
     async fn done(&mut self, id: u64, outcome: Outcome) -> Option<Job> {
+        self.count_deferrals(&outcome);
         let (durable, rx) = oneshot::channel();
         if self
             .shared
@@ -485,6 +514,35 @@ impl Worker {
             self.pending.push(rx);
         }
         None
+    }
+
+    /// Keep count of jobs deferred in a row; stop the run when the server has turned away
+    /// `give_up_after` of them with nothing taken between.
+    fn count_deferrals(&self, outcome: &Outcome) {
+        let shared = &self.shared;
+        let limit = shared.opts.give_up_after;
+        match outcome {
+            Outcome::Accepted { .. }
+            | Outcome::Refused {
+                permanent: true, ..
+            } => {
+                shared.deferred_in_a_row.store(0, Ordering::SeqCst);
+            }
+            // Not tried to the end: says nothing about the server.
+            Outcome::Refused {
+                code: None, text, ..
+            } if text.starts_with("not sent:") => {}
+            Outcome::Refused { .. } => {
+                let n = shared.deferred_in_a_row.fetch_add(1, Ordering::SeqCst) + 1;
+                if limit > 0 && n >= limit && !shared.stopping() {
+                    shared.fail(DeliverError::Deferring {
+                        server: shared.server.clone(),
+                        count: n,
+                        reply: outcome.reply(),
+                    });
+                }
+            }
+        }
     }
 
     /// Wait until every earlier outcome of this worker is on disk, asking the caller for it
