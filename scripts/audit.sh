@@ -21,7 +21,7 @@ cargo deny --locked check licenses bans sources
 [ "${1:-}" = --offline ] && exit 0
 
 db_dir=${CARGO_HOME:-$HOME/.cargo}/advisory-dbs
-if cargo deny --locked fetch db 2>/dev/null; then
+if timeout 300 cargo deny --locked fetch db 2>/dev/null; then
   cargo deny --locked check advisories
 elif compgen -G "$db_dir/advisory-db-*/crates" >/dev/null; then
   db=$(compgen -G "$db_dir/advisory-db-*" | head -1)
