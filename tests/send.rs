@@ -1009,15 +1009,8 @@ fn journal_of_member(p: &Project, member: &str) -> Vec<String> {
         .collect()
 }
 
+/// Twenty kills at random moments, each followed by a resume (a few seconds in all).
 #[test]
-fn kill_9_at_random_moments_then_resume_loses_nobody() {
-    kill_and_resume(5);
-}
-
-/// The hardening figure: twenty kills, each followed by a resume. Run with
-/// `cargo test --test send -- --ignored`.
-#[test]
-#[ignore = "slow: twenty kills and resumes"]
 fn kill_9_twenty_times_then_resume_loses_nobody() {
     kill_and_resume(20);
 }
