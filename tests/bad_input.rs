@@ -5,15 +5,13 @@
 //! checked three ways: no connection reached the listener, the journal holds no attempt, and
 //! no outbox was written. A control test shows the listener does see a send that starts.
 
+mod support;
+
 use std::io::ErrorKind;
 use std::net::TcpListener;
-use std::path::Path;
 use std::process::{Command, Output};
 
-fn write(path: &Path, bytes: &[u8]) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, bytes).unwrap();
-}
+use support::files::{tiny, write};
 
 const TEMPLATE: &str = "<mjml>
   <mj-body>
@@ -40,20 +38,7 @@ struct Fixture {
 
 impl Fixture {
     fn new(issue: &str, template: &str) -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        write(
-            &root.join("bulletin.toml"),
-            b"[sender]\nname = \"Test News\"\nemail = \"news@example.org\"\n\
-postal_address = \"1 Test Road\"\nunsubscribe_mailto = \"unsubscribe@example.org\"\n\
-[smtp]\ntimeout_secs = 1\n[send]\nretries = 0\n",
-        );
-        write(
-            &root.join("templates/bulletin.mjml.hbs"),
-            template.as_bytes(),
-        );
-        write(&root.join("issues/one/issue.toml"), issue.as_bytes());
-        write(&root.join("lists/members.csv"), LIST.as_bytes());
+        let dir = tiny(template, issue, LIST);
         let server = TcpListener::bind("127.0.0.1:0").unwrap();
         server.set_nonblocking(true).unwrap();
         Fixture { dir, server }

@@ -2,45 +2,28 @@
 //! environment never printed, the preview bound to loopback by default, CSV written back with
 //! formulas defused.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+use support::files::{tiny, write};
 
 const SMTP_PASSWORD: &str = "pw-s3cret-smtp";
 const URL_PASSWORD: &str = "hunter2-in-url";
 const IMAP_PASSWORD: &str = "pw-s3cret-imap";
 
-fn write(path: &Path, bytes: &[u8]) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, bytes).unwrap();
-}
-
 /// A small valid project: config, template, issue `issues/one`, list `lists/members.csv`.
 fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    write(
-        &root.join("bulletin.toml"),
-        b"[sender]\nname = \"Test News\"\nemail = \"news@example.org\"\n\
-postal_address = \"1 Test Road\"\nunsubscribe_mailto = \"unsubscribe@example.org\"\n\
-[smtp]\ntimeout_secs = 1\n[send]\nretries = 0\n",
-    );
-    write(
-        &root.join("templates/bulletin.mjml.hbs"),
-        b"<mjml><mj-body><mj-section><mj-column>
+    tiny(
+        "<mjml><mj-body><mj-section><mj-column>
 <mj-text>{{issue.title}} {{subscriber.name}} <a href=\"{{unsubscribe_url}}\">Unsubscribe</a></mj-text>
 </mj-column></mj-section></mj-body></mjml>
 ",
-    );
-    write(
-        &root.join("issues/one/issue.toml"),
-        b"subject = \"S\"\ntitle = \"T\"\n",
-    );
-    write(
-        &root.join("lists/members.csv"),
-        b"email,name\nann@example.org,Ann\n",
-    );
-    dir
+        "subject = \"S\"\ntitle = \"T\"\n",
+        "email,name\nann@example.org,Ann\n",
+    )
 }
 
 /// The binary with every secret it knows of set in its environment.

@@ -56,17 +56,9 @@ impl Project {
     }
 
     fn with_full_config(config: &str) -> Project {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let root = dir.path();
-        std::fs::write(root.join("bulletin.toml"), config).unwrap();
-        copy_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
-            &root.join("templates"),
-        );
-        std::fs::create_dir_all(root.join("issues/n1")).unwrap();
-        std::fs::write(root.join("issues/n1/issue.toml"), ISSUE).unwrap();
-        std::fs::create_dir_all(root.join("lists")).unwrap();
-        Project { dir }
+        Project {
+            dir: support::files::with_templates(config, "n1", ISSUE),
+        }
     }
 
     fn root(&self) -> &Path {
@@ -150,18 +142,6 @@ impl Project {
         let run = self.run(&["status", "issues/n1", "--json"]);
         assert_eq!(run.code, 0, "status: {}", run.stderr);
         serde_json::from_str(&run.stdout).expect("status --json is JSON")
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
     }
 }
 

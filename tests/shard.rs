@@ -37,16 +37,8 @@ editor_note = "Hello from the editor."
 /// A project in a temp folder with issue `issues/n1` and `lists/members.csv`: MEMBERS members,
 /// plus one duplicate (in other case) and one invalid row, which no shard may send.
 fn project() -> (tempfile::TempDir, Vec<String>) {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = support::files::with_templates(CONFIG, "n1", ISSUE);
     let root = dir.path();
-    std::fs::write(root.join("bulletin.toml"), CONFIG).unwrap();
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
-        &root.join("templates"),
-    );
-    std::fs::create_dir_all(root.join("issues/n1")).unwrap();
-    std::fs::write(root.join("issues/n1/issue.toml"), ISSUE).unwrap();
-    std::fs::create_dir_all(root.join("lists")).unwrap();
     let members: Vec<String> = (0..MEMBERS)
         .map(|i| format!("member{i}@example.org"))
         .collect();
@@ -58,18 +50,6 @@ fn project() -> (tempfile::TempDir, Vec<String>) {
     csv.push_str("not-an-address,Nobody\n");
     std::fs::write(root.join("lists/members.csv"), csv).unwrap();
     (dir, members)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 /// Run the binary in `root`; returns (exit code, stdout, stderr).

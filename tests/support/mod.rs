@@ -8,6 +8,8 @@
 //!   the instant each message's final `.` arrived.
 #![allow(dead_code)]
 
+pub mod files;
+
 use std::collections::HashMap;
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,61 @@
+//! Projects in temporary folders for the tests that run the binary.
+
+use std::path::Path;
+
+/// Write `bytes` to `path`, creating its folder first.
+pub fn write(path: &Path, bytes: &[u8]) {
+    std::fs::create_dir_all(path.parent().expect("a file path has a folder")).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Copy the folder tree `from` to `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A project with the repository's templates: `bulletin.toml` holding `config`, the issue
+/// `issues/ISSUE_DIR` holding `issue`, and an empty `lists` folder.
+pub fn with_templates(config: &str, issue_dir: &str, issue: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    write(&root.join("bulletin.toml"), config.as_bytes());
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
+        &root.join("templates"),
+    );
+    write(
+        &root.join("issues").join(issue_dir).join("issue.toml"),
+        issue.as_bytes(),
+    );
+    std::fs::create_dir_all(root.join("lists")).unwrap();
+    dir
+}
+
+/// The smallest project: a configuration that gives up at once (1 s timeout, no retries),
+/// `template` as `templates/bulletin.mjml.hbs`, `issue` as `issues/one/issue.toml` and `list`
+/// as `lists/members.csv`.
+pub fn tiny(template: &str, issue: &str, list: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    write(
+        &root.join("bulletin.toml"),
+        b"[sender]\nname = \"Test News\"\nemail = \"news@example.org\"\n\
+postal_address = \"1 Test Road\"\nunsubscribe_mailto = \"unsubscribe@example.org\"\n\
+[smtp]\ntimeout_secs = 1\n[send]\nretries = 0\n",
+    );
+    write(
+        &root.join("templates/bulletin.mjml.hbs"),
+        template.as_bytes(),
+    );
+    write(&root.join("issues/one/issue.toml"), issue.as_bytes());
+    write(&root.join("lists/members.csv"), list.as_bytes());
+    dir
+}
