@@ -57,8 +57,18 @@ pub struct MessageFactory {
 /// An image reference in the HTML and what it becomes.
 #[derive(Debug)]
 struct Rewrite {
-    src: String,
+    /// Searches for the reference (its `needle`), built once.
+    src: memchr::memmem::Finder<'static>,
     to: String,
+}
+
+impl Rewrite {
+    fn new(src: &str, to: String) -> Self {
+        Rewrite {
+            src: memchr::memmem::Finder::new(src.as_bytes()).into_owned(),
+            to,
+        }
+    }
 }
 
 impl MessageFactory {
@@ -172,10 +182,10 @@ impl MessageFactory {
             }
             if let Some(base) = &asset_base {
                 let path = image.src.trim_start_matches("./").trim_start_matches('/');
-                rewrites.push(Rewrite {
-                    src: image.src.clone(),
-                    to: format!("{base}/{}", path.replace(' ', "%20")),
-                });
+                rewrites.push(Rewrite::new(
+                    &image.src,
+                    format!("{base}/{}", path.replace(' ', "%20")),
+                ));
             } else if embed {
                 let path = resolve(project_root, &image.path);
                 let bytes = std::fs::read(&path).map_err(|source| MessageError::Image {
@@ -195,10 +205,7 @@ impl MessageFactory {
                 .into_bytes();
                 base64_lines(&bytes, &mut part);
                 parts.push(part);
-                rewrites.push(Rewrite {
-                    src: image.src.clone(),
-                    to: format!("cid:{cid}"),
-                });
+                rewrites.push(Rewrite::new(&image.src, format!("cid:{cid}")));
             }
         }
 
@@ -483,8 +490,8 @@ impl MessageFactory {
         let bytes = html.as_bytes();
         let mut hits: Vec<(usize, usize, &str)> = Vec::new();
         for r in &self.rewrites {
-            for start in memchr::memmem::find_iter(bytes, r.src.as_bytes()) {
-                let end = start + r.src.len();
+            for start in r.src.find_iter(bytes) {
+                let end = start + r.src.needle().len();
                 let (Some(&before), Some(&after)) = (
                     start.checked_sub(1).and_then(|i| bytes.get(i)),
                     bytes.get(end),
