@@ -215,13 +215,15 @@ gen_list 1 lists/one.csv
 SIZE=$(stat -c %s "$WORK"/one/*.eml | head -1)
 log "message: $SIZE bytes (flagship, images linked)"
 
-# A bulk send of LIST over CONNECTIONS to PORT from a clean state; prints messages/s.
+# A bulk send of LIST over CONNECTIONS to PORT from a clean state; prints messages/s and
+# leaves the command's CPU seconds (user, system) in $WORK/send.cpu.
 send_rate() {
     local list=$1 connections=$2 port=$3 n t0 t1
     n=$(($(wc -l <"$list") - 1))
     rm -rf .bulletin
     t0=$(now)
-    "$BIN" send issues/flagship --list "$list" --smtp "smtp://127.0.0.1:$port" \
+    /usr/bin/time -f "%U %S" -o "$WORK/send.cpu" \
+        "$BIN" send issues/flagship --list "$list" --smtp "smtp://127.0.0.1:$port" \
         --connections "$connections" --rate unlimited --yes 2>"$WORK/send.log" ||
         { cat "$WORK/send.log" >&2; exit 1; }
     t1=$(now)
@@ -290,21 +292,31 @@ mkdir -p "$MM"
     echo "{% endraw %}"
 } >"$MM/template.txt"
 printf '[smtp_server]\nhost = 127.0.0.1\nport = %s\nratelimit = 0\n' "$port" >"$MM/server.conf"
-ours=() theirs=()
+ours=() theirs=() ours_cpu=() theirs_cpu=()
+# CPU milliseconds per message from a "user system" seconds file.
+cpu_ms() { awk -v n="$MM_MEMBERS" '{printf "%.3f", ($1 + $2) * 1000 / n}' "$1"; }
 for _ in $(seq "$RUNS"); do
     ours+=("$(send_rate lists/mm.csv 8 "$port")")
+    ours_cpu+=("$(cpu_ms "$WORK/send.cpu")")
     t0=$(now)
-    "$MAILMERGE" --template "$MM/template.txt" --database lists/mm.csv --config "$MM/server.conf" \
+    /usr/bin/time -f "%U %S" -o "$WORK/mm.cpu" \
+        "$MAILMERGE" --template "$MM/template.txt" --database lists/mm.csv --config "$MM/server.conf" \
         --no-dry-run --no-limit --output-format raw >/dev/null
     t1=$(now)
     theirs+=("$(rate "$MM_MEMBERS" "$t0" "$t1")")
+    theirs_cpu+=("$(cpu_ms "$WORK/mm.cpu")")
 done
 stop_sinks
 log "bulletin: ${ours[*]}; mailmerge: ${theirs[*]}"
+log "CPU ms per message: bulletin ${ours_cpu[*]}; mailmerge ${theirs_cpu[*]}"
 o=$(median "${ours[@]}")
 t=$(median "${theirs[@]}")
 row "send vs mailmerge, $MM_MEMBERS members (msg/s)" "$o (8 conn.)" "$t (mailmerge $MAILMERGE_VERSION)" \
     "$(ratio "$o" "$t")" "≥ 20" "$(met "$(ratio "$o" "$t")" 20)"
+oc=$(median "${ours_cpu[@]}")
+tc=$(median "${theirs_cpu[@]}")
+row "send vs mailmerge: CPU per message (ms, user + system)" "$oc" "$tc (mailmerge $MAILMERGE_VERSION)" \
+    "$(ratio "$tc" "$oc")x lighter" "—" "—"
 
 # --- 5. a big list ---------------------------------------------------------------------------
 # peak RSS in MB and wall seconds from /usr/bin/time -v output
