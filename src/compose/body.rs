@@ -9,15 +9,44 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
+/// How a text's line breaks sit, for collapsing blank lines across pieces.
+#[derive(Debug, Clone, Copy)]
+struct Breaks {
+    /// How many `\n` the text starts with, and ends with.
+    leading: usize,
+    trailing: usize,
+    /// Nothing but line breaks (or nothing at all).
+    only: bool,
+    /// Three line breaks in a row somewhere.
+    blank_run: bool,
+}
+
+impl Breaks {
+    fn of(text: &str) -> Breaks {
+        let leading = text.bytes().take_while(|&b| b == b'\n').count();
+        Breaks {
+            leading,
+            trailing: text.bytes().rev().take_while(|&b| b == b'\n').count(),
+            only: leading == text.len(),
+            blank_run: text.contains("\n\n\n"),
+        }
+    }
+
+    /// Line breaks at the end once this text follows `carried` of them.
+    fn carried_after(&self, carried: usize) -> usize {
+        if self.only {
+            carried + self.leading
+        } else {
+            self.trailing
+        }
+    }
+}
+
 /// Compiled output that holds no placeholder: the same for every recipient.
 #[derive(Debug)]
 pub struct SharedText {
     text: String,
-    /// How many `\n` the text starts with, and ends with.
-    leading_newlines: usize,
-    trailing_newlines: usize,
-    /// Whether the text holds three line breaks in a row.
-    blank_run: bool,
+    breaks: Breaks,
     /// The text in a transfer encoding, computed once by whoever sends it, with the key of
     /// the encoder that made it.
     encoded: OnceLock<(u64, Vec<u8>)>,
@@ -25,14 +54,9 @@ pub struct SharedText {
 
 impl SharedText {
     pub(crate) fn new(text: String) -> Self {
-        let leading_newlines = text.bytes().take_while(|&b| b == b'\n').count();
-        let trailing_newlines = text.bytes().rev().take_while(|&b| b == b'\n').count();
-        let blank_run = text.contains("\n\n\n");
         SharedText {
+            breaks: Breaks::of(&text),
             text,
-            leading_newlines,
-            trailing_newlines,
-            blank_run,
             encoded: OnceLock::new(),
         }
     }
@@ -119,35 +143,20 @@ impl Body {
         // Line breaks at the end of what is kept so far.
         let mut carried = 0usize;
         for piece in self.pieces {
-            let (leading, trailing, whole, blank_run) = match &piece {
-                Piece::Shared(s) => (
-                    s.leading_newlines,
-                    s.trailing_newlines,
-                    s.leading_newlines == s.text.len(),
-                    s.blank_run,
-                ),
-                Piece::Own(s) => {
-                    let leading = s.bytes().take_while(|&b| b == b'\n').count();
-                    let trailing = s.bytes().rev().take_while(|&b| b == b'\n').count();
-                    (leading, trailing, leading == s.len(), s.contains("\n\n\n"))
-                }
+            let breaks = match &piece {
+                Piece::Shared(s) => s.breaks,
+                Piece::Own(s) => Breaks::of(s),
             };
-            if !blank_run && carried + leading <= 2 {
-                carried = if whole { carried + leading } else { trailing };
+            if !breaks.blank_run && carried + breaks.leading <= 2 {
+                carried = breaks.carried_after(carried);
                 out.push(piece);
                 continue;
             }
-            let mut text = collapse(piece.text(), carried);
+            let text = collapse(piece.text(), carried);
             if text.is_empty() {
                 continue;
             }
-            let lead = text.bytes().take_while(|&b| b == b'\n').count();
-            carried = if lead == text.len() {
-                carried + lead
-            } else {
-                text.bytes().rev().take_while(|&b| b == b'\n').count()
-            };
-            text.shrink_to_fit();
+            carried = Breaks::of(&text).carried_after(carried);
             out.push(Piece::Own(text));
         }
         Body { pieces: out }
