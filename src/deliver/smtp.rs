@@ -416,78 +416,66 @@ impl Connection {
         if !body.is_ascii() && info.supports_feature(Extension::EightBitMime) {
             params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
-        let mail = Mail::new(Some(sender), params);
-        let rcpt = Rcpt::new(recipient, vec![]);
+        let commands = [
+            ("MAIL FROM", Mail::new(Some(sender), params).to_string()),
+            ("RCPT TO", Rcpt::new(recipient, vec![]).to_string()),
+            ("DATA", Data.to_string()),
+        ];
+        // The replies in order, up to the first failure (one by one) or the first that never
+        // came (pipelined: the three commands in one write, RFC 2920).
+        let mut replies: Vec<Result<(), Failure>> = Vec::with_capacity(3);
         if self.pipelining {
-            return self.begin_pipelined(mail, rcpt).await;
-        }
-        match bounded(t, "MAIL FROM", self.inner.command(mail)).await {
-            Ok(_) => {}
-            Err(f) if f.permanent => return Err(TxError::SenderRefused(f)),
-            Err(f) => return Err(TxError::Broken(f)),
-        }
-        match bounded(t, "RCPT TO", self.inner.command(rcpt)).await {
-            Ok(_) => {}
-            Err(f) if f.permanent => {
-                self.reset().await;
-                return Err(TxError::Refused(f));
+            let group = Commands(commands.iter().map(|(_, c)| c.as_str()).collect());
+            for (what, _) in &commands {
+                let reply = if replies.is_empty() {
+                    bounded(t, what, self.inner.command(&group)).await
+                } else {
+                    bounded(t, what, self.inner.read_response()).await
+                };
+                let lost = matches!(&reply, Err(f) if f.code.is_none());
+                replies.push(reply.map(drop));
+                if lost {
+                    break;
+                }
             }
-            Err(f) => return Err(TxError::Broken(f)),
-        }
-        match bounded(t, "DATA", self.inner.command(Data)).await {
-            Ok(_) => Ok(()),
-            Err(f) if f.permanent => {
-                self.reset().await;
-                Err(TxError::Refused(f))
+        } else {
+            for (what, command) in commands {
+                let reply = bounded(t, what, self.inner.command(Commands(command))).await;
+                let failed = reply.is_err();
+                replies.push(reply.map(drop));
+                if failed {
+                    break;
+                }
             }
-            Err(f) => Err(TxError::Broken(f)),
         }
+        self.judge(replies).await
     }
 
-    /// MAIL, RCPT and DATA in one write (RFC 2920), then their three replies, judged in order
-    /// as [`Connection::begin`] judges them one by one.
-    async fn begin_pipelined(&mut self, mail: Mail, rcpt: Rcpt) -> Result<(), TxError> {
-        let t = self.timeout;
-        // `command` writes the group and reads the first reply; the other two follow.
-        let group = Commands(format!("{mail}{rcpt}{Data}"));
-        let mut replies: Vec<Result<(), Failure>> = Vec::with_capacity(3);
-        for what in ["MAIL FROM", "RCPT TO", "DATA"] {
-            let reply = if replies.is_empty() {
-                bounded(t, what, self.inner.command(&group)).await
-            } else {
-                bounded(t, what, self.inner.read_response()).await
-            };
-            let lost = matches!(&reply, Err(f) if f.code.is_none());
-            replies.push(reply.map(|_| ()));
-            if lost {
-                break; // no reply: the connection is gone
-            }
-        }
+    /// The transaction's fate from the replies to MAIL, RCPT and DATA: the first failure
+    /// decides. A 5xx to MAIL refuses the sender, a 5xx to RCPT or DATA the member (the session
+    /// is reset and kept); anything temporary, or no reply, breaks the connection.
+    async fn judge(&mut self, replies: Vec<Result<(), Failure>>) -> Result<(), TxError> {
         let data_accepted = matches!(replies.get(2), Some(Ok(())));
-        let mut outcome = Ok(());
-        for (step, reply) in replies.into_iter().enumerate() {
-            let Err(f) = reply else { continue };
-            outcome = Err(match step {
-                _ if f.code.is_none() || !f.permanent => TxError::Broken(f),
-                0 => TxError::SenderRefused(f),
-                _ => TxError::Refused(f),
-            });
-            break;
+        let Some((step, f)) = replies
+            .into_iter()
+            .enumerate()
+            .find_map(|(step, r)| r.err().map(|f| (step, f)))
+        else {
+            return Ok(());
+        };
+        let error = match step {
+            _ if f.code.is_none() || !f.permanent => return Err(TxError::Broken(f)),
+            0 => TxError::SenderRefused(f),
+            _ => TxError::Refused(f),
+        };
+        if data_accepted {
+            // A pipelining server took DATA although an earlier command failed: end the empty
+            // message at once (RFC 2920 §3.1); its reply is a refusal.
+            let end = Commands(".\r\n".into());
+            let _ = bounded(self.timeout, "the end of DATA", self.inner.command(end)).await;
         }
-        if let Err(TxError::Refused(_) | TxError::SenderRefused(_)) = &outcome {
-            if data_accepted {
-                // The server took DATA although an earlier command failed: end the empty
-                // message at once (RFC 2920 §3.1); its reply is a refusal.
-                let _ = bounded(
-                    t,
-                    "the end of DATA",
-                    self.inner.command(Commands(".\r\n".into())),
-                )
-                .await;
-            }
-            self.reset().await;
-        }
-        outcome
+        self.reset().await;
+        Err(error)
     }
 
     /// The message text and the final `.`; returns the server's reply (`250 2.0.0 Ok: queued`).
