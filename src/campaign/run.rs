@@ -413,9 +413,7 @@ async fn record_events(
                     reply: reply.clone(),
                 },
                 // The run stopped before this member's message was sent: due next run.
-                Outcome::Refused {
-                    code: None, text, ..
-                } if text.starts_with("not sent:") => Record::Deferred {
+                Outcome::Refused { text, .. } if outcome.is_not_sent() => Record::Deferred {
                     key,
                     text: text.clone(),
                 },

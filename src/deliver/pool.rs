@@ -57,7 +57,7 @@ use std::time::Duration;
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 
 use super::rate::RateLimiter;
-use super::smtp::{ConnectError, Connection, Failure, Fatal, TxError};
+use super::smtp::{ConnectError, Connection, Failure, Fatal, TxError, reply_line};
 use super::target::SmtpTarget;
 
 /// One message to one recipient.
@@ -104,14 +104,17 @@ impl Outcome {
         matches!(self, Outcome::Accepted { .. })
     }
 
+    /// Whether this is [`Outcome::not_sent`]: the run stopped before the job was tried to
+    /// its end.
+    pub fn is_not_sent(&self) -> bool {
+        matches!(self, Outcome::Refused { code: None, text, .. } if text.starts_with("not sent:"))
+    }
+
     /// The server's reply (`451 4.7.1 try later`), or what went wrong.
     pub fn reply(&self) -> String {
         match self {
             Outcome::Accepted { reply } => reply.clone(),
-            Outcome::Refused { code, text, .. } => match code {
-                Some(c) => format!("{c} {text}"),
-                None => text.clone(),
-            },
+            Outcome::Refused { code, text, .. } => reply_line(*code, text),
         }
     }
 
@@ -529,9 +532,7 @@ impl Worker {
                 shared.deferred_in_a_row.store(0, Ordering::SeqCst);
             }
             // Not tried to the end: says nothing about the server.
-            Outcome::Refused {
-                code: None, text, ..
-            } if text.starts_with("not sent:") => {}
+            o if o.is_not_sent() => {}
             Outcome::Refused { .. } => {
                 let n = shared.deferred_in_a_row.fetch_add(1, Ordering::SeqCst) + 1;
                 if limit > 0 && n >= limit && !shared.stopping() {

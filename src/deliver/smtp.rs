@@ -79,10 +79,15 @@ impl Failure {
 
     /// `550 5.1.1 no such user`, or the text alone when there was no reply.
     pub fn reply(&self) -> String {
-        match self.code {
-            Some(c) => format!("{c} {}", self.text),
-            None => self.text.clone(),
-        }
+        reply_line(self.code, &self.text)
+    }
+}
+
+/// A reply as one line: `550 5.1.1 no such user`, or the text alone when there was no code.
+pub fn reply_line(code: Option<u16>, text: &str) -> String {
+    match code {
+        Some(c) => format!("{c} {text}"),
+        None => text.to_string(),
     }
 }
 
