@@ -28,10 +28,7 @@ impl SkippedRow {
     /// Rows named one by one: problems of the list itself, not the journal's or shard's doing.
     fn of(line: u64, email: &str, why: &Skip) -> Option<SkippedRow> {
         let detail = match why {
-            Skip::Invalid(reason) => reason.clone(),
-            Skip::Duplicate { first_line } => format!("same address as line {first_line}"),
-            Skip::Unsubscribed(status) => format!("status {status:?}"),
-            Skip::Suppressed(reason) => format!("in the suppression list ({reason})"),
+            Skip::List(reason) => reason.detail(),
             Skip::AlreadyAccepted | Skip::RefusedEarlier | Skip::Uncertain | Skip::OtherShard => {
                 return None;
             }

@@ -27,10 +27,8 @@ pub enum Decision {
 /// Why a row is not mailed in this run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skip {
-    Invalid(String),
-    Duplicate { first_line: u64 },
-    Unsubscribed(String),
-    Suppressed(String),
+    /// The list's own doing: an invalid address, a duplicate, a status, the suppression list.
+    List(SkipReason),
     AlreadyAccepted,
     RefusedEarlier,
     Uncertain,
@@ -41,10 +39,7 @@ impl Skip {
     /// A short name for counting and JSON output.
     pub fn kind(&self) -> &'static str {
         match self {
-            Skip::Invalid(_) => "invalid address",
-            Skip::Duplicate { .. } => "duplicate",
-            Skip::Unsubscribed(_) => "unsubscribed",
-            Skip::Suppressed(_) => "suppressed",
+            Skip::List(reason) => reason.kind(),
             Skip::AlreadyAccepted => "already accepted",
             Skip::RefusedEarlier => "refused earlier",
             Skip::Uncertain => "cut off earlier (--skip-uncertain)",
@@ -84,13 +79,11 @@ impl<'a> Selection<'a> {
                 email,
                 reason,
             } => {
-                let why = match reason {
-                    SkipReason::Invalid(r) => Skip::Invalid(r),
-                    SkipReason::Duplicate { first_line } => Skip::Duplicate { first_line },
-                    SkipReason::Unsubscribed(s) => Skip::Unsubscribed(s),
-                    SkipReason::Suppressed(s) => Skip::Suppressed(s),
+                return Decision::Skip {
+                    line,
+                    email,
+                    why: Skip::List(reason),
                 };
-                return Decision::Skip { line, email, why };
             }
         };
         if let Some(shard) = self.shard

@@ -39,13 +39,24 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
-    /// A short name for summaries: `invalid`, `duplicate`, `unsubscribed`, `suppressed`.
+    /// A short name for summaries and JSON: `invalid address`, `duplicate`, `unsubscribed`,
+    /// `suppressed`.
     pub fn kind(&self) -> &'static str {
         match self {
-            SkipReason::Invalid(_) => "invalid",
+            SkipReason::Invalid(_) => "invalid address",
             SkipReason::Duplicate { .. } => "duplicate",
             SkipReason::Unsubscribed(_) => "unsubscribed",
             SkipReason::Suppressed(_) => "suppressed",
+        }
+    }
+
+    /// What about this row made it so, to go beside [`SkipReason::kind`].
+    pub fn detail(&self) -> String {
+        match self {
+            SkipReason::Invalid(reason) => reason.clone(),
+            SkipReason::Duplicate { first_line } => format!("same address as line {first_line}"),
+            SkipReason::Unsubscribed(status) => format!("status {status:?}"),
+            SkipReason::Suppressed(reason) => format!("in the suppression list ({reason})"),
         }
     }
 }
