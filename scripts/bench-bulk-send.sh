@@ -27,32 +27,14 @@ BIN="$ROOT/target/release/bulletin"
 
 WORK=$(mktemp -d)
 chmod 711 "$WORK"  # smtp-sink writes its dumps as nobody
-SINK_PIDS=()
+# shellcheck source=scripts/lib/sink.sh
+. "$ROOT/scripts/lib/sink.sh"
 cleanup() {
-    for pid in "${SINK_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    stop_sinks
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# smtp-sink on a free port; extra options (e.g. -d DIR/%H%M%S.) before the address.
-start_sink() {
-    local port user=()
-    port=$(free_port)
-    [ "$(id -u)" = 0 ] && user=(-u nobody)
-    smtp-sink "${user[@]}" "$@" "127.0.0.1:$port" 1024 >/dev/null 2>&1 &
-    SINK_PIDS+=("$!")
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-        sleep 0.05
-    done
-    echo "$port"
-}
-
-now() { date +%s.%N; }
 elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 per_second() { python3 -c "print(f'{$1 / ($3 - $2):.0f}')"; }
 
@@ -112,7 +94,7 @@ gen_list 1 lists/one.csv
 SIZE=$(stat -c %s "$WORK"/one/*.eml | head -1)
 echo "message size: $SIZE bytes (flagship issue, images linked)"
 
-PORT=$(start_sink)
+start_sink
 t0=$(now)
 "$BIN" send issues/flagship --list lists/members.csv --smtp "smtp://127.0.0.1:$PORT" \
     --connections "$CONNECTIONS" --rate unlimited --yes 2>"$WORK/send.log" || { cat "$WORK/send.log"; exit 1; }
@@ -131,7 +113,7 @@ python3 -c "print(f'ratio: {$ours / $theirs:.2f}')"
 # --- 2. the busiest second under --rate -------------------------------------------------------
 DUMP="$WORK/dump"
 mkdir -p "$DUMP" && chmod 777 "$DUMP"
-PORT=$(start_sink -d "$DUMP/%H%M%S.")
+start_sink -d "$DUMP/%H%M%S."
 gen_list "$RATE_MEMBERS" lists/rate.csv
 "$BIN" send issues/flagship --list lists/rate.csv --smtp "smtp://127.0.0.1:$PORT" \
     --connections "$CONNECTIONS" --rate "$RATE" --yes 2>"$WORK/rate.log" || { cat "$WORK/rate.log"; exit 1; }
@@ -152,7 +134,7 @@ fi
 if [ -z "${BENCH_SKIP_BIG:-}" ]; then
     gen_list "$BIG" lists/big.csv
     echo "list: $BIG members, $(stat -c %s lists/big.csv) bytes"
-    PORT=$(start_sink)
+    start_sink
     /usr/bin/time -v "$BIN" send issues/short --list lists/big.csv \
         --smtp "smtp://127.0.0.1:$PORT" --connections "$CONNECTIONS" --rate unlimited --yes \
         2>"$WORK/big.log" || true

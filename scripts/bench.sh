@@ -106,33 +106,14 @@ compose_bench() {
 }
 
 WORK=$(mktemp -d)
-SINK_PIDS=()
+# shellcheck source=scripts/lib/sink.sh
+. "$ROOT/scripts/lib/sink.sh"
 cleanup() {
-    for pid in "${SINK_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    stop_sinks
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-# smtp-sink on a free loopback port (it answers 250 to everything); sets PORT.
-start_sink() {
-    local user=()
-    PORT=$(free_port)
-    [ "$(id -u)" = 0 ] && user=(-u nobody)
-    smtp-sink "${user[@]}" "127.0.0.1:$PORT" 1024 >/dev/null 2>&1 &
-    SINK_PIDS+=("$!")
-    for _ in $(seq 200); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-        sleep 0.05
-    done
-}
-stop_sinks() {
-    for pid in "${SINK_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    SINK_PIDS=()
-}
-now() { date +%s.%N; }
 # median of the numbers given as arguments
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 # rate N T0 T1: N per second between T0 and T1
