@@ -209,6 +209,15 @@ pub fn decode_entities(value: &str) -> String {
 /// HTML-escape text for an element or a quoted attribute. Line breaks become spaces so a value
 /// never spans lines inside an attribute.
 pub fn escape_html(text: &str) -> String {
+    escape(text, true)
+}
+
+/// HTML-escape text for an element or a quoted attribute, keeping its line breaks (for `<pre>`).
+pub fn escape_keeping_lines(text: &str) -> String {
+    escape(text, false)
+}
+
+fn escape(text: &str, flatten_lines: bool) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
         match c {
@@ -217,7 +226,7 @@ pub fn escape_html(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            '\n' => out.push(' '),
+            '\n' if flatten_lines => out.push(' '),
             c => out.push(c),
         }
     }

@@ -3,6 +3,8 @@
 //! The page (with its live-reload script) wraps the email; the email itself gets only a
 //! `<base>` so its relative image paths find the project's files. Sent mail never sees either.
 
+use crate::compose::markup::escape_keeping_lines as escape;
+
 /// The page around the email: inbox row, widths, tabs, size, findings, member picker, error
 /// overlay and the live-reload client.
 pub const PAGE: &str = include_str!("page.html");
@@ -41,22 +43,6 @@ pub fn unsubscribe(member: &str) -> String {
          (<code>sender.unsubscribe_url</code>). Nothing happened here.</p></body>",
         escape(member)
     )
-}
-
-/// Escape text for HTML text and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
