@@ -264,6 +264,23 @@ fn setup_failure(stage: &'static str, f: Failure) -> ConnectError {
     }
 }
 
+/// How a TLS handshake (implicit, or after STARTTLS) ended, as a connection error: a reply
+/// the server gave, a certificate or protocol refusal (fatal), a broken connection or a
+/// timeout (transient).
+fn tls_result(
+    handshake: Result<Result<(), SmtpError>, tokio::time::error::Elapsed>,
+    stage: &'static str,
+    timeout: Duration,
+) -> Result<(), ConnectError> {
+    match handshake {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) if e.status().is_some() => Err(setup_failure(stage, Failure::from_smtp(&e))),
+        Ok(Err(e)) if is_tls_rejection(&e) => Err(ConnectError::Fatal(Fatal::Tls(describe(&e)))),
+        Ok(Err(e)) => Err(ConnectError::Transient(Failure::transient(describe(&e)))),
+        Err(_) => Err(ConnectError::Transient(Failure::timeout(stage, timeout))),
+    }
+}
+
 impl Connection {
     /// Connect, greet, secure and log in as the target says.
     pub async fn open(target: &SmtpTarget, timeout: Duration) -> Result<Connection, ConnectError> {
@@ -290,21 +307,8 @@ impl Connection {
             let mut tls = lettre::transport::smtp::client::AsyncNetworkStream::use_existing_tokio1(
                 Box::new(tcp),
             );
-            match tokio::time::timeout(timeout, tls.upgrade_tls(params)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) if is_tls_rejection(&e) => {
-                    return Err(ConnectError::Fatal(Fatal::Tls(describe(&e))));
-                }
-                Ok(Err(e)) => {
-                    return Err(ConnectError::Transient(Failure::transient(describe(&e))));
-                }
-                Err(_) => {
-                    return Err(ConnectError::Transient(Failure::timeout(
-                        "the TLS handshake",
-                        timeout,
-                    )));
-                }
-            }
+            let handshake = tokio::time::timeout(timeout, tls.upgrade_tls(params)).await;
+            tls_result(handshake, "the TLS handshake", timeout)?;
             Box::new(TlsOverTcp(tls))
         } else {
             Box::new(tcp)
@@ -321,23 +325,8 @@ impl Connection {
         if target.security() != Security::Implicit {
             if inner.can_starttls() {
                 let params = tls_parameters(target)?;
-                match tokio::time::timeout(timeout, inner.starttls(params, &hello)).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) if e.status().is_some() => {
-                        return Err(setup_failure("STARTTLS", Failure::from_smtp(&e)));
-                    }
-                    Ok(Err(e)) if is_tls_rejection(&e) => {
-                        return Err(ConnectError::Fatal(Fatal::Tls(describe(&e))));
-                    }
-                    Ok(Err(e)) => {
-                        return Err(ConnectError::Transient(Failure::transient(describe(&e))));
-                    }
-                    Err(_) => {
-                        return Err(ConnectError::Transient(Failure::timeout(
-                            "STARTTLS", timeout,
-                        )));
-                    }
-                }
+                let handshake = tokio::time::timeout(timeout, inner.starttls(params, &hello)).await;
+                tls_result(handshake, "STARTTLS", timeout)?;
             } else if target.security() == Security::StartTlsRequired {
                 return Err(ConnectError::Fatal(Fatal::TlsNotOffered));
             }
