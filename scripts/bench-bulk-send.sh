@@ -27,8 +27,8 @@ BIN="$ROOT/target/release/bulletin"
 
 WORK=$(mktemp -d)
 chmod 711 "$WORK"  # smtp-sink writes its dumps as nobody
-# shellcheck source=scripts/lib/sink.sh
-. "$ROOT/scripts/lib/sink.sh"
+# shellcheck source=scripts/lib/bench.sh
+. "$ROOT/scripts/lib/bench.sh"
 cleanup() {
     stop_sinks
     rm -rf "$WORK"
@@ -38,49 +38,8 @@ trap cleanup EXIT
 elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }
 per_second() { python3 -c "print(f'{$1 / ($3 - $2):.0f}')"; }
 
-# A member list: the project's generator when present (or $GEN_LIST), else numbered members.
-GEN_LIST=${GEN_LIST:-$ROOT/scripts/gen-list.py}
-gen_list() {
-    if [ -f "$GEN_LIST" ]; then
-        python3 "$GEN_LIST" "$1" "$2"
-    else
-        python3 - "$1" "$2" <<'EOF'
-import sys
-n, out = int(sys.argv[1]), sys.argv[2]
-with open(out, "w", encoding="utf-8") as f:
-    f.write("email,name\n")
-    for i in range(n):
-        f.write(f"member{i}@example.org,Member {i}\n")
-EOF
-    fi
-}
-
-# The project: the flagship issue and templates; images are linked from an asset URL (as a
-# real bulk send would), so every message is the same text and HTML, personalised.
 PROJECT="$WORK/project"
-mkdir -p "$PROJECT/lists" "$PROJECT/issues"
-cp -r "$ROOT/templates" "$PROJECT/"
-cp -r "$ROOT/examples/2023-09-cluster-news" "$PROJECT/issues/flagship"
-mkdir -p "$PROJECT/issues/short"
-cat > "$PROJECT/issues/short/issue.toml" <<'EOF'
-subject = "A short note"
-title = "A SHORT NOTE"
-editor_note = "One paragraph, for the memory run."
-EOF
-cat > "$PROJECT/bulletin.toml" <<'EOF'
-[sender]
-name = "West Midlands HealthTech Cluster"
-email = "news@wmhtc.example.org"
-list_id = "Cluster News <cluster-news.wmhtc.example.org>"
-postal_address = "Innovation Campus, 1 Example Way, Birmingham B1 1AA, United Kingdom"
-bounce_address = "bounces@wmhtc.example.org"
-unsubscribe_mailto = "unsubscribe@wmhtc.example.org"
-unsubscribe_url = "https://wmhtc.example.org/unsubscribe/{token}"
-token_secret = "benchmark-secret"
-
-[send]
-asset_base_url = "https://wmhtc.example.org/assets/2023-09"
-EOF
+bench_project "$PROJECT"
 cd "$PROJECT"
 
 echo "machine: $(nproc) cores, $(uname -sr)"

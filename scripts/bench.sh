@@ -106,8 +106,8 @@ compose_bench() {
 }
 
 WORK=$(mktemp -d)
-# shellcheck source=scripts/lib/sink.sh
-. "$ROOT/scripts/lib/sink.sh"
+# shellcheck source=scripts/lib/bench.sh
+. "$ROOT/scripts/lib/bench.sh"
 cleanup() {
     stop_sinks
     rm -rf "$WORK"
@@ -161,35 +161,9 @@ fi
 }
 
 # --- the project the sends use ---------------------------------------------------------------
-# The flagship issue and templates, images linked from an asset URL as a bulk send would do.
 PROJECT="$WORK/project"
-mkdir -p "$PROJECT/lists" "$PROJECT/issues"
-cp -r "$ROOT/templates" "$PROJECT/"
-cp -r "$ROOT/examples/2023-09-cluster-news" "$PROJECT/issues/flagship"
-# A short issue for the big list: memory does not depend on the message's size, time does.
-mkdir -p "$PROJECT/issues/short"
-cat >"$PROJECT/issues/short/issue.toml" <<'EOF'
-subject = "A short note"
-title = "A SHORT NOTE"
-editor_note = "One paragraph, for the big list."
-EOF
-cat >"$PROJECT/bulletin.toml" <<'EOF'
-[sender]
-name = "West Midlands HealthTech Cluster"
-email = "news@wmhtc.example.org"
-list_id = "Cluster News <cluster-news.wmhtc.example.org>"
-postal_address = "Innovation Campus, 1 Example Way, Birmingham B1 1AA, United Kingdom"
-bounce_address = "bounces@wmhtc.example.org"
-unsubscribe_mailto = "unsubscribe@wmhtc.example.org"
-unsubscribe_url = "https://wmhtc.example.org/unsubscribe/{token}"
-token_secret = "benchmark-secret"
-
-[send]
-asset_base_url = "https://wmhtc.example.org/assets/2023-09"
-rate = "unlimited"
-EOF
+bench_project "$PROJECT"
 cd "$PROJECT"
-gen_list() { python3 "$ROOT/scripts/gen-list.py" "$1" "$2"; }
 gen_list "$MEMBERS" lists/members.csv
 gen_list 1 lists/one.csv
 "$BIN" send issues/flagship --list lists/one.csv --dry-run --yes --outbox "$WORK/one" >/dev/null 2>&1
