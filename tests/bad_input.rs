@@ -11,7 +11,7 @@ use std::io::ErrorKind;
 use std::net::TcpListener;
 use std::process::{Command, Output};
 
-use support::files::{tiny, write};
+use support::files::{dry_run, tiny, write};
 
 const TEMPLATE: &str = "<mjml>
   <mj-body>
@@ -237,32 +237,9 @@ fn list_in_windows_1252_is_read_not_mangled() {
         &fx.path("lists/latin.csv"),
         b"email,name\nzoe@example.org,Zo\xeb\n",
     );
-    let o = Command::new(env!("CARGO_BIN_EXE_bulletin"))
-        .args([
-            "send",
-            "issues/one",
-            "--list",
-            "lists/latin.csv",
-            "--yes",
-            "--dry-run",
-            "--outbox",
-            "box",
-        ])
-        .current_dir(fx.dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let eml: Vec<_> = std::fs::read_dir(fx.path("box"))
-        .unwrap()
-        .flatten()
-        .collect();
+    let eml = dry_run(fx.dir.path(), "lists/latin.csv");
     assert_eq!(eml.len(), 1);
-    let raw = std::fs::read(eml[0].path()).unwrap();
+    let raw = std::fs::read(&eml[0]).unwrap();
     let msg = mail_parser::MessageParser::default().parse(&raw).unwrap();
     assert!(msg.body_html(0).unwrap().contains("Hello Zoë"));
     assert!(!fx.was_contacted());

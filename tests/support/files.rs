@@ -1,6 +1,7 @@
 //! Projects in temporary folders for the tests that run the binary.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// Write `bytes` to `path`, creating its folder first.
 pub fn write(path: &Path, bytes: &[u8]) {
@@ -58,4 +59,36 @@ postal_address = \"1 Test Road\"\nunsubscribe_mailto = \"unsubscribe@example.org
     write(&root.join("issues/one/issue.toml"), issue.as_bytes());
     write(&root.join("lists/members.csv"), list.as_bytes());
     dir
+}
+
+/// `bulletin send issues/one --list LIST --yes --dry-run --outbox box` in `root`: it must
+/// succeed. Returns the messages written, in order.
+pub fn dry_run(root: &Path, list: &str) -> Vec<PathBuf> {
+    let o = Command::new(env!("CARGO_BIN_EXE_bulletin"))
+        .args([
+            "send",
+            "issues/one",
+            "--list",
+            list,
+            "--yes",
+            "--dry-run",
+            "--outbox",
+            "box",
+        ])
+        .current_dir(root)
+        .output()
+        .expect("the binary runs");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("box"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files
 }
