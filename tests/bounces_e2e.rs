@@ -157,18 +157,21 @@ fn allow_postfix_config_dir(dir: &Path) -> Box<dyn FnMut()> {
     Box::new(|| {})
 }
 
+/// A temporary folder the servers' own users (postfix, nobody, dovecot) can enter.
+fn server_dir(prefix: &str) -> tempfile::TempDir {
+    let tmp = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+    run_ok(Command::new("chmod").arg("755").arg(tmp.path()));
+    tmp
+}
+
 #[test]
 fn postfix_dsn_in_a_maildir_suppresses_the_member() {
     require_root();
     let postfix = require("postfix");
     let sink = require("smtp-sink");
 
-    let tmp = tempfile::Builder::new()
-        .prefix("bulletin-pf")
-        .tempdir()
-        .unwrap();
+    let tmp = server_dir("bulletin-pf");
     let t = tmp.path();
-    run_ok(Command::new("chmod").arg("755").arg(t));
     let conf = t.join("conf");
     let mail = t.join("mail");
     for d in [&conf, &mail, &t.join("queue"), &t.join("data")] {
@@ -425,12 +428,8 @@ fn imap_mailbox_is_read_flagged_and_moved() {
     require_root();
     let dovecot = require("dovecot");
 
-    let tmp = tempfile::Builder::new()
-        .prefix("bulletin-imap")
-        .tempdir()
-        .unwrap();
+    let tmp = server_dir("bulletin-imap");
     let t = tmp.path();
-    run_ok(Command::new("chmod").arg("755").arg(t));
     let home = t.join("home/bounce");
     let maildir = home.join("Maildir");
     for d in ["cur", "new", "tmp", ".Done/cur", ".Done/new", ".Done/tmp"] {
