@@ -30,5 +30,6 @@ elif compgen -G "$db_dir/advisory-db-*/crates" >/dev/null; then
 else
   echo "audit: ADVISORIES NOT CHECKED: the RustSec advisory database cannot be fetched from" \
     "this machine and no copy is in $db_dir (run scripts/audit.sh where GitHub is reachable)" >&2
-  [ "${AUDIT_REQUIRE_ADVISORIES:-0}" = 1 ] && exit 1
+  if [ "${AUDIT_REQUIRE_ADVISORIES:-0}" = 1 ]; then exit 1; fi
 fi
+exit 0
