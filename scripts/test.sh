@@ -10,7 +10,7 @@ command -v smtp-sink >/dev/null 2>&1 || need+=(postfix)
 command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # dkimpy checks DKIM signatures independently of our signer.
-/usr/bin/python3 -c 'import dkim' >/dev/null 2>&1 || need+=(python3-dkim)
+/usr/bin/python3 -c 'import dkim; dkim.verify' >/dev/null 2>&1 || need+=(python3-dkim)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   echo "installing test dependencies: ${need[*]}" >&2

@@ -12,29 +12,17 @@
 //! A missing server or a non-root run is a failure, never a silent pass.
 
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn require(tool: &str) -> PathBuf {
-    for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
-        let p = Path::new(dir).join(tool);
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!("{tool} is not installed: scripts/test.sh installs postfix and dovecot-imapd");
-}
+#[path = "support/tools.rs"]
+mod tools;
 
 fn require_root() {
-    let out = Command::new("id").arg("-u").output().expect("run id");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "0",
-        "the Postfix and Dovecot end-to-end tests run the servers as root; run the suite as root (as CI does)"
-    );
+    tools::require_root("the Postfix and Dovecot end-to-end tests start the servers as root");
 }
 
 fn free_port() -> u16 {
@@ -167,8 +155,8 @@ fn server_dir(prefix: &str) -> tempfile::TempDir {
 #[test]
 fn postfix_dsn_in_a_maildir_suppresses_the_member() {
     require_root();
-    let postfix = require("postfix");
-    let sink = require("smtp-sink");
+    let postfix = tools::require("postfix", "postfix");
+    let sink = tools::require("smtp-sink", "postfix");
 
     let tmp = server_dir("bulletin-pf");
     let t = tmp.path();
@@ -426,7 +414,7 @@ const DSN: &str = include_str!("fixtures/bounces/postfix-dsn.eml");
 #[test]
 fn imap_mailbox_is_read_flagged_and_moved() {
     require_root();
-    let dovecot = require("dovecot");
+    let dovecot = tools::require("dovecot", "dovecot-imapd");
 
     let tmp = server_dir("bulletin-imap");
     let t = tmp.path();

@@ -30,7 +30,9 @@ pub fn chromium() -> PathBuf {
             }
         }
     }
-    panic!("no Chromium found: install it (scripts/test.sh does) or set CHROMIUM");
+    panic!(
+        "Chromium is not installed (Debian package chromium); scripts/test.sh installs it, or set CHROMIUM"
+    );
 }
 
 /// A headless Chromium with one page open, steered over CDP.

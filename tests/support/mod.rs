@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod files;
+pub mod tools;
 
 use std::collections::HashMap;
 use std::net::TcpListener as StdListener;
@@ -33,7 +34,7 @@ fn wait_listening(port: u16, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if let Ok(Some(status)) = child.try_wait() {
-            panic!("smtp-sink exited at start ({status}); is Postfix installed (scripts/test.sh)?");
+            panic!("smtp-sink exited at start ({status})");
         }
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return;
@@ -41,14 +42,6 @@ fn wait_listening(port: u16, child: &mut Child) {
         std::thread::sleep(Duration::from_millis(20));
     }
     panic!("smtp-sink did not listen on 127.0.0.1:{port} within 10s");
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 /// Postfix's `smtp-sink` on a free loopback port.
@@ -81,8 +74,8 @@ impl SmtpSink {
 
     fn spawn(options: &[&str], dump: Option<tempfile::TempDir>) -> SmtpSink {
         let port = free_port();
-        let mut cmd = Command::new("smtp-sink");
-        if is_root() {
+        let mut cmd = Command::new(tools::require("smtp-sink", "postfix"));
+        if tools::is_root() {
             cmd.args(["-u", "nobody"]);
         }
         if let Some(dir) = &dump {
@@ -97,7 +90,7 @@ impl SmtpSink {
             .stderr(Stdio::null());
         let mut child = cmd
             .spawn()
-            .expect("start smtp-sink (Postfix; scripts/test.sh installs it)");
+            .unwrap_or_else(|e| panic!("cannot start smtp-sink: {e}"));
         wait_listening(port, &mut child);
         SmtpSink { port, child, dump }
     }
