@@ -1031,19 +1031,23 @@ fn a_journal_with_a_torn_last_line_resumes() {
 }
 
 #[test]
-fn a_second_send_of_the_same_issue_and_list_refuses_naming_the_lock() {
+fn a_second_send_of_the_same_issue_refuses_naming_the_lock_whatever_the_list() {
     let p = Project::new();
     let list = p.list("m.csv", members(20));
+    let other = p.list("other.csv", members(3));
     let sink = SmtpSink::with_dump(&[]);
     let mut first = p.spawn_send(&list, &sink.url(), &["--rate", "5/s"]);
     assert!(wait_for_accepted(&p, &mut first, 1), "the first send runs");
-    let second = p.send(&list, &sink.url(), &[]);
+    let same = p.send(&list, &sink.url(), &[]);
+    let another = p.send(&other, &sink.url(), &[]);
     let _ = first.kill();
     let _ = first.wait();
-    second
-        .expect(1)
-        .stderr_has("another send of this issue to this list is running")
-        .stderr_has(".jsonl.lock");
+    for second in [same, another] {
+        second
+            .expect(1)
+            .stderr_has("another send of this issue is running")
+            .stderr_has(".bulletin/journals/n1.lock");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
