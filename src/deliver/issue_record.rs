@@ -18,7 +18,7 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::journal::{JournalError, JournalState, file_safe, first_header, sync_dir};
+use super::journal::{JournalError, JournalState, create_dir_synced, file_safe, first_header};
 use crate::list::shard::Shard;
 
 /// The folder of journals inside the state folder.
@@ -108,10 +108,7 @@ impl IssueLock {
     /// Fails at once, naming the lock file, while another send of the issue runs.
     pub fn acquire(state_dir: &Path, issue_id: &str) -> Result<IssueLock, JournalError> {
         let dir = journals_dir(state_dir);
-        if !dir.is_dir() {
-            std::fs::create_dir_all(&dir).map_err(|e| JournalError::io(&dir, e))?;
-            sync_dir(state_dir).map_err(|e| JournalError::io(state_dir, e))?;
-        }
+        create_dir_synced(&dir).map_err(|e| JournalError::io(&dir, e))?;
         let path = lock_path(state_dir, issue_id);
         let file = OpenOptions::new()
             .create(true)

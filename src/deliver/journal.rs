@@ -622,7 +622,7 @@ impl Journal {
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| JournalError::io(dir, e))?;
+        create_dir_synced(dir).map_err(|e| JournalError::io(dir, e))?;
         let existed = path.exists();
         let mut file = OpenOptions::new()
             .create(true)
@@ -635,8 +635,8 @@ impl Journal {
             // the file's name must survive a crash as well as its lines
             sync_dir(dir).map_err(|e| JournalError::io(dir, e))?;
         }
-        let (state, good_len, needs_newline) = scan(path, &mut file)?;
-        if let Some(found) = &state.id
+        let found = first_header(path).map_err(|e| JournalError::io(path, e))?;
+        if let Some(found) = &found
             && found.issue != id.issue
         {
             return Err(JournalError::Mismatch {
@@ -646,10 +646,8 @@ impl Journal {
             });
         }
         // cut off a torn last line so the next record starts on a line of its own
-        let len = file
-            .metadata()
-            .map_err(|e| JournalError::io(path, e))?
-            .len();
+        let (len, good_len, needs_newline) =
+            tail(&mut file).map_err(|e| JournalError::io(path, e))?;
         if len > good_len {
             file.set_len(good_len)
                 .map_err(|e| JournalError::io(path, e))?;
@@ -755,6 +753,32 @@ impl Journal {
 /// Make a new entry of `dir` durable (`fsync` of the folder).
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
+}
+
+/// Create `dir` and its missing parents, and sync the folder each was made in, so the new
+/// folders survive a crash along with what is written into them.
+pub(crate) fn create_dir_synced(dir: &Path) -> io::Result<()> {
+    let mut missing = Vec::new();
+    let mut d = dir;
+    while !d.as_os_str().is_empty() && !d.is_dir() {
+        missing.push(d);
+        match d.parent() {
+            Some(p) => d = p,
+            None => break,
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    for made in missing.iter().rev() {
+        let parent = made
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        sync_dir(parent)?;
+    }
+    Ok(())
 }
 
 /// A fingerprint of a list's contents: the first 16 hex digits of the SHA-256 of its bytes,
@@ -904,6 +928,47 @@ pub(crate) fn scan(
         }
     }
     Ok((state, good_len, needs_newline))
+}
+
+/// Where the journal's whole lines end, read from its end: the file's length, the length up
+/// to the end of its last line that parses (a last line that does not parse was cut off by a
+/// crash), and whether that line lacks its line break. Agrees with [`scan`], which reads the
+/// whole file, without reading more than the last line or so.
+fn tail(file: &mut File) -> io::Result<(u64, u64, bool)> {
+    use std::io::{Seek, SeekFrom};
+    const WINDOW: u64 = 1 << 20;
+    let len = file.metadata()?.len();
+    let base = len.saturating_sub(WINDOW);
+    file.seek(SeekFrom::Start(base))?;
+    let mut buf = Vec::new();
+    (&mut *file).take(WINDOW).read_to_end(&mut buf)?;
+    let complete = buf.ends_with(b"\n");
+    let end = buf.len() - usize::from(complete);
+    let start = match buf[..end].iter().rposition(|&b| b == b'\n') {
+        Some(i) => i + 1,
+        None if base > 0 => {
+            // a last line longer than the window: read the whole file
+            file.seek(SeekFrom::Start(0))?;
+            let (_, good_len, needs_newline) =
+                scan(Path::new(""), &mut *file).map_err(|e| io::Error::other(e.to_string()))?;
+            return Ok((len, good_len, needs_newline));
+        }
+        None => 0,
+    };
+    let last = String::from_utf8_lossy(&buf[start..]);
+    let last = last.trim();
+    Ok(if last.is_empty() {
+        // blank: a complete one counts, a torn one is cut
+        if complete {
+            (len, len, false)
+        } else {
+            (len, base + start as u64, false)
+        }
+    } else if parse_line(last).is_ok() {
+        (len, len, !complete)
+    } else {
+        (len, base + start as u64, false)
+    })
 }
 
 /// What can be read of a damaged line: its kind, round, member key and address.
@@ -1313,6 +1378,44 @@ mod tests {
         }
         let state = JournalState::read(&path).unwrap();
         assert_eq!(state.counts().accepted, 2);
+    }
+
+    #[test]
+    fn reading_the_end_agrees_with_reading_the_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        drop(open(&path, &id(), Round::Resume));
+        let header = std::fs::read_to_string(&path).unwrap();
+        let acc = format!(
+            "{{\"type\":\"accepted\",\"round\":1,\"time\":\"t\",\"key\":\"{}\",\"reply\":\"250\"}}",
+            AddressKey::of("ann@example.org")
+        );
+        let long = "x".repeat(1 << 21);
+        for tail_text in [
+            String::new(),
+            format!("{acc}\n"),
+            acc.clone(),
+            acc[..acc.len() / 2].to_string(),
+            "\n".into(),
+            "  ".into(),
+            "garbage\n".into(),
+            format!("garbage\n{acc}\n"),
+            format!("{acc}\n{long}"),
+        ] {
+            let text = format!("{header}{tail_text}");
+            std::fs::write(&path, &text).unwrap();
+            let mut f = File::open(&path).unwrap();
+            let (_, good, nl) = scan(&path, &mut f).unwrap();
+            let mut f = File::open(&path).unwrap();
+            let (len, good_tail, nl_tail) = tail(&mut f).unwrap();
+            assert_eq!(len, text.len() as u64);
+            assert_eq!(
+                (good_tail, nl_tail),
+                (good, nl),
+                "{:?}",
+                &tail_text[..tail_text.len().min(60)]
+            );
+        }
     }
 
     #[test]
