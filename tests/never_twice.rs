@@ -7,72 +7,10 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use support::SmtpSink;
-
-const BIN: &str = env!("CARGO_BIN_EXE_bulletin");
-
-const CONFIG: &str = r#"
-[sender]
-name = "Test News"
-email = "news@news.test"
-bounce_address = "bounces@news.test"
-unsubscribe_url = "https://news.test/unsubscribe/{token}"
-token_secret = "a-test-secret"
-"#;
-
-const ISSUE: &str = r#"
-subject = "Test News, November"
-title = "TEST NEWS"
-editor_note = "Hello from the editor."
-"#;
-
-/// A finished run: exit code, stdout, stderr.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn expect(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code, code,
-            "exit code\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    #[track_caller]
-    fn stderr_has(&self, needle: &str) -> &Run {
-        assert!(
-            self.stderr.contains(needle),
-            "stderr lacks {needle:?}:\n{}",
-            self.stderr
-        );
-        self
-    }
-}
-
-fn run(root: &Path, args: &[&str]) -> Run {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(root)
-        .env_remove("BULLETIN_SMTP_URL")
-        .env_remove("BULLETIN_SMTP_PASSWORD")
-        .env_remove("BULLETIN_TOKEN_SECRET")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run bulletin");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use support::cli::{Run, run};
 
 /// `bulletin send issues/n1 --list LIST --smtp URL --yes EXTRA…` in `root`.
 fn send(root: &Path, list: &str, sink: &SmtpSink, extra: &[&str]) -> Run {
@@ -88,15 +26,21 @@ fn addresses(range: std::ops::RangeInclusive<usize>) -> Vec<String> {
 
 /// A project with issue `issues/n1` and `lists/NAME` for each (name, members).
 fn project(lists: &[(&str, &[String])]) -> tempfile::TempDir {
-    let dir = support::files::with_templates(CONFIG, "n1", ISSUE);
+    let dir =
+        support::files::with_templates(support::files::SENDER, "n1", support::files::SHORT_ISSUE);
     for (name, members) in lists {
-        let mut csv = String::from("email,name\n");
-        for m in *members {
-            csv.push_str(&format!("{m},{m}\n"));
-        }
-        std::fs::write(dir.path().join("lists").join(name), csv).unwrap();
+        write_list(dir.path(), name, members);
     }
     dir
+}
+
+/// Write `lists/NAME` in `root`: an email and a name column.
+fn write_list(root: &Path, name: &str, members: &[String]) {
+    let mut csv = String::from("email,name\n");
+    for m in members {
+        csv.push_str(&format!("{m},{m}\n"));
+    }
+    std::fs::write(root.join("lists").join(name), csv).unwrap();
 }
 
 /// The envelope recipient of each message the sink received, with its number of copies.
@@ -323,11 +267,7 @@ fn an_old_per_list_journal_still_counts() {
     std::fs::rename(root.join(".bulletin/journals/n1.jsonl"), &old).unwrap();
     // three more members joined since
     let grown = addresses(1..=13);
-    let mut csv = String::from("email\n");
-    for m in &grown {
-        csv.push_str(&format!("{m}\n"));
-    }
-    std::fs::write(root.join("lists/members.csv"), csv).unwrap();
+    write_list(root, "members.csv", &grown);
     send(root, "lists/members.csv", &sink, &[])
         .expect(0)
         .stderr_has("to send: 3")
@@ -403,11 +343,7 @@ fn a_damaged_journal_line_is_named_and_nobody_accepted_is_mailed_again() {
 
     // two more members joined since
     let grown = addresses(1..=12);
-    let mut csv = String::from("email\n");
-    for m in &grown {
-        csv.push_str(&format!("{m}\n"));
-    }
-    std::fs::write(root.join("lists/m.csv"), csv).unwrap();
+    write_list(root, "m.csv", &grown);
     let again = send(root, "lists/m.csv", &sink, &[]);
     again
         .expect(0)

@@ -6,22 +6,15 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use mail_parser::{Address, MessageParser};
+use support::cli::Run;
 use support::{Action, ServerConfig, SmtpSink, Stage, TestServer, free_port};
 
-const BIN: &str = env!("CARGO_BIN_EXE_bulletin");
-
-const CONFIG: &str = r#"
-[sender]
-name = "Test News"
-email = "news@news.test"
-bounce_address = "bounces@news.test"
-unsubscribe_url = "https://news.test/unsubscribe/{token}"
-token_secret = "a-test-secret"
-
+/// The test projects' configuration: [`support::files::SENDER`] and these tables.
+const SMTP_AND_SEND: &str = r#"
 [smtp]
 timeout_secs = 5
 
@@ -30,11 +23,13 @@ retries = 2
 retry_backoff_ms = 20
 "#;
 
-const ISSUE: &str = r#"
-subject = "Test News, November"
-title = "TEST NEWS"
-editor_note = "Hello from the editor."
+/// The configuration of the test projects.
+fn config() -> String {
+    format!("{}{SMTP_AND_SEND}", support::files::SENDER)
+}
 
+/// [`support::files::SHORT_ISSUE`] with one section.
+const SECTION: &str = r#"
 [[sections]]
 heading = "One"
 body = "A short body."
@@ -52,12 +47,16 @@ impl Project {
 
     /// The base configuration plus `extra` TOML (tables not in the base).
     fn with_config(extra: &str) -> Project {
-        Self::with_full_config(&format!("{CONFIG}\n{extra}"))
+        Self::with_full_config(&format!("{}\n{extra}", config()))
     }
 
     fn with_full_config(config: &str) -> Project {
         Project {
-            dir: support::files::with_templates(config, "n1", ISSUE),
+            dir: support::files::with_templates(
+                config,
+                "n1",
+                &format!("{}{SECTION}", support::files::SHORT_ISSUE),
+            ),
         }
     }
 
@@ -84,16 +83,7 @@ impl Project {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
-        cmd.args(args)
-            .current_dir(self.root())
-            .env_remove("BULLETIN_SMTP_URL")
-            .env_remove("BULLETIN_SMTP_PASSWORD")
-            .env_remove("BULLETIN_TOKEN_SECRET")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
+        support::cli::command(self.root(), args)
     }
 
     fn run(&self, args: &[&str]) -> Run {
@@ -142,46 +132,6 @@ impl Project {
         let run = self.run(&["status", "issues/n1", "--json"]);
         assert_eq!(run.code, 0, "status: {}", run.stderr);
         serde_json::from_str(&run.stdout).expect("status --json is JSON")
-    }
-}
-
-/// A finished run of the binary.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl From<Output> for Run {
-    fn from(out: Output) -> Run {
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-}
-
-impl Run {
-    #[track_caller]
-    fn expect(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code, code,
-            "exit code\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    #[track_caller]
-    fn stderr_has(&self, needle: &str) -> &Run {
-        assert!(
-            self.stderr.contains(needle),
-            "stderr lacks {needle:?}:\n{}",
-            self.stderr
-        );
-        self
     }
 }
 
@@ -700,7 +650,7 @@ fn a_421_every_time_leaves_everyone_for_a_later_run() {
 /// deferrals in a row instead of working through the whole list; nobody is lost.
 #[test]
 fn a_server_deferring_everything_stops_the_run_early() {
-    let config = CONFIG.replace(
+    let config = config().replace(
         "retry_backoff_ms = 20",
         "retry_backoff_ms = 1\nstop_after_deferred = 5",
     );
@@ -813,7 +763,7 @@ fn a_refused_login_stops_the_run_and_sends_nothing() {
 
 #[test]
 fn a_server_slower_than_the_timeout_defers_the_member() {
-    let p = Project::with_full_config(&CONFIG.replace("timeout_secs = 5", "timeout_secs = 1"));
+    let p = Project::with_full_config(&config().replace("timeout_secs = 5", "timeout_secs = 1"));
     let list = p.list("m.csv", members(3));
     let s = Server::script(|stage, _| match stage {
         Stage::Rcpt(to) if to == "member2@example.org" => Action::Slow(Duration::from_millis(2500)),
