@@ -65,7 +65,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
             runs: state.runs().len(),
             last: state.last_time().map(str::to_string),
             counts,
-            list_changed: state.fingerprints().len() > 1,
+            list_changed: state.list_changed(),
             uncertain: state
                 .uncertain()
                 .into_iter()

@@ -261,8 +261,9 @@ pub struct JournalState {
     pending: HashMap<AddressKey, Uncertain>,
     /// The latest attempt of each member with a failure, while it stands.
     failures: HashMap<AddressKey, Failure>,
-    /// Fingerprints seen in the latest round's headers, oldest first, without repeats.
-    fingerprints: Vec<String>,
+    /// The lists (as named) and their fingerprints seen in the latest round's headers, oldest
+    /// first, without repeats.
+    fingerprints: Vec<(String, String)>,
     /// Members held back by damaged records.
     held: HashMap<AddressKey, HeldBack>,
     /// Damaged lines, in every round.
@@ -392,10 +393,14 @@ impl JournalState {
         self.last_time.as_deref()
     }
 
-    /// The list fingerprints the runs of the latest round saw, oldest first; more than one
-    /// means the list changed between runs.
-    pub fn fingerprints(&self) -> &[String] {
-        &self.fingerprints
+    /// Whether a list changed between runs of the latest round: one list (as named) seen
+    /// with two fingerprints. Other lists sent the same issue are not changes.
+    pub fn list_changed(&self) -> bool {
+        self.fingerprints.iter().enumerate().any(|(i, (list, fp))| {
+            self.fingerprints[..i]
+                .iter()
+                .any(|(l, f)| l == list && f != fp)
+        })
     }
 
     pub fn counts(&self) -> Counts {
@@ -1185,8 +1190,9 @@ fn apply_line(state: &mut JournalState, parsed: Parsed) {
                 state.start_round(round);
             }
             if round == state.round {
-                if state.fingerprints.last() != Some(&id.fingerprint) {
-                    state.fingerprints.push(id.fingerprint.clone());
+                let seen = (id.list.clone(), id.fingerprint.clone());
+                if !state.fingerprints.contains(&seen) {
+                    state.fingerprints.push(seen);
                 }
                 state.runs.push(started);
             }
@@ -1655,9 +1661,20 @@ mod tests {
             fingerprint: "bbbb".into(),
             ..id()
         };
+        let state = JournalState::read(&path).unwrap();
+        assert!(!state.list_changed());
         drop(open(&path, &changed, Round::Resume));
         let state = JournalState::read(&path).unwrap();
-        assert_eq!(state.fingerprints(), ["aaaa", "bbbb"]);
+        assert!(state.list_changed());
+        // another list sent the same issue is not a change
+        let mut other_list = id();
+        other_list.list = "lists/other.csv".into();
+        other_list.fingerprint = "cccc".into();
+        let dir2 = tempfile::tempdir().unwrap();
+        let path2 = dir2.path().join("j.jsonl");
+        drop(open(&path2, &id(), Round::Resume));
+        drop(open(&path2, &other_list, Round::Resume));
+        assert!(!JournalState::read(&path2).unwrap().list_changed());
     }
 
     #[test]
