@@ -11,8 +11,11 @@
 //! SMTPUTF8 extension (RFC 6531) and UTF-8 headers, which bulletin does not implement, so such
 //! addresses, quoted local parts and address literals are refused at the preflight, each with
 //! its file, line and reason, rather than failing mid-run. The list reader and the message
-//! builder both apply it.
+//! builder both apply it. An internationalised domain alone needs no SMTPUTF8: the reader
+//! writes it in its ASCII form first ([`ascii_domain`], IDNA), so `ann@bücher.example` is
+//! mailed as `ann@xn--bcher-kva.example`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -62,6 +65,26 @@ pub fn validate(address: &str) -> Result<(), String> {
     let (local, domain) = (&address[..at], &address[at + 1..]);
     validate_local(local)?;
     validate_domain(domain)
+}
+
+/// `address` with an internationalised domain written in its ASCII form (IDNA, RFC 5891 and
+/// UTS #46: `ann@bücher.example` becomes `ann@xn--bcher-kva.example`), which every SMTP server
+/// takes without SMTPUTF8. Addresses with an ASCII domain, with UTF-8 before the @, or whose
+/// domain IDNA refuses are returned as they are (for [`sendable`] to judge).
+pub fn ascii_domain(address: &str) -> Cow<'_, str> {
+    let Some(at) = address.rfind('@') else {
+        return Cow::Borrowed(address);
+    };
+    let (local, domain) = (&address[..at], &address[at + 1..]);
+    if domain.is_ascii() || !local.is_ascii() {
+        return Cow::Borrowed(address);
+    }
+    match idna::domain_to_ascii(domain) {
+        Ok(ascii) if !ascii.is_empty() && ascii.is_ascii() => {
+            Cow::Owned(format!("{local}@{ascii}"))
+        }
+        _ => Cow::Borrowed(address),
+    }
 }
 
 /// Check that bulletin can send to `address` (already trimmed): [`validate`], and then what its
@@ -308,6 +331,27 @@ mod tests {
         assert!(no("user@[IPv6:2001:db8::1]").contains("not supported"));
         // and what is invalid stays invalid, with the same reason
         assert_eq!(no("ann@example"), reason("ann@example"));
+    }
+
+    #[test]
+    fn an_internationalised_domain_is_written_in_ascii() {
+        assert_eq!(
+            ascii_domain("ann@bücher.example"),
+            "ann@xn--bcher-kva.example"
+        );
+        assert_eq!(
+            ascii_domain("Ann@Bücher.Example"),
+            "Ann@xn--bcher-kva.example"
+        );
+        assert_eq!(sendable(&ascii_domain("ann@bücher.example")), Ok(()));
+        for same in [
+            "ann@example.org",
+            "jörg@bücher.example",
+            "no-at",
+            "a@[192.0.2.1]",
+        ] {
+            assert!(matches!(ascii_domain(same), Cow::Borrowed(_)), "{same}");
+        }
     }
 
     fn reason(a: &str) -> String {

@@ -425,7 +425,10 @@ impl ListReader {
             return None;
         }
         let raw = field(self.columns.email);
-        let (email, name_in_cell) = split_address_cell(raw);
+        let (written, name_in_cell) = split_address_cell(raw);
+        // an internationalised domain in its ASCII form, so it needs no SMTPUTF8
+        let ascii = address::ascii_domain(written);
+        let email = ascii.as_ref();
 
         if let Some((i, kind)) = self.columns.status {
             let status = field(i);
@@ -445,7 +448,8 @@ impl ListReader {
             }
         }
 
-        if let Err(mut reason) = address::sendable(email) {
+        if let Err(mut reason) = address::validate(written).and_then(|()| address::sendable(email))
+        {
             if record.len() > self.headers.len() {
                 reason.push_str(&format!(
                     " (the row has {} values but the header {}: a value containing `{}` needs quotes)",
