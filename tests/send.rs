@@ -6,22 +6,15 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use mail_parser::{Address, MessageParser};
+use support::cli::Run;
 use support::{Action, ServerConfig, SmtpSink, Stage, TestServer, free_port};
 
-const BIN: &str = env!("CARGO_BIN_EXE_bulletin");
-
-const CONFIG: &str = r#"
-[sender]
-name = "Test News"
-email = "news@news.test"
-bounce_address = "bounces@news.test"
-unsubscribe_url = "https://news.test/unsubscribe/{token}"
-token_secret = "a-test-secret"
-
+/// The test projects' configuration: [`support::files::SENDER`] and these tables.
+const SMTP_AND_SEND: &str = r#"
 [smtp]
 timeout_secs = 5
 
@@ -30,11 +23,13 @@ retries = 2
 retry_backoff_ms = 20
 "#;
 
-const ISSUE: &str = r#"
-subject = "Test News, November"
-title = "TEST NEWS"
-editor_note = "Hello from the editor."
+/// The configuration of the test projects.
+fn config() -> String {
+    format!("{}{SMTP_AND_SEND}", support::files::SENDER)
+}
 
+/// [`support::files::SHORT_ISSUE`] with one section.
+const SECTION: &str = r#"
 [[sections]]
 heading = "One"
 body = "A short body."
@@ -52,12 +47,16 @@ impl Project {
 
     /// The base configuration plus `extra` TOML (tables not in the base).
     fn with_config(extra: &str) -> Project {
-        Self::with_full_config(&format!("{CONFIG}\n{extra}"))
+        Self::with_full_config(&format!("{}\n{extra}", config()))
     }
 
     fn with_full_config(config: &str) -> Project {
         Project {
-            dir: support::files::with_templates(config, "n1", ISSUE),
+            dir: support::files::with_templates(
+                config,
+                "n1",
+                &format!("{}{SECTION}", support::files::SHORT_ISSUE),
+            ),
         }
     }
 
@@ -84,16 +83,7 @@ impl Project {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
-        cmd.args(args)
-            .current_dir(self.root())
-            .env_remove("BULLETIN_SMTP_URL")
-            .env_remove("BULLETIN_SMTP_PASSWORD")
-            .env_remove("BULLETIN_TOKEN_SECRET")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
+        support::cli::command(self.root(), args)
     }
 
     fn run(&self, args: &[&str]) -> Run {
@@ -142,46 +132,6 @@ impl Project {
         let run = self.run(&["status", "issues/n1", "--json"]);
         assert_eq!(run.code, 0, "status: {}", run.stderr);
         serde_json::from_str(&run.stdout).expect("status --json is JSON")
-    }
-}
-
-/// A finished run of the binary.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl From<Output> for Run {
-    fn from(out: Output) -> Run {
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-}
-
-impl Run {
-    #[track_caller]
-    fn expect(&self, code: i32) -> &Run {
-        assert_eq!(
-            self.code, code,
-            "exit code\n--- stdout\n{}\n--- stderr\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    #[track_caller]
-    fn stderr_has(&self, needle: &str) -> &Run {
-        assert!(
-            self.stderr.contains(needle),
-            "stderr lacks {needle:?}:\n{}",
-            self.stderr
-        );
-        self
     }
 }
 
@@ -441,6 +391,41 @@ fn messy_lists_are_sent_to_the_right_people() {
 }
 
 #[test]
+fn addresses_that_cannot_be_sent_are_refused_at_the_preflight_with_their_line() {
+    let p = Project::new();
+    let list = p.list(
+        "m.csv",
+        "email,name\n\
+         ann@example.org,Ann\n\
+         jörg@example.org,Jörg\n\
+         \"\"\"j.d\"\"@example.org\",JD\n\
+         x@[192.0.2.1],Literal\n\
+         cy@bücher.example,IDN\n\
+         bob@example.org,Bob\n\
+         CY@xn--bcher-kva.example,Cy again\n",
+    );
+    let sink = SmtpSink::with_dump(&[]);
+    let run = p.send(&list, &sink.url(), &[]);
+    run.expect(0)
+        .stderr_has("to send: 3")
+        .stderr_has("skipped, invalid address: 3")
+        .stderr_has("lists/m.csv:3: \"jörg@example.org\": the part before the @ contains 'ö': a UTF-8 address needs SMTPUTF8 (RFC 6531)")
+        .stderr_has("lists/m.csv:4: \"\\\"j.d\\\"@example.org\": a quoted part before the @ is not supported")
+        .stderr_has("lists/m.csv:5: \"x@[192.0.2.1]\": the address literal [192.0.2.1] is not supported")
+        // an internationalised domain is sent in its ASCII form, and is the same address
+        .stderr_has("lists/m.csv:8: \"CY@xn--bcher-kva.example\": same address as line 6")
+        .stderr_has("accepted: 3, refused: 0, deferred: 0, not built: 0");
+    assert_eq!(
+        copies(&sink.dumped()).into_keys().collect::<Vec<_>>(),
+        [
+            "ann@example.org",
+            "bob@example.org",
+            "cy@xn--bcher-kva.example"
+        ]
+    );
+}
+
+#[test]
 fn a_broken_quote_stops_before_anything_is_sent() {
     let p = Project::new();
     let list = p.fixture_list("broken-quote.csv");
@@ -671,7 +656,7 @@ fn a_421_every_time_leaves_everyone_for_a_later_run() {
 /// deferrals in a row instead of working through the whole list; nobody is lost.
 #[test]
 fn a_server_deferring_everything_stops_the_run_early() {
-    let config = CONFIG.replace(
+    let config = config().replace(
         "retry_backoff_ms = 20",
         "retry_backoff_ms = 1\nstop_after_deferred = 5",
     );
@@ -784,7 +769,7 @@ fn a_refused_login_stops_the_run_and_sends_nothing() {
 
 #[test]
 fn a_server_slower_than_the_timeout_defers_the_member() {
-    let p = Project::with_full_config(&CONFIG.replace("timeout_secs = 5", "timeout_secs = 1"));
+    let p = Project::with_full_config(&config().replace("timeout_secs = 5", "timeout_secs = 1"));
     let list = p.list("m.csv", members(3));
     let s = Server::script(|stage, _| match stage {
         Stage::Rcpt(to) if to == "member2@example.org" => Action::Slow(Duration::from_millis(2500)),
@@ -1031,19 +1016,23 @@ fn a_journal_with_a_torn_last_line_resumes() {
 }
 
 #[test]
-fn a_second_send_of_the_same_issue_and_list_refuses_naming_the_lock() {
+fn a_second_send_of_the_same_issue_refuses_naming_the_lock_whatever_the_list() {
     let p = Project::new();
     let list = p.list("m.csv", members(20));
+    let other = p.list("other.csv", members(3));
     let sink = SmtpSink::with_dump(&[]);
     let mut first = p.spawn_send(&list, &sink.url(), &["--rate", "5/s"]);
     assert!(wait_for_accepted(&p, &mut first, 1), "the first send runs");
-    let second = p.send(&list, &sink.url(), &[]);
+    let same = p.send(&list, &sink.url(), &[]);
+    let another = p.send(&other, &sink.url(), &[]);
     let _ = first.kill();
     let _ = first.wait();
-    second
-        .expect(1)
-        .stderr_has("another send of this issue to this list is running")
-        .stderr_has(".jsonl.lock");
+    for second in [same, another] {
+        second
+            .expect(1)
+            .stderr_has("another send of this issue is running")
+            .stderr_has(".bulletin/journals/n1.lock");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,37 +7,18 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use mail_parser::{Address, MessageParser};
 use support::SmtpSink;
 
-const BIN: &str = env!("CARGO_BIN_EXE_bulletin");
 const SHARDS: u32 = 3;
 const MEMBERS: usize = 60;
-
-const CONFIG: &str = r#"
-[sender]
-name = "Test News"
-email = "news@news.test"
-bounce_address = "bounces@news.test"
-unsubscribe_url = "https://news.test/unsubscribe/{token}"
-token_secret = "a-test-secret"
-
-[send]
-rate = "unlimited"
-"#;
-
-const ISSUE: &str = r#"
-subject = "Test News, November"
-title = "TEST NEWS"
-editor_note = "Hello from the editor."
-"#;
 
 /// A project in a temp folder with issue `issues/n1` and `lists/members.csv`: MEMBERS members,
 /// plus one duplicate (in other case) and one invalid row, which no shard may send.
 fn project() -> (tempfile::TempDir, Vec<String>) {
-    let dir = support::files::with_templates(CONFIG, "n1", ISSUE);
+    let config = format!("{}\n[send]\nrate = \"unlimited\"\n", support::files::SENDER);
+    let dir = support::files::with_templates(&config, "n1", support::files::SHORT_ISSUE);
     let root = dir.path();
     let members: Vec<String> = (0..MEMBERS)
         .map(|i| format!("member{i}@example.org"))
@@ -54,20 +35,8 @@ fn project() -> (tempfile::TempDir, Vec<String>) {
 
 /// Run the binary in `root`; returns (exit code, stdout, stderr).
 fn run(root: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(root)
-        .env_remove("BULLETIN_SMTP_URL")
-        .env_remove("BULLETIN_SMTP_PASSWORD")
-        .env_remove("BULLETIN_TOKEN_SECRET")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run bulletin");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = support::cli::run(root, args);
+    (run.code, run.stdout, run.stderr)
 }
 
 /// The `To` address of a message.

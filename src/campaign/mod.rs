@@ -1,6 +1,8 @@
 //! A send: who gets the issue (selection), the preflight report, and the run that delivers it
 //! with the journal, the bounce log and a progress bar.
 
+pub mod bulk;
 pub mod preflight;
 pub mod run;
 pub mod selection;
+pub mod test_send;

@@ -25,10 +25,12 @@ pub struct SkippedRow {
 }
 
 impl SkippedRow {
-    /// Rows named one by one: problems of the list itself, not the journal's or shard's doing.
+    /// Rows named one by one: problems of the list itself and members held back by a damaged
+    /// journal record, not the journal's or shard's ordinary doing.
     fn of(line: u64, email: &str, why: &Skip) -> Option<SkippedRow> {
         let detail = match why {
             Skip::List(reason) => reason.detail(),
+            Skip::Held(why) => why.clone(),
             Skip::AlreadyAccepted | Skip::RefusedEarlier | Skip::Uncertain | Skip::OtherShard => {
                 return None;
             }

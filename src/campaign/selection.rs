@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::deliver::journal::{JournalState, Status};
 use crate::diagnostic::SourceError;
+use crate::list::address::AddressKey;
 use crate::list::suppression::Suppression;
 use crate::list::{self, Cleaner, Entry, Shard, SkipReason, Verdict};
 use crate::subscriber::Subscriber;
@@ -32,6 +33,8 @@ pub enum Skip {
     AlreadyAccepted,
     RefusedEarlier,
     Uncertain,
+    /// Their record in the journal is damaged: where, and what is wrong.
+    Held(String),
     OtherShard,
 }
 
@@ -43,6 +46,7 @@ impl Skip {
             Skip::AlreadyAccepted => "already accepted",
             Skip::RefusedEarlier => "refused earlier",
             Skip::Uncertain => "cut off earlier (--skip-uncertain)",
+            Skip::Held(_) => "held back (damaged journal record)",
             Skip::OtherShard => "other shard",
         }
     }
@@ -69,6 +73,11 @@ impl<'a> Selection<'a> {
             shard,
             skip_uncertain,
         }
+    }
+
+    /// Give the suppression list back, e.g. to walk the list again without reading it again.
+    pub fn into_suppression(self) -> Suppression {
+        self.cleaner.into_suppression()
     }
 
     pub fn decide(&mut self, entry: Entry) -> Decision {
@@ -98,6 +107,14 @@ impl<'a> Selection<'a> {
             Some(Status::Refused { permanent: false }) => Decision::Send(member),
             Some(Status::Uncertain) if self.skip_uncertain => skip(member, Skip::Uncertain),
             Some(Status::Uncertain) => Decision::Resend(member),
+            Some(Status::Held) => {
+                let why = self
+                    .journal
+                    .held_reason(AddressKey::of(&member.email))
+                    .unwrap_or("their record is damaged")
+                    .to_string();
+                skip(member, Skip::Held(why))
+            }
         }
     }
 }

@@ -1,25 +1,22 @@
-//! `bulletin send`: a test send with `--to`, a bulk send with `--list`.
+//! `bulletin send`: a test send with `--to`, a bulk send with `--list`. Glue over
+//! [`crate::campaign`]: options in, the library does the work, results out.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 
-use crate::campaign::preflight::Preflight;
-use crate::campaign::run::{Records, RunInput, Sink, Summary, build_for, execute, progress_bar};
-use crate::campaign::selection::Selection;
+use crate::campaign::bulk::{self, BulkOptions, BulkSend};
+use crate::campaign::run::{RunInput, Sink, Summary, progress_bar};
+use crate::campaign::test_send;
 use crate::cli::SendArgs;
 use crate::compose::{self, CompiledIssue};
-use crate::deliver::bounce_log::BounceLog;
-use crate::deliver::journal::{self, Journal, JournalId, JournalState, Round};
-use crate::deliver::rate::{Rate, RateLimiter};
-use crate::deliver::{Cancel, Event, Job, Outcome, PoolOptions, Secret, SmtpTarget, deliver};
-use crate::list::{self, Entry, Shard, Suppression};
+use crate::deliver::journal::Round;
+use crate::deliver::{Cancel, Outcome, Secret, SmtpTarget};
+use crate::list::Shard;
 use crate::message::{MessageFactory, Outbox};
 use crate::project::Project;
 use crate::run::exit;
-use crate::subscriber::Subscriber;
 
 pub fn run(args: SendArgs) -> anyhow::Result<i32> {
     let project = Project::discover(&args.issue.issue)?;
@@ -36,7 +33,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<i32> {
             "nothing to send to: give --to ADDRESS for a test send or --list CSV for a bulk send"
         );
     };
-    bulk_send(&args, &project, &compiled, factory, &issue_id, &list)
+    bulk_send(&args, &project, &compiled, factory, &issue_id, list)
 }
 
 /// The issue's identifier in journals and logs: its folder name.
@@ -46,11 +43,6 @@ fn issue_id(compiled: &CompiledIssue) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "issue".into())
-}
-
-fn rate(args: &SendArgs, project: &Project) -> anyhow::Result<Option<Rate>> {
-    let text = args.rate.as_deref().unwrap_or(&project.config.send.rate);
-    Rate::parse(text).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn smtp_target(args: &SendArgs, project: &Project) -> anyhow::Result<SmtpTarget> {
@@ -86,40 +78,6 @@ fn password(url: &str) -> anyhow::Result<Option<Secret>> {
     Ok(Some(Secret::new(p)))
 }
 
-fn pool_options(
-    args: &SendArgs,
-    project: &Project,
-    connections: usize,
-    cancel: Cancel,
-) -> anyhow::Result<PoolOptions> {
-    let limiter: Option<std::sync::Arc<dyn crate::deliver::Throttle>> = match rate(args, project)? {
-        Some(r) => Some(std::sync::Arc::new(RateLimiter::new(r))),
-        None => None,
-    };
-    Ok(PoolOptions {
-        connections,
-        retries: project.config.send.retries,
-        limiter,
-        timeout: Duration::from_secs(project.config.smtp.timeout_secs),
-        backoff: Duration::from_millis(project.config.send.retry_backoff_ms),
-        give_up_after: project.config.send.stop_after_deferred,
-        cancel,
-    })
-}
-
-/// Find a member of a list by address.
-fn find_member(list: &Path, email: &str) -> anyhow::Result<Subscriber> {
-    let key = crate::subscriber::normalise_address(email);
-    for entry in list::open(list)? {
-        if let Entry::Member(s) = entry?
-            && s.key() == key
-        {
-            return Ok(s);
-        }
-    }
-    bail!("{}: no member with the address {email}", list.display())
-}
-
 fn test_send(
     args: &SendArgs,
     project: &Project,
@@ -134,7 +92,7 @@ fn test_send(
                     .path(&project.config.paths.lists)
                     .join("members.csv")
             });
-            Some(find_member(&list, email)?)
+            Some(test_send::find_member(&list, email)?)
         }
         None => None,
     };
@@ -142,65 +100,24 @@ fn test_send(
         issue_id,
         compiled,
         factory,
-        list: Path::new(""),
+        list: std::path::Path::new(""),
     };
-    let mut messages = Vec::new();
-    for to in &args.to {
-        let mut member = sample.clone().unwrap_or_else(|| Subscriber::from_email(to));
-        member.email = to.trim().to_string();
-        messages.push(build_for(&input, &member, true)?);
-    }
+    let copies = test_send::build_copies(&input, sample.as_ref(), &args.to)?;
     if args.dry_run {
         let outbox = Outbox::new(outbox_dir(args, project))?;
-        for (i, out) in messages.iter().enumerate() {
+        for (i, out) in copies.iter().enumerate() {
             let path = outbox.write(out, i as u64 + 1)?;
             println!("{}: written to {}", out.to, path.display());
         }
         return Ok(exit::OK);
     }
-    let jobs: Vec<Job> = messages
-        .into_iter()
-        .enumerate()
-        .map(|(i, out)| Job {
-            id: i as u64,
-            from: out.envelope_from,
-            to: out.to,
-            bytes: out.bytes.into(),
-        })
-        .collect();
     let target = smtp_target(args, project)?;
-    let options = pool_options(args, project, 1, Cancel::new())?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let outcomes = runtime.block_on(async {
-        let (job_tx, job_rx) = tokio::sync::mpsc::channel(jobs.len().max(1));
-        let (event_tx, mut event_rx) = tokio::sync::mpsc::channel(16);
-        for job in jobs.clone() {
-            let _ = job_tx.send(job).await;
-        }
-        drop(job_tx);
-        let collect = async {
-            let mut done = Vec::new();
-            while let Some(event) = event_rx.recv().await {
-                if let Event::Done {
-                    id,
-                    outcome,
-                    durable,
-                } = event
-                {
-                    let _ = durable.send(());
-                    done.push((id, outcome));
-                }
-            }
-            done
-        };
-        let (delivered, done) = tokio::join!(deliver(&target, job_rx, options, event_tx), collect);
-        delivered.map(|()| done)
-    })?;
-    let mut all_ok = outcomes.len() == jobs.len();
-    for (id, outcome) in outcomes {
-        let to = &jobs[id as usize].to;
+    let rate = bulk::rate(args.rate.as_deref(), &project.config)?;
+    let options = bulk::pool_options(&project.config, rate, 1, Cancel::new());
+    let wanted = copies.len();
+    let outcomes = test_send::deliver_copies(&target, options, copies)?;
+    let mut all_ok = outcomes.len() == wanted;
+    for (to, outcome) in outcomes {
         match outcome {
             Outcome::Accepted { reply } => println!("{to}: accepted by {target}: {reply}"),
             Outcome::Refused { text, .. } => {
@@ -237,7 +154,7 @@ fn bulk_send(
     compiled: &CompiledIssue,
     factory: MessageFactory,
     issue_id: &str,
-    list: &Path,
+    list: PathBuf,
 ) -> anyhow::Result<i32> {
     let shard = args
         .shard
@@ -245,80 +162,32 @@ fn bulk_send(
         .map(Shard::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--shard: {e}"))?;
-    let rate = rate(args, project)?;
+    let rate = bulk::rate(args.rate.as_deref(), &project.config)?;
     let connections = args
         .connections
         .unwrap_or(project.config.send.connections)
         .max(1);
-    let state = project.state_dir();
-    let suppression_path = state.join("suppressed.csv");
-
-    // A dry run reads the journal (so it shows what a real send would do) but writes nothing.
-    let journal_file = journal::path_for(&state, issue_id, list, shard);
-    let round = if args.new_round {
-        Round::New
-    } else {
-        Round::Resume
-    };
-    let (journal, journal_state): (Option<Journal>, JournalState) = if args.dry_run {
-        let state = if args.new_round || !journal_file.exists() {
-            JournalState::default()
-        } else {
-            JournalState::read(&journal_file)?
-        };
-        (None, state)
-    } else {
-        let id = JournalId {
-            issue: issue_id.to_string(),
-            list: list.display().to_string(),
-            fingerprint: journal::list_fingerprint(list)
-                .with_context(|| format!("cannot read {}", list.display()))?,
-        };
-        let (j, s) = Journal::open(&journal_file, &id, round)?;
-        (Some(j), s)
-    };
-    let journal_state = &journal_state;
-    // Message-IDs are derived per round, so a member mailed again after a cut-off keeps the
-    // same one; the list's name goes into X-Bulletin-List for tracing bounces.
-    let round = journal
-        .as_ref()
-        .map_or(journal_state.round().max(1), Journal::round);
-    let list_name = list
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let factory = factory.with_round(round).with_list(&list_name);
-    let factory = &factory;
-
-    let mut selection = Selection::new(
-        Suppression::load(&suppression_path)?,
-        journal_state,
+    let options = BulkOptions {
+        list: list.clone(),
         shard,
-        args.skip_uncertain,
-    );
-    let preflight = Preflight::scan(list, &mut selection)?;
-    // Render the first message in full before anything is sent: strict placeholders fail here.
-    let input = RunInput {
-        issue_id,
-        compiled,
-        factory,
-        list,
+        round: if args.new_round {
+            Round::New
+        } else {
+            Round::Resume
+        },
+        skip_uncertain: args.skip_uncertain,
+        dry_run: args.dry_run,
     };
-    if let Some(first) = &preflight.first {
-        build_for(&input, first, false).with_context(|| {
-            format!(
-                "cannot build the message for {}:{} ({})",
-                list.display(),
-                first.line,
-                first.email
-            )
-        })?;
+    let send = BulkSend::prepare(&project.state_dir(), compiled, factory, issue_id, options)?;
+    for damage in send.damage() {
+        eprintln!("warning: {damage}");
     }
-    eprint!("{}", preflight.report(list, rate.as_ref(), connections));
+    let preflight = send.preflight();
+    eprint!("{}", preflight.report(&list, rate.as_ref(), connections));
     if args.json {
         println!(
             "{}",
-            serde_json::to_string(&serde_json::json!({ "preflight": &preflight }))?
+            serde_json::to_string(&serde_json::json!({ "preflight": preflight }))?
         );
     }
     if preflight.to_send == 0 {
@@ -326,47 +195,32 @@ fn bulk_send(
         return Ok(exit::OK);
     }
     let cancel = Cancel::new();
-    let sink_target;
+    let target;
     let outbox;
     let sink = if args.dry_run {
         outbox = Outbox::new(outbox_dir(args, project))?;
         eprintln!("dry run: writing messages into {}", outbox.dir().display());
         Sink::Outbox(&outbox)
     } else {
-        sink_target = smtp_target(args, project)?;
+        target = smtp_target(args, project)?;
         if !args.yes
             && !confirm(&format!(
                 "Send \"{}\" to {} members through {}?",
                 compiled.content().subject,
                 preflight.to_send,
-                sink_target
+                target
             ))?
         {
             eprintln!("nothing sent");
             return Ok(exit::ERROR);
         }
         Sink::Smtp {
-            target: &sink_target,
-            options: pool_options(args, project, connections, cancel.clone())?,
+            target: &target,
+            options: bulk::pool_options(&project.config, rate, connections, cancel.clone()),
         }
     };
-
-    let records = match journal {
-        Some(journal) => Some(Records {
-            journal,
-            bounces: BounceLog::open(&state.join("bounces.jsonl"))?,
-            suppression: Suppression::load(&suppression_path)?,
-        }),
-        None => None,
-    };
-    let selection = Selection::new(
-        Suppression::load(&suppression_path)?,
-        journal_state,
-        shard,
-        args.skip_uncertain,
-    );
     let bar = progress_bar(preflight.to_send);
-    let (summary, stopped) = execute(&input, selection, sink, records, &bar, &cancel);
+    let (summary, stopped) = send.run(sink, &bar, &cancel);
     report(&summary, args.dry_run, args.json)?;
     stopped?;
     Ok(exit_code(&summary))

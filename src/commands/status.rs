@@ -1,5 +1,5 @@
 //! `bulletin status`: where every member of an issue's sends stands, merged over its journals
-//! (one per list, or one per shard when a list was split over machines).
+//! (its own, one per shard when a list was split over machines, and those of earlier versions).
 
 use std::path::PathBuf;
 
@@ -7,7 +7,8 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::deliver::journal::{self, Counts, JournalState};
+use crate::deliver::issue_record;
+use crate::deliver::journal::{Counts, JournalState};
 use crate::project::Project;
 use crate::run::exit;
 
@@ -36,7 +37,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "issue".into());
     let files = if args.journal.is_empty() {
-        journal::journals_of(&project.state_dir(), &issue_id).with_context(|| {
+        issue_record::journals_of(&project.state_dir(), &issue_id).with_context(|| {
             format!(
                 "cannot list the journals in {}",
                 project.state_dir().display()
@@ -50,18 +51,21 @@ pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
         return Ok(exit::OK);
     }
     let mut reports = Vec::new();
-    let mut total = Counts::default();
+    // One standing per member over every journal: a member in two of them counts once.
+    let mut merged = JournalState::default();
     for file in files {
         let state = JournalState::read(&file)?;
+        for damage in state.damage() {
+            eprintln!("warning: {damage}");
+        }
         let counts = state.counts();
-        add(&mut total, &counts);
         reports.push(JournalReport {
             list: state.id().map(|id| id.list.clone()),
             round: state.round(),
             runs: state.runs().len(),
             last: state.last_time().map(str::to_string),
             counts,
-            list_changed: state.fingerprints().len() > 1,
+            list_changed: state.list_changed(),
             uncertain: state
                 .uncertain()
                 .into_iter()
@@ -69,7 +73,9 @@ pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
                 .collect(),
             journal: file,
         });
+        merged.merge(state);
     }
+    let total = merged.counts();
     if args.json {
         println!(
             "{}",
@@ -105,14 +111,6 @@ pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
     Ok(exit::OK)
 }
 
-fn add(total: &mut Counts, c: &Counts) {
-    total.accepted += c.accepted;
-    total.refused_permanent += c.refused_permanent;
-    total.refused_temporary += c.refused_temporary;
-    total.deferred += c.deferred;
-    total.uncertain += c.uncertain;
-}
-
 fn print_counts(indent: &str, c: &Counts) {
     println!("{indent}accepted:  {}", c.accepted);
     println!("{indent}refused:   {}", c.refused_permanent);
@@ -124,4 +122,10 @@ fn print_counts(indent: &str, c: &Counts) {
         "{indent}cut off:   {} (sent again by the next run unless --skip-uncertain)",
         c.uncertain
     );
+    if c.held > 0 {
+        println!(
+            "{indent}held back: {} (their journal record is damaged: not mailed until it is mended)",
+            c.held
+        );
+    }
 }

@@ -1,5 +1,6 @@
-//! The send journal: an append-only record of every member's outcome, one JSON object per line,
-//! one file per issue and list.
+//! The send journal: an append-only record of every member's outcome, one JSON object per line.
+//! The record of an issue is every journal file of that issue in the state folder, merged
+//! ([`IssueRecord`](super::issue_record::IssueRecord)); this module reads and writes one file.
 //!
 //! ```text
 //! {"type":"header","version":1,"round":1,"issue":"2023-09-cluster-news","list":"lists/members.csv","fingerprint":"5f0c…","started":"2026-11-26T13:00:00Z"}
@@ -13,15 +14,18 @@
 //!   synced) before a message's final `.` is sent; its outcome after the server's reply.
 //!   [`Journal::append`] only buffers; [`Journal::sync`] flushes and `fdatasync`s, so a caller
 //!   can commit a batch of records with one disk sync.
-//! - **Rounds**: a resumed send continues the latest round; [`Round::New`] starts the next one,
-//!   in which everyone is due again. Records carry their round and the state considers only the
+//! - **Rounds**: a resumed send continues the latest round; a new round is the next number, in
+//!   which everyone is due again. Records carry their round and the state considers only the
 //!   latest.
 //! - **Crashes**: a last line cut off by a crash is ignored (and cut from the file when it is
 //!   next opened for writing); every complete line before it counts. A member with an `attempt`
 //!   but no outcome is [`Status::Uncertain`]: the message may or may not have been accepted.
-//! - **One writer**: [`Journal::open`] takes an exclusive lock on `JOURNAL.lock` beside the
-//!   journal; a second send of the same issue and list fails while the first runs. The
-//!   operating system drops the lock when the process ends, however it ends.
+//! - **Damage**: a line in the middle that does not parse is reported ([`Damage`], with its file
+//!   and line) and the rest is read. What can be read of it is used: an `accepted` with its key
+//!   counts as accepted, an `attempt` as an attempt; any other record of a known member holds
+//!   that member back ([`Status::Held`]); a line naming no member holds back every member of the
+//!   file whose outcome is unknown, since it may have been theirs. A damaged record never leads
+//!   to a member recorded as accepted being mailed again.
 //! - **Memory**: the state keeps one 8-byte key and one byte per member (about 19 MB for a
 //!   million), plus the addresses of the uncertain ones.
 
@@ -34,10 +38,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::diagnostic::SourceError;
+use super::issue_record::IssueLock;
 use crate::list::address::AddressKey;
 use crate::list::keymap::KeyMap;
-use crate::list::shard::Shard;
 
 /// The format version written in headers.
 pub const VERSION: u32 = 1;
@@ -58,6 +61,16 @@ pub struct JournalId {
 pub enum Round {
     Resume,
     New,
+}
+
+impl Round {
+    /// The round a run writes when the record's latest round is `latest` (0: nothing yet).
+    pub fn number(self, latest: u32) -> u32 {
+        match self {
+            Round::Resume => latest.max(1),
+            Round::New => latest + 1,
+        }
+    }
 }
 
 /// One event of a send.
@@ -114,6 +127,8 @@ pub enum Status {
     Deferred,
     /// An attempt without an outcome: the run was cut off mid-transaction.
     Uncertain,
+    /// The member's record is damaged: not mailed until someone looks (see [`Damage`]).
+    Held,
 }
 
 impl Status {
@@ -124,6 +139,20 @@ impl Status {
             Status::Refused { permanent: false } => 3,
             Status::Deferred => 4,
             Status::Uncertain => 5,
+            Status::Held => 6,
+        }
+    }
+
+    /// Which standing wins when two journal files of one round disagree: the one that keeps
+    /// the member from a second copy.
+    fn rank(self) -> u8 {
+        match self {
+            Status::Deferred => 1,
+            Status::Refused { permanent: false } => 2,
+            Status::Uncertain => 3,
+            Status::Refused { permanent: true } => 4,
+            Status::Held => 5,
+            Status::Accepted => 6,
         }
     }
 
@@ -134,6 +163,7 @@ impl Status {
             3 => Status::Refused { permanent: false },
             4 => Status::Deferred,
             5 => Status::Uncertain,
+            6 => Status::Held,
             _ => return None,
         })
     }
@@ -147,6 +177,8 @@ pub struct Counts {
     pub refused_temporary: u64,
     pub deferred: u64,
     pub uncertain: u64,
+    /// Held back because their record is damaged.
+    pub held: u64,
 }
 
 impl Counts {
@@ -157,6 +189,7 @@ impl Counts {
             + self.refused_temporary
             + self.deferred
             + self.uncertain
+            + self.held
     }
 }
 
@@ -165,6 +198,42 @@ impl Counts {
 pub struct Uncertain {
     pub email: String,
     pub line: u64,
+}
+
+/// A member held back because their record in a journal is damaged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldBack {
+    /// The address, when the journal holds it (an attempt or the damaged line itself).
+    pub email: String,
+    /// Their line in the list (0 when unknown).
+    pub line: u64,
+    /// `FILE:LINE` of the damaged record, and what is wrong.
+    pub why: String,
+}
+
+/// A line in the middle of a journal that could not be read whole, and what was made of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    pub path: PathBuf,
+    /// 1-based.
+    pub line: usize,
+    /// Why it does not parse.
+    pub error: String,
+    /// What was recovered from it, e.g. `read as: ann@example.org accepted`.
+    pub recovered: String,
+}
+
+impl fmt::Display for Damage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: the journal is damaged ({}); {}",
+            self.path.display(),
+            self.line,
+            self.error,
+            self.recovered
+        )
+    }
 }
 
 /// A member refused or deferred in the latest round, with the server's answer.
@@ -192,8 +261,13 @@ pub struct JournalState {
     pending: HashMap<AddressKey, Uncertain>,
     /// The latest attempt of each member with a failure, while it stands.
     failures: HashMap<AddressKey, Failure>,
-    /// Fingerprints seen in the latest round's headers, oldest first, without repeats.
-    fingerprints: Vec<String>,
+    /// The lists (as named) and their fingerprints seen in the latest round's headers, oldest
+    /// first, without repeats.
+    fingerprints: Vec<(String, String)>,
+    /// Members held back by damaged records.
+    held: HashMap<AddressKey, HeldBack>,
+    /// Damaged lines, in every round.
+    damage: Vec<Damage>,
 }
 
 impl JournalState {
@@ -205,6 +279,89 @@ impl JournalState {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(JournalState::default()),
             Err(e) => Err(JournalError::io(path, e)),
         }
+    }
+
+    /// A state that has the round after this one's, with nobody in it yet.
+    pub fn next_round(&self) -> JournalState {
+        JournalState {
+            round: self.round + 1,
+            damage: self.damage.clone(),
+            ..JournalState::default()
+        }
+    }
+
+    /// Fold in the state of another journal file of the same issue. Only the latest round of
+    /// either counts; within it, a member's standing is the one that keeps them from a second
+    /// copy (accepted over held over refused over cut off over deferred).
+    pub fn merge(&mut self, other: JournalState) {
+        let mut damage = std::mem::take(&mut self.damage);
+        damage.extend(other.damage.iter().cloned());
+        if other.round > self.round {
+            *self = JournalState {
+                damage: Vec::new(),
+                ..other
+            };
+        } else if other.round == self.round {
+            self.merge_round(other);
+        }
+        self.damage = damage;
+    }
+
+    fn merge_round(&mut self, mut other: JournalState) {
+        for (key, code) in other.statuses.iter() {
+            let (Some(theirs), mine) = (Status::from_code(code), self.status(key)) else {
+                continue;
+            };
+            if mine.is_some_and(|m| m.rank() >= theirs.rank()) {
+                continue;
+            }
+            // their account of this member replaces ours, keeping an address we know
+            let known = self.email_of(key);
+            self.pending.remove(&key);
+            self.failures.remove(&key);
+            self.held.remove(&key);
+            if let Some(mut u) = other.pending.remove(&key) {
+                if u.email.is_empty() {
+                    u.email = known.unwrap_or_default();
+                }
+                self.pending.insert(key, u);
+            } else if let Some(mut f) = other.failures.remove(&key) {
+                if f.email.is_empty() {
+                    f.email = known.unwrap_or_default();
+                }
+                self.failures.insert(key, f);
+            } else if let Some(mut h) = other.held.remove(&key) {
+                if h.email.is_empty() {
+                    h.email = known.unwrap_or_default();
+                }
+                self.held.insert(key, h);
+            }
+            self.statuses.set(key, code);
+        }
+        self.runs.append(&mut other.runs);
+        self.runs.sort();
+        if other.last_time > self.last_time {
+            self.last_time = other.last_time;
+        }
+        for f in other.fingerprints {
+            if !self.fingerprints.contains(&f) {
+                self.fingerprints.push(f);
+            }
+        }
+        if self.id.is_none() {
+            self.id = other.id;
+        }
+    }
+
+    /// The address this state knows for `key`, if any.
+    fn email_of(&self, key: AddressKey) -> Option<String> {
+        let email = self
+            .pending
+            .get(&key)
+            .map(|u| &u.email)
+            .or_else(|| self.failures.get(&key).map(|f| &f.email))
+            .or_else(|| self.held.get(&key).map(|h| &h.email))?;
+        (!email.is_empty()).then(|| email.clone())
     }
 
     /// The member's status in the latest round, if they have any record.
@@ -236,10 +393,14 @@ impl JournalState {
         self.last_time.as_deref()
     }
 
-    /// The list fingerprints the runs of the latest round saw, oldest first; more than one
-    /// means the list changed between runs.
-    pub fn fingerprints(&self) -> &[String] {
-        &self.fingerprints
+    /// Whether a list changed between runs of the latest round: one list (as named) seen
+    /// with two fingerprints. Other lists sent the same issue are not changes.
+    pub fn list_changed(&self) -> bool {
+        self.fingerprints.iter().enumerate().any(|(i, (list, fp))| {
+            self.fingerprints[..i]
+                .iter()
+                .any(|(l, f)| l == list && f != fp)
+        })
     }
 
     pub fn counts(&self) -> Counts {
@@ -251,6 +412,7 @@ impl JournalState {
                 Some(Status::Refused { permanent: false }) => c.refused_temporary += 1,
                 Some(Status::Deferred) => c.deferred += 1,
                 Some(Status::Uncertain) => c.uncertain += 1,
+                Some(Status::Held) => c.held += 1,
                 None => {}
             }
         }
@@ -271,11 +433,30 @@ impl JournalState {
         v
     }
 
+    /// The members held back because their record is damaged, in list order.
+    pub fn held(&self) -> Vec<HeldBack> {
+        let mut v: Vec<HeldBack> = self.held.values().cloned().collect();
+        v.sort_by(|a, b| (a.line, &a.email).cmp(&(b.line, &b.email)));
+        v
+    }
+
+    /// Why the member with `key` is held back, if they are.
+    pub fn held_reason(&self, key: AddressKey) -> Option<&str> {
+        self.held.get(&key).map(|h| h.why.as_str())
+    }
+
+    /// The damaged lines met while reading, in every round.
+    pub fn damage(&self) -> &[Damage] {
+        &self.damage
+    }
+
     fn start_round(&mut self, round: u32) {
         let id = self.id.take();
+        let damage = std::mem::take(&mut self.damage);
         *self = JournalState {
             round,
             id,
+            damage,
             ..JournalState::default()
         };
     }
@@ -285,6 +466,10 @@ impl JournalState {
         let current = self.status(key);
         if current == Some(Status::Accepted) {
             // an accepted member stays accepted for the rest of the round
+            return;
+        }
+        if current == Some(Status::Held) && !matches!(record, Record::Accepted { .. }) {
+            // only an acceptance settles a damaged record
             return;
         }
         let attempted = |state: &mut JournalState| {
@@ -311,6 +496,7 @@ impl JournalState {
             Record::Accepted { .. } => {
                 self.pending.remove(&key);
                 self.failures.remove(&key);
+                self.held.remove(&key);
                 Status::Accepted
             }
             Record::Refused {
@@ -332,6 +518,30 @@ impl JournalState {
             }
         };
         self.statuses.set(key, status.code());
+    }
+
+    /// Hold the member back: their record is damaged. `email` is what the damaged line said,
+    /// used when no earlier record of theirs names them.
+    fn hold(&mut self, key: AddressKey, email: Option<String>, why: String) {
+        if matches!(self.status(key), Some(Status::Accepted | Status::Held)) {
+            return;
+        }
+        let known = self
+            .pending
+            .remove(&key)
+            .or_else(|| {
+                self.failures.remove(&key).map(|f| Uncertain {
+                    email: f.email,
+                    line: f.line,
+                })
+            })
+            .filter(|u| !u.email.is_empty());
+        let (email, line) = match known {
+            Some(u) => (u.email, u.line),
+            None => (email.unwrap_or_default(), 0),
+        };
+        self.held.insert(key, HeldBack { email, line, why });
+        self.statuses.set(key, Status::Held.code());
     }
 
     fn fail(
@@ -361,7 +571,7 @@ impl JournalState {
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
     #[error(
-        "another send of this issue to this list is running (it holds the lock {})",
+        "another send of this issue is running (it holds the lock {})",
         lock.display()
     )]
     Locked { lock: PathBuf },
@@ -371,8 +581,6 @@ pub enum JournalError {
         #[source]
         source: io::Error,
     },
-    #[error("{0}")]
-    Corrupt(SourceError),
     #[error(
         "{}: this journal belongs to issue {:?} (list {:?}), not to issue {:?}",
         path.display(), found.0, found.1, wanted.0
@@ -385,7 +593,7 @@ pub enum JournalError {
 }
 
 impl JournalError {
-    fn io(path: &Path, source: io::Error) -> Self {
+    pub(crate) fn io(path: &Path, source: io::Error) -> Self {
         JournalError::Io {
             path: path.to_path_buf(),
             source,
@@ -393,8 +601,8 @@ impl JournalError {
     }
 }
 
-/// The open journal of a running send. Dropping it flushes what is buffered (without a disk
-/// sync) and releases the lock.
+/// The open journal of a running send: this run's own file of the issue's record. Dropping it
+/// flushes what is buffered (without a disk sync) and releases the issue's lock.
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
@@ -402,32 +610,25 @@ pub struct Journal {
     out: BufWriter<File>,
     /// Lines written since the last sync: a sync with nothing new costs no disk flush.
     unsynced: bool,
-    _lock: File,
+    _lock: IssueLock,
 }
 
 impl Journal {
-    /// Lock the journal at `path` (creating it and its folder), read it, and append the header
-    /// of this run. Returns the journal and the state of the round this run writes to: for
-    /// [`Round::New`] that is an empty state.
-    pub fn open(
+    /// Start writing this run into `path` (creating it, and syncing its folder when it is new),
+    /// under the issue's `lock`: cut a torn last line, then append and sync the header of a
+    /// run of `round`. Called once the send is confirmed, never before.
+    pub fn begin(
+        lock: IssueLock,
         path: &Path,
         id: &JournalId,
-        round: Round,
-    ) -> Result<(Journal, JournalState), JournalError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| JournalError::io(dir, e))?;
-        }
-        let lock_path = lock_path(path);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| JournalError::io(&lock_path, e))?;
-        if fs2::FileExt::try_lock_exclusive(&lock).is_err() {
-            return Err(JournalError::Locked { lock: lock_path });
-        }
-
+        round: u32,
+    ) -> Result<Journal, JournalError> {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        create_dir_synced(dir).map_err(|e| JournalError::io(dir, e))?;
+        let existed = path.exists();
         let mut file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -435,13 +636,12 @@ impl Journal {
             .append(true)
             .open(path)
             .map_err(|e| JournalError::io(path, e))?;
-        let (mut state, good_len, needs_newline) = scan(path, &mut file).map_err(|e| match e {
-            JournalError::Io { source, .. } => JournalError::io(path, source),
-            other => other,
-        })?;
-        // The list may be named differently from run to run (another working folder): the
-        // journal's path already ties it to the list's file, so only the issue must match.
-        if let Some(found) = &state.id
+        if !existed {
+            // the file's name must survive a crash as well as its lines
+            sync_dir(dir).map_err(|e| JournalError::io(dir, e))?;
+        }
+        let found = first_header(path).map_err(|e| JournalError::io(path, e))?;
+        if let Some(found) = &found
             && found.issue != id.issue
         {
             return Err(JournalError::Mismatch {
@@ -451,42 +651,26 @@ impl Journal {
             });
         }
         // cut off a torn last line so the next record starts on a line of its own
-        let len = file
-            .metadata()
-            .map_err(|e| JournalError::io(path, e))?
-            .len();
+        let (len, good_len, needs_newline) =
+            tail(&mut file).map_err(|e| JournalError::io(path, e))?;
         if len > good_len {
             file.set_len(good_len)
                 .map_err(|e| JournalError::io(path, e))?;
         }
-        let this_round = match round {
-            Round::Resume => state.round.max(1),
-            Round::New => state.round + 1,
-        };
-        if this_round != state.round {
-            state.start_round(this_round);
-        }
-        let started = now();
-        state.id = Some(id.clone());
-        state.runs.push(started.clone());
-        if state.fingerprints.last() != Some(&id.fingerprint) {
-            state.fingerprints.push(id.fingerprint.clone());
-        }
-
         let mut journal = Journal {
             path: path.to_path_buf(),
-            round: this_round,
+            round,
             out: BufWriter::with_capacity(64 * 1024, file),
             unsynced: false,
             _lock: lock,
         };
         let header = Line::Header {
             version: VERSION,
-            round: this_round,
+            round,
             issue: id.issue.clone(),
             list: id.list.clone(),
             fingerprint: id.fingerprint.clone(),
-            started,
+            started: now(),
         };
         let io = |e| JournalError::io(path, e);
         if needs_newline {
@@ -494,7 +678,7 @@ impl Journal {
         }
         journal.write_line(&header).map_err(io)?;
         journal.sync().map_err(io)?;
-        Ok((journal, state))
+        Ok(journal)
     }
 
     pub fn path(&self) -> &Path {
@@ -571,62 +755,35 @@ impl Journal {
     }
 }
 
-/// The lock file of the journal at `path`: `PATH.lock`.
-pub fn lock_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".lock");
-    PathBuf::from(name)
+/// Make a new entry of `dir` durable (`fsync` of the folder).
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
 }
 
-/// Where the journal of sending `issue_id` to `list` lives:
-/// `STATE/journals/ISSUE--LISTNAME-HASH[-shardKofN].jsonl`, where HASH (of the list's canonical
-/// path) tells apart lists of the same file name in different folders.
-pub fn path_for(state_dir: &Path, issue_id: &str, list: &Path, shard: Option<Shard>) -> PathBuf {
-    // The same file named from another folder (`../lists/members.csv`) or through a link must
-    // find the same journal, or a resume would mail everyone again.
-    let absolute = std::fs::canonicalize(list)
-        .or_else(|_| std::path::absolute(list))
-        .unwrap_or_else(|_| list.to_path_buf());
-    let digest = Sha256::digest(absolute.to_string_lossy().as_bytes());
-    let stem = list
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "list".into());
-    let mut name = format!(
-        "{}--{}-{}",
-        file_safe(issue_id),
-        file_safe(&stem),
-        hex::encode(&digest[..4])
-    );
-    if let Some(s) = shard {
-        name.push_str(&format!("-shard{}of{}", s.k, s.n));
-    }
-    name.push_str(".jsonl");
-    state_dir.join("journals").join(name)
-}
-
-/// Every journal of `issue_id` in the state folder (all lists and shards), sorted.
-pub fn journals_of(state_dir: &Path, issue_id: &str) -> io::Result<Vec<PathBuf>> {
-    let dir = state_dir.join("journals");
-    let prefix = format!("{}--", file_safe(issue_id));
-    let mut found = Vec::new();
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(found),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let path = entry?.path();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        if let Some(name) = name
-            && name.starts_with(&prefix)
-            && name.ends_with(".jsonl")
-        {
-            found.push(path);
+/// Create `dir` and its missing parents, and sync the folder each was made in, so the new
+/// folders survive a crash along with what is written into them.
+pub(crate) fn create_dir_synced(dir: &Path) -> io::Result<()> {
+    let mut missing = Vec::new();
+    let mut d = dir;
+    while !d.as_os_str().is_empty() && !d.is_dir() {
+        missing.push(d);
+        match d.parent() {
+            Some(p) => d = p,
+            None => break,
         }
     }
-    found.sort();
-    Ok(found)
+    if missing.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    for made in missing.iter().rev() {
+        let parent = made
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        sync_dir(parent)?;
+    }
+    Ok(())
 }
 
 /// A fingerprint of a list's contents: the first 16 hex digits of the SHA-256 of its bytes,
@@ -645,7 +802,8 @@ pub fn list_fingerprint(path: &Path) -> io::Result<String> {
     Ok(hex::encode(&hasher.finalize()[..8]))
 }
 
-fn file_safe(s: &str) -> String {
+/// `s` with every character but ASCII letters, digits, `.`, `_` and `-` replaced by `_`.
+pub(crate) fn file_safe(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
@@ -705,7 +863,10 @@ enum Line {
 
 /// Read a journal. Returns the state, the length of the file up to the end of its last
 /// complete line, and whether that last line lacks its line break.
-fn scan(path: &Path, file: impl Read) -> Result<(JournalState, u64, bool), JournalError> {
+pub(crate) fn scan(
+    path: &Path,
+    file: impl Read,
+) -> Result<(JournalState, u64, bool), JournalError> {
     let mut reader = BufReader::with_capacity(64 * 1024, file);
     let mut state = JournalState::default();
     let mut buf = Vec::new();
@@ -713,8 +874,10 @@ fn scan(path: &Path, file: impl Read) -> Result<(JournalState, u64, bool), Journ
     let mut good_len: u64 = 0;
     let mut needs_newline = false;
     let mut line_no: usize = 0;
-    // a line that did not parse; an error unless it turns out to be the last
+    // a line that did not parse; damage unless it turns out to be the last (cut off by a crash)
     let mut bad: Option<(usize, String, String)> = None;
+    // lines naming no member, with the round they may belong to
+    let mut unreadable: Vec<(usize, Option<u32>)> = Vec::new();
     loop {
         buf.clear();
         let n = reader
@@ -724,9 +887,15 @@ fn scan(path: &Path, file: impl Read) -> Result<(JournalState, u64, bool), Journ
             break;
         }
         line_no += 1;
+        let start = offset;
         offset += n as u64;
-        if let Some((line, text, message)) = bad.take() {
-            return Err(corrupt(path, line, &text, message));
+        if let Some((line, text, error)) = bad.take() {
+            // another line follows: the bad one is damage, kept in the file
+            good_len = start;
+            needs_newline = false;
+            if let Some(round) = salvage_line(&mut state, path, line, &text, error) {
+                unreadable.push((line, round));
+            }
         }
         let complete = buf.ends_with(b"\n");
         let text = String::from_utf8_lossy(&buf);
@@ -746,25 +915,183 @@ fn scan(path: &Path, file: impl Read) -> Result<(JournalState, u64, bool), Journ
             Err(message) => bad = Some((line_no, trimmed.to_string(), message)),
         }
     }
-    // a last line that does not parse was cut off by a crash: ignored
+    // A last line that does not parse (still in `bad`) was cut off by a crash: ignored, and
+    // cut from the file when it is next written.
+    // A line naming no member may have been anyone's outcome in its round: nobody of this file
+    // whose outcome is unknown is mailed again until it is looked at.
+    if let Some((line, _)) = unreadable
+        .iter()
+        .find(|(_, round)| round.is_none_or(|r| r >= state.round))
+    {
+        let why = format!(
+            "{}:{line} could not be read and may hold their outcome",
+            path.display()
+        );
+        let cut_off: Vec<AddressKey> = state.pending.keys().copied().collect();
+        for key in cut_off {
+            state.hold(key, None, why.clone());
+        }
+    }
     Ok((state, good_len, needs_newline))
 }
 
-fn corrupt(path: &Path, line: usize, text: &str, message: String) -> JournalError {
-    let mut e = SourceError {
-        path: path.to_path_buf(),
-        line: Some(line),
-        column: None,
-        message: format!("the journal is damaged: {message}"),
-        snippet: Some(text.chars().take(200).collect()),
-        hint: None,
+/// Where the journal's whole lines end, read from its end: the file's length, the length up
+/// to the end of its last line that parses (a last line that does not parse was cut off by a
+/// crash), and whether that line lacks its line break. Agrees with [`scan`], which reads the
+/// whole file, without reading more than the last line or so.
+fn tail(file: &mut File) -> io::Result<(u64, u64, bool)> {
+    use std::io::{Seek, SeekFrom};
+    const WINDOW: u64 = 1 << 20;
+    let len = file.metadata()?.len();
+    let base = len.saturating_sub(WINDOW);
+    file.seek(SeekFrom::Start(base))?;
+    let mut buf = Vec::new();
+    (&mut *file).take(WINDOW).read_to_end(&mut buf)?;
+    let complete = buf.ends_with(b"\n");
+    let end = buf.len() - usize::from(complete);
+    let start = match buf[..end].iter().rposition(|&b| b == b'\n') {
+        Some(i) => i + 1,
+        None if base > 0 => {
+            // a last line longer than the window: read the whole file
+            file.seek(SeekFrom::Start(0))?;
+            let (_, good_len, needs_newline) =
+                scan(Path::new(""), &mut *file).map_err(|e| io::Error::other(e.to_string()))?;
+            return Ok((len, good_len, needs_newline));
+        }
+        None => 0,
     };
-    e.hint = Some(
-        "only a cut-off last line is repaired by itself; move the journal aside to start over \
-         (members it recorded as sent would be mailed again)"
-            .into(),
-    );
-    JournalError::Corrupt(e)
+    let last = String::from_utf8_lossy(&buf[start..]);
+    let last = last.trim();
+    Ok(if last.is_empty() {
+        // blank: a complete one counts, a torn one is cut
+        if complete {
+            (len, len, false)
+        } else {
+            (len, base + start as u64, false)
+        }
+    } else if parse_line(last).is_ok() {
+        (len, len, !complete)
+    } else {
+        (len, base + start as u64, false)
+    })
+}
+
+/// What can be read of a damaged line: its kind, round, member key and address.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Salvage {
+    kind: Option<String>,
+    round: Option<u32>,
+    key: Option<AddressKey>,
+    email: Option<String>,
+}
+
+/// The value of `"name":"…"` (a string) or `"name":123` (digits) in a damaged line.
+fn field<'t>(text: &'t str, name: &str) -> Option<&'t str> {
+    let at = text.find(&format!("\"{name}\":"))? + name.len() + 3;
+    let rest = &text[at..];
+    if let Some(s) = rest.strip_prefix('"') {
+        s.find('"').map(|end| &s[..end])
+    } else {
+        let end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        (end > 0).then(|| &rest[..end])
+    }
+}
+
+fn salvage(text: &str) -> Salvage {
+    let email = field(text, "email")
+        .filter(|e| e.contains('@'))
+        .map(str::to_string);
+    Salvage {
+        kind: field(text, "type").map(str::to_string),
+        round: field(text, "round").and_then(|r| r.parse().ok()),
+        key: field(text, "key")
+            .and_then(AddressKey::parse)
+            .or_else(|| email.as_deref().map(AddressKey::of)),
+        email,
+    }
+}
+
+/// Apply what can be read of the damaged line `line` and note the damage. Returns the round
+/// (when known) of a line from which no member could be read.
+fn salvage_line(
+    state: &mut JournalState,
+    path: &Path,
+    line: usize,
+    text: &str,
+    error: String,
+) -> Option<Option<u32>> {
+    let s = salvage(text);
+    let round = s.round.unwrap_or(state.round.max(1));
+    if round > state.round {
+        state.start_round(round);
+    }
+    let mut unreadable = None;
+    let who = |s: &Salvage| match (&s.email, s.key) {
+        (Some(e), _) => e.clone(),
+        (None, Some(k)) => format!("the member with key {k}"),
+        (None, None) => String::new(),
+    };
+    let recovered = if round < state.round {
+        "it belongs to an earlier round and is ignored".to_string()
+    } else {
+        match (s.kind.as_deref(), s.key) {
+            (Some("header"), _) => format!("read as the header of a run of round {round}"),
+            (Some("accepted"), Some(key)) => {
+                state.apply(Record::Accepted {
+                    key,
+                    reply: String::new(),
+                });
+                format!("read as: {} accepted", who(&s))
+            }
+            (Some("attempt"), Some(key)) => {
+                state.apply(Record::Attempt {
+                    key,
+                    email: s.email.clone().unwrap_or_default(),
+                    line: 0,
+                });
+                format!("read as: an attempt to {}", who(&s))
+            }
+            (_, Some(key)) => {
+                let why = format!("their record at {}:{line} is damaged", path.display());
+                state.hold(key, s.email.clone(), why);
+                let name = state
+                    .held
+                    .get(&key)
+                    .map(|h| h.email.clone())
+                    .filter(|e| !e.is_empty())
+                    .unwrap_or_else(|| who(&s));
+                format!("{name} is held back: not mailed until the line is mended")
+            }
+            (_, None) => {
+                unreadable = Some(s.round);
+                "no member can be read from it: the members of this journal whose outcome is \
+                 unknown are held back"
+                    .to_string()
+            }
+        }
+    };
+    state.damage.push(Damage {
+        path: path.to_path_buf(),
+        line,
+        error,
+        recovered,
+    });
+    unreadable
+}
+
+/// The issue, list and fingerprint of the first line of the journal at `path`, when it is a
+/// readable header.
+pub(crate) fn first_header(path: &Path) -> io::Result<Option<JournalId>> {
+    let mut first = String::new();
+    BufReader::new(File::open(path)?)
+        .take(64 * 1024)
+        .read_line(&mut first)?;
+    Ok(match parse_line(first.trim()) {
+        Ok(Parsed::Header(id, _, _)) => Some(id),
+        _ => None,
+    })
 }
 
 /// A parsed line: a header or a record with its round and time.
@@ -863,8 +1190,9 @@ fn apply_line(state: &mut JournalState, parsed: Parsed) {
                 state.start_round(round);
             }
             if round == state.round {
-                if state.fingerprints.last() != Some(&id.fingerprint) {
-                    state.fingerprints.push(id.fingerprint.clone());
+                let seen = (id.list.clone(), id.fingerprint.clone());
+                if !state.fingerprints.contains(&seen) {
+                    state.fingerprints.push(seen);
                 }
                 state.runs.push(started);
             }
@@ -890,6 +1218,7 @@ impl fmt::Display for Status {
             Status::Refused { permanent: false } => "refused (temporary)",
             Status::Deferred => "deferred",
             Status::Uncertain => "uncertain",
+            Status::Held => "held back (damaged record)",
         })
     }
 }
@@ -906,6 +1235,21 @@ mod tests {
         }
     }
 
+    /// Open `path` for a run as a send does: lock, read, begin. Returns the journal and the
+    /// state of the round it writes (empty for a new round).
+    fn open(path: &Path, id: &JournalId, round: Round) -> (Journal, JournalState) {
+        let dir = path.parent().unwrap();
+        let lock = IssueLock::acquire(dir, &id.issue).unwrap();
+        let state = JournalState::read(path).unwrap();
+        let number = round.number(state.round());
+        let state = if number == state.round() {
+            state
+        } else {
+            state.next_round()
+        };
+        (Journal::begin(lock, path, id, number).unwrap(), state)
+    }
+
     fn accepted(email: &str) -> Record {
         Record::Accepted {
             key: AddressKey::of(email),
@@ -918,7 +1262,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state/journals/j.jsonl");
         {
-            let (mut j, state) = Journal::open(&path, &id(), Round::Resume).unwrap();
+            let (mut j, state) = open(&path, &id(), Round::Resume);
             assert_eq!(j.round(), 1);
             assert_eq!(state.counts().total(), 0);
             j.append(&Record::attempt("ann@example.org", 2)).unwrap();
@@ -941,7 +1285,7 @@ mod tests {
             j.append(&Record::attempt("Di@Example.org", 5)).unwrap();
             j.sync().unwrap();
         }
-        let (_j, state) = Journal::open(&path, &id(), Round::Resume).unwrap();
+        let (_j, state) = open(&path, &id(), Round::Resume);
         assert_eq!(state.round(), 1);
         assert_eq!(state.status_of("ANN@example.org"), Some(Status::Accepted));
         assert_eq!(
@@ -958,7 +1302,8 @@ mod tests {
                 refused_permanent: 1,
                 refused_temporary: 0,
                 deferred: 1,
-                uncertain: 1
+                uncertain: 1,
+                held: 0
             }
         );
         assert_eq!(
@@ -989,9 +1334,10 @@ mod tests {
                 },
             ]
         );
+        drop(_j);
+        let state = JournalState::read(&path).unwrap();
         assert_eq!(state.runs().len(), 2);
         assert_eq!(state.id(), Some(&id()));
-        drop(_j);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("{\"type\":\"header\",\"version\":1,\"round\":1,\"issue\":\"2023-09\",\"list\":\"lists/members.csv\",\"fingerprint\":\"aaaa\",\"started\":\""), "{text}");
         assert!(text.contains("{\"type\":\"refused\",\"round\":1,\"time\":\""));
@@ -1003,7 +1349,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         {
-            let (mut j, _) = Journal::open(&path, &id(), Round::Resume).unwrap();
+            let (mut j, _) = open(&path, &id(), Round::Resume);
             j.append(&Record::attempt("ann@example.org", 2)).unwrap();
             j.append(&accepted("ann@example.org")).unwrap();
             j.append(&Record::attempt("bob@example.org", 3)).unwrap();
@@ -1025,7 +1371,7 @@ mod tests {
             Some(Status::Uncertain)
         );
 
-        let (mut j, state) = Journal::open(&path, &id(), Round::Resume).unwrap();
+        let (mut j, state) = open(&path, &id(), Round::Resume);
         assert_eq!(state.status_of("ann@example.org"), Some(Status::Accepted));
         assert_eq!(state.status_of("bob@example.org"), Some(Status::Uncertain));
         j.append(&accepted("bob@example.org")).unwrap();
@@ -1041,17 +1387,55 @@ mod tests {
     }
 
     #[test]
+    fn reading_the_end_agrees_with_reading_the_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        drop(open(&path, &id(), Round::Resume));
+        let header = std::fs::read_to_string(&path).unwrap();
+        let acc = format!(
+            "{{\"type\":\"accepted\",\"round\":1,\"time\":\"t\",\"key\":\"{}\",\"reply\":\"250\"}}",
+            AddressKey::of("ann@example.org")
+        );
+        let long = "x".repeat(1 << 21);
+        for tail_text in [
+            String::new(),
+            format!("{acc}\n"),
+            acc.clone(),
+            acc[..acc.len() / 2].to_string(),
+            "\n".into(),
+            "  ".into(),
+            "garbage\n".into(),
+            format!("garbage\n{acc}\n"),
+            format!("{acc}\n{long}"),
+        ] {
+            let text = format!("{header}{tail_text}");
+            std::fs::write(&path, &text).unwrap();
+            let mut f = File::open(&path).unwrap();
+            let (_, good, nl) = scan(&path, &mut f).unwrap();
+            let mut f = File::open(&path).unwrap();
+            let (len, good_tail, nl_tail) = tail(&mut f).unwrap();
+            assert_eq!(len, text.len() as u64);
+            assert_eq!(
+                (good_tail, nl_tail),
+                (good, nl),
+                "{:?}",
+                &tail_text[..tail_text.len().min(60)]
+            );
+        }
+    }
+
+    #[test]
     fn a_last_line_without_its_line_break_is_kept() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         {
-            let (mut j, _) = Journal::open(&path, &id(), Round::Resume).unwrap();
+            let (mut j, _) = open(&path, &id(), Round::Resume);
             j.append(&accepted("ann@example.org")).unwrap();
             j.sync().unwrap();
         }
         let full = std::fs::read(&path).unwrap();
         std::fs::write(&path, &full[..full.len() - 1]).unwrap();
-        let (mut j, state) = Journal::open(&path, &id(), Round::Resume).unwrap();
+        let (mut j, state) = open(&path, &id(), Round::Resume);
         assert_eq!(state.status_of("ann@example.org"), Some(Status::Accepted));
         j.append(&accepted("bob@example.org")).unwrap();
         j.sync().unwrap();
@@ -1060,46 +1444,160 @@ mod tests {
         assert_eq!(state.counts().accepted, 2);
     }
 
-    #[test]
-    fn damage_before_the_last_line_is_an_error_with_its_line() {
+    /// A journal of ann (accepted), bob (accepted), cy (attempt, refused) and di (attempt,
+    /// deferred), with line `n` (1-based) replaced by `damaged` (`{line}` stands for the
+    /// line as it was).
+    fn damaged_journal(n: usize, damaged: &str) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         {
-            let (mut j, _) = Journal::open(&path, &id(), Round::Resume).unwrap();
+            let (mut j, _) = open(&path, &id(), Round::Resume);
+            j.append(&Record::attempt("ann@example.org", 2)).unwrap();
             j.append(&accepted("ann@example.org")).unwrap();
+            j.append(&Record::attempt("bob@example.org", 3)).unwrap();
+            j.append(&accepted("bob@example.org")).unwrap();
+            j.append(&Record::attempt("cy@example.org", 4)).unwrap();
+            j.append(&Record::Refused {
+                key: AddressKey::of("cy@example.org"),
+                code: Some(550),
+                enhanced: None,
+                text: "no".into(),
+                permanent: true,
+            })
+            .unwrap();
+            j.append(&Record::attempt("di@example.org", 5)).unwrap();
+            j.append(&Record::Deferred {
+                key: AddressKey::of("di@example.org"),
+                text: "421".into(),
+            })
+            .unwrap();
             j.sync().unwrap();
         }
-        let mut text = std::fs::read_to_string(&path).unwrap();
-        text.insert_str(0, "{\"type\":\"garbage\"}\n");
-        std::fs::write(&path, text).unwrap();
-        let err = Journal::open(&path, &id(), Round::Resume).unwrap_err();
-        let JournalError::Corrupt(e) = &err else {
-            panic!("{err}")
-        };
-        assert_eq!(e.line, Some(1));
-        assert_eq!(e.path, path);
-        assert!(err.to_string().contains("the journal is damaged"), "{err}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines[n - 1] = damaged.replace("{line}", &lines[n - 1]);
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        (dir, path)
     }
 
     #[test]
-    fn a_second_writer_is_refused_with_the_lock_file_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("j.jsonl");
-        let (j, _) = Journal::open(&path, &id(), Round::Resume).unwrap();
-        let err = Journal::open(&path, &id(), Round::Resume).unwrap_err();
-        let lock = dir.path().join("j.jsonl.lock");
-        assert!(matches!(&err, JournalError::Locked { lock: l } if *l == lock));
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "another send of this issue to this list is running (it holds the lock {})",
-                lock.display()
-            )
+    fn a_damaged_acceptance_is_read_as_far_as_it_goes_and_the_rest_is_read() {
+        // line 5: bob's acceptance, its end overwritten
+        let bob = AddressKey::of("bob@example.org");
+        let text = format!(
+            "{{\"type\":\"accepted\",\"round\":1,\"time\":\"t\",\"key\":\"{bob}\",\"reply\":\"250 \u{0}\u{0}"
         );
-        // readers are not blocked
-        assert!(JournalState::read(&path).is_ok());
+        let (_dir, path) = damaged_journal(5, &text);
+        let state = JournalState::read(&path).unwrap();
+        assert_eq!(state.damage().len(), 1);
+        let d = &state.damage()[0];
+        assert_eq!((d.path.as_path(), d.line), (path.as_path(), 5));
+        assert_eq!(
+            d.recovered,
+            format!("read as: the member with key {bob} accepted")
+        );
+        assert!(
+            d.to_string()
+                .starts_with(&format!("{}:5: the journal is damaged (", path.display())),
+            "{d}"
+        );
+        assert_eq!(state.status_of("bob@example.org"), Some(Status::Accepted));
+        // the lines after it count
+        assert_eq!(
+            state.status_of("cy@example.org"),
+            Some(Status::Refused { permanent: true })
+        );
+        assert_eq!(state.status_of("di@example.org"), Some(Status::Deferred));
+        assert!(state.held().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_record_of_a_known_member_holds_them_back_by_name() {
+        // line 6 (cy's refusal), its type garbled: we cannot tell what became of cy
+        let (_dir, path) = damaged_journal(6, "{line}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let garbled = text.replace("\"type\":\"refused\"", "\"type\":\"re\u{1}used\",");
+        std::fs::write(&path, garbled).unwrap();
+        let state = JournalState::read(&path).unwrap();
+        assert_eq!(state.damage().len(), 1, "{:?}", state.damage());
+        assert_eq!(state.damage()[0].line, 7);
+        assert_eq!(
+            state.damage()[0].recovered,
+            "cy@example.org is held back: not mailed until the line is mended"
+        );
+        assert_eq!(state.status_of("cy@example.org"), Some(Status::Held));
+        let held = state.held();
+        assert_eq!(held.len(), 1);
+        assert_eq!(
+            (held[0].email.as_str(), held[0].line),
+            ("cy@example.org", 4)
+        );
+        assert_eq!(
+            held[0].why,
+            format!("their record at {}:7 is damaged", path.display())
+        );
+        assert_eq!(state.counts().held, 1);
+        assert_eq!(state.status_of("ann@example.org"), Some(Status::Accepted));
+        assert_eq!(state.status_of("bob@example.org"), Some(Status::Accepted));
+    }
+
+    #[test]
+    fn a_line_naming_nobody_holds_back_everyone_whose_outcome_is_unknown() {
+        // line 5 (bob's acceptance) is noise: bob's attempt is all that is left of him
+        let (_dir, path) = damaged_journal(5, "\u{0}\u{0}\u{0}garbage");
+        let state = JournalState::read(&path).unwrap();
+        assert_eq!(state.damage().len(), 1);
+        assert_eq!(state.damage()[0].line, 5);
+        assert_eq!(state.status_of("bob@example.org"), Some(Status::Held));
+        assert_eq!(state.held()[0].email, "bob@example.org");
+        assert!(
+            state.held()[0]
+                .why
+                .ends_with(":5 could not be read and may hold their outcome"),
+            "{:?}",
+            state.held()
+        );
+        // members with a known outcome keep it
+        assert_eq!(state.status_of("ann@example.org"), Some(Status::Accepted));
+        assert_eq!(state.status_of("di@example.org"), Some(Status::Deferred));
+        assert!(state.uncertain().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_attempt_is_still_an_attempt() {
+        let di = AddressKey::of("di@example.org");
+        let (_dir, path) = damaged_journal(
+            8,
+            &format!(
+                "{{\"type\":\"attempt\",\"round\":1,\"key\":\"{di}\",\"email\":\"di@example.org\",\"li"
+            ),
+        );
+        let state = JournalState::read(&path).unwrap();
+        assert_eq!(
+            state.damage()[0].recovered,
+            "read as: an attempt to di@example.org"
+        );
+        // the deferral on the next line settles it
+        assert_eq!(state.status_of("di@example.org"), Some(Status::Deferred));
+    }
+
+    #[test]
+    fn a_journal_with_a_damaged_line_is_written_on_after_it() {
+        let (_dir, path) = damaged_journal(1, "not json at all");
+        let (mut j, state) = open(&path, &id(), Round::Resume);
+        assert_eq!(state.damage().len(), 1);
+        j.append(&accepted("eve@example.org")).unwrap();
+        j.sync().unwrap();
         drop(j);
-        assert!(Journal::open(&path, &id(), Round::Resume).is_ok());
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text.lines().next(),
+            Some("not json at all"),
+            "the line is kept"
+        );
+        let state = JournalState::read(&path).unwrap();
+        assert_eq!(state.status_of("eve@example.org"), Some(Status::Accepted));
+        assert_eq!(state.status_of("ann@example.org"), Some(Status::Accepted));
     }
 
     #[test]
@@ -1107,21 +1605,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         {
-            let (mut j, _) = Journal::open(&path, &id(), Round::Resume).unwrap();
+            let (mut j, _) = open(&path, &id(), Round::Resume);
             j.append(&accepted("ann@example.org")).unwrap();
             j.append(&accepted("bob@example.org")).unwrap();
             j.sync().unwrap();
         }
         {
-            let (mut j, state) = Journal::open(&path, &id(), Round::New).unwrap();
+            let (mut j, state) = open(&path, &id(), Round::New);
             assert_eq!(j.round(), 2);
             assert_eq!(state.round(), 2);
             assert_eq!(state.status_of("ann@example.org"), None);
             j.append(&Record::attempt("ann@example.org", 2)).unwrap();
             j.sync().unwrap();
         }
-        let (j, state) = Journal::open(&path, &id(), Round::Resume).unwrap();
+        let (j, state) = open(&path, &id(), Round::Resume);
         assert_eq!(j.round(), 2);
+        drop(j);
         assert_eq!(state.status_of("ann@example.org"), Some(Status::Uncertain));
         assert_eq!(state.status_of("bob@example.org"), None);
         assert_eq!(state.counts().total(), 1);
@@ -1131,7 +1630,7 @@ mod tests {
     fn accepted_stays_accepted_within_a_round() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
-        let (mut j, _) = Journal::open(&path, &id(), Round::Resume).unwrap();
+        let (mut j, _) = open(&path, &id(), Round::Resume);
         j.append(&accepted("ann@example.org")).unwrap();
         j.append(&Record::attempt("ann@example.org", 2)).unwrap();
         j.append(&Record::Deferred {
@@ -1149,84 +1648,42 @@ mod tests {
     fn a_journal_of_another_issue_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
-        drop(Journal::open(&path, &id(), Round::Resume).unwrap());
+        drop(open(&path, &id(), Round::Resume));
         let other = JournalId {
             issue: "2023-10".into(),
             ..id()
         };
-        let err = Journal::open(&path, &other, Round::Resume).unwrap_err();
+        let lock = IssueLock::acquire(dir.path(), "2023-10").unwrap();
+        let err = Journal::begin(lock, &path, &other, 1).unwrap_err();
         assert!(matches!(err, JournalError::Mismatch { .. }), "{err}");
         // a changed list is allowed, and noticed
         let changed = JournalId {
             fingerprint: "bbbb".into(),
             ..id()
         };
-        let (_j, state) = Journal::open(&path, &changed, Round::Resume).unwrap();
-        assert_eq!(state.fingerprints(), ["aaaa", "bbbb"]);
+        let state = JournalState::read(&path).unwrap();
+        assert!(!state.list_changed());
+        drop(open(&path, &changed, Round::Resume));
+        let state = JournalState::read(&path).unwrap();
+        assert!(state.list_changed());
+        // another list sent the same issue is not a change
+        let mut other_list = id();
+        other_list.list = "lists/other.csv".into();
+        other_list.fingerprint = "cccc".into();
+        let dir2 = tempfile::tempdir().unwrap();
+        let path2 = dir2.path().join("j.jsonl");
+        drop(open(&path2, &id(), Round::Resume));
+        drop(open(&path2, &other_list, Round::Resume));
+        assert!(!JournalState::read(&path2).unwrap().list_changed());
     }
 
     #[test]
-    fn a_list_named_from_another_folder_finds_the_same_journal() {
+    fn a_new_file_is_made_in_a_new_folder() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("lists")).unwrap();
-        std::fs::create_dir_all(dir.path().join("issues")).unwrap();
-        std::fs::write(dir.path().join("lists/m.csv"), "email\n").unwrap();
-        let state = dir.path().join(".bulletin");
-        let direct = path_for(&state, "x", &dir.path().join("lists/m.csv"), None);
-        let roundabout = path_for(&state, "x", &dir.path().join("issues/../lists/m.csv"), None);
-        assert_eq!(direct, roundabout);
-        // and the journal accepts the other spelling of the list
-        drop(Journal::open(&direct, &id(), Round::Resume).unwrap());
-        let other = JournalId {
-            list: "../lists/members.csv".into(),
-            ..id()
-        };
-        assert!(Journal::open(&direct, &other, Round::Resume).is_ok());
-    }
-
-    #[test]
-    fn paths_are_per_issue_list_and_shard() {
-        let state = Path::new("/p/.bulletin");
-        let a = path_for(state, "2023-09", Path::new("/p/lists/members.csv"), None);
-        let b = path_for(state, "2023-09", Path::new("/p/other/members.csv"), None);
-        let s = path_for(
-            state,
-            "2023-09",
-            Path::new("/p/lists/members.csv"),
-            Some(Shard { k: 2, n: 4 }),
-        );
-        assert_ne!(a, b);
-        let name = a.file_name().unwrap().to_str().unwrap();
-        assert!(
-            name.starts_with("2023-09--members-") && name.ends_with(".jsonl"),
-            "{name}"
-        );
-        assert!(s.to_str().unwrap().ends_with("-shard2of4.jsonl"));
-        assert_eq!(a.parent().unwrap(), state.join("journals"));
-    }
-
-    #[test]
-    fn journals_of_an_issue_are_found() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = path_for(dir.path(), "2023-09", Path::new("a.csv"), None);
-        let b = path_for(
-            dir.path(),
-            "2023-09",
-            Path::new("b.csv"),
-            Some(Shard { k: 1, n: 2 }),
-        );
-        let c = path_for(dir.path(), "2023-10", Path::new("a.csv"), None);
-        for p in [&a, &b, &c] {
-            drop(Journal::open(p, &id(), Round::Resume).unwrap());
-        }
-        let mut expected = vec![a, b];
-        expected.sort();
-        assert_eq!(journals_of(dir.path(), "2023-09").unwrap(), expected);
-        assert!(
-            journals_of(&dir.path().join("none"), "x")
-                .unwrap()
-                .is_empty()
-        );
+        let path = dir.path().join("state/journals/n.jsonl");
+        let lock = IssueLock::acquire(&dir.path().join("state"), "n").unwrap();
+        drop(Journal::begin(lock, &path, &id(), 1).unwrap());
+        assert_eq!(JournalState::read(&path).unwrap().runs().len(), 1);
     }
 
     #[test]
@@ -1249,7 +1706,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         {
-            let (mut j, _) = Journal::open(&path, &id(), Round::Resume).unwrap();
+            let (mut j, _) = open(&path, &id(), Round::Resume);
             for i in 0..1_000_000u64 {
                 let email = format!("member.{i}@example.org");
                 j.append(&Record::attempt(&email, i + 2)).unwrap();

@@ -1,6 +1,7 @@
 //! Delivery: SMTP connections, rate limit, retries, the journal and the bounce log.
 
 pub mod bounce_log;
+pub mod issue_record;
 pub mod journal;
 pub mod pool;
 pub mod rate;

@@ -5,7 +5,17 @@
 //! (`jörg@bücher.example`) pass. It is meant to catch what breaks in real lists (typos, two
 //! addresses in one cell, a missing `@`, a stray space or line break), not to accept every
 //! address the RFCs permit: comments and folding whitespace are refused.
+//!
+//! [`sendable`] is the one rule for who can be mailed: a valid address that bulletin's SMTP
+//! client and message builder can also carry. Sending to a UTF-8 address needs the server's
+//! SMTPUTF8 extension (RFC 6531) and UTF-8 headers, which bulletin does not implement, so such
+//! addresses, quoted local parts and address literals are refused at the preflight, each with
+//! its file, line and reason, rather than failing mid-run. The list reader and the message
+//! builder both apply it. An internationalised domain alone needs no SMTPUTF8: the reader
+//! writes it in its ASCII form first ([`ascii_domain`], IDNA), so `ann@bücher.example` is
+//! mailed as `ann@xn--bcher-kva.example`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -55,6 +65,55 @@ pub fn validate(address: &str) -> Result<(), String> {
     let (local, domain) = (&address[..at], &address[at + 1..]);
     validate_local(local)?;
     validate_domain(domain)
+}
+
+/// `address` with an internationalised domain written in its ASCII form (IDNA, RFC 5891 and
+/// UTS #46: `ann@bücher.example` becomes `ann@xn--bcher-kva.example`), which every SMTP server
+/// takes without SMTPUTF8. Addresses with an ASCII domain, with UTF-8 before the @, or whose
+/// domain IDNA refuses are returned as they are (for [`sendable`] to judge).
+pub fn ascii_domain(address: &str) -> Cow<'_, str> {
+    let Some(at) = address.rfind('@') else {
+        return Cow::Borrowed(address);
+    };
+    let (local, domain) = (&address[..at], &address[at + 1..]);
+    if domain.is_ascii() || !local.is_ascii() {
+        return Cow::Borrowed(address);
+    }
+    match idna::domain_to_ascii(domain) {
+        Ok(ascii) if !ascii.is_empty() && ascii.is_ascii() => {
+            Cow::Owned(format!("{local}@{ascii}"))
+        }
+        _ => Cow::Borrowed(address),
+    }
+}
+
+/// Check that bulletin can send to `address` (already trimmed): [`validate`], and then what its
+/// SMTP client and message builder cannot carry. The error is a short reason for the user.
+pub fn sendable(address: &str) -> Result<(), String> {
+    validate(address)?;
+    let at = address.rfind('@').unwrap_or(0);
+    let (local, domain) = (&address[..at], &address[at + 1..]);
+    if let Some(c) = local.chars().find(|c| !c.is_ascii()) {
+        return Err(format!(
+            "the part before the @ contains {c:?}: a UTF-8 address needs SMTPUTF8 (RFC 6531), \
+             which bulletin does not support; ask the member for an ASCII address"
+        ));
+    }
+    if !domain.is_ascii() {
+        return Err(format!(
+            "the domain {domain:?} is not ASCII: write it in its ASCII form (`xn--…`); \
+             bulletin does not send UTF-8 addresses (SMTPUTF8, RFC 6531)"
+        ));
+    }
+    if local.starts_with('"') {
+        return Err("a quoted part before the @ is not supported".into());
+    }
+    if domain.starts_with('[') {
+        return Err(format!(
+            "the address literal {domain} is not supported: use the domain's name"
+        ));
+    }
+    Ok(())
 }
 
 fn validate_local(local: &str) -> Result<(), String> {
@@ -244,6 +303,54 @@ mod tests {
             "a@b-c.example",
         ] {
             assert_eq!(validate(a), Ok(()), "{a}");
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_sent_is_refused_with_a_reason() {
+        for a in [
+            "ann@example.org",
+            "first.last+tag@sub.example.co.uk",
+            "a!#$%&'*+-/=?^_`{|}~@example.com",
+            "ann@xn--bcher-kva.example",
+        ] {
+            assert_eq!(sendable(a), Ok(()), "{a}");
+        }
+        let no = |a: &str| sendable(a).expect_err(a);
+        assert!(no("jörg@example.org").contains("needs SMTPUTF8 (RFC 6531)"));
+        assert!(no("用户@例子.广告").contains("'用'"));
+        assert!(no("ann@bücher.example").contains("write it in its ASCII form"));
+        assert_eq!(
+            no("\"john doe\"@example.org"),
+            "a quoted part before the @ is not supported"
+        );
+        assert_eq!(
+            no("user@[192.0.2.1]"),
+            "the address literal [192.0.2.1] is not supported: use the domain's name"
+        );
+        assert!(no("user@[IPv6:2001:db8::1]").contains("not supported"));
+        // and what is invalid stays invalid, with the same reason
+        assert_eq!(no("ann@example"), reason("ann@example"));
+    }
+
+    #[test]
+    fn an_internationalised_domain_is_written_in_ascii() {
+        assert_eq!(
+            ascii_domain("ann@bücher.example"),
+            "ann@xn--bcher-kva.example"
+        );
+        assert_eq!(
+            ascii_domain("Ann@Bücher.Example"),
+            "Ann@xn--bcher-kva.example"
+        );
+        assert_eq!(sendable(&ascii_domain("ann@bücher.example")), Ok(()));
+        for same in [
+            "ann@example.org",
+            "jörg@bücher.example",
+            "no-at",
+            "a@[192.0.2.1]",
+        ] {
+            assert!(matches!(ascii_domain(same), Cow::Borrowed(_)), "{same}");
         }
     }
 

@@ -425,7 +425,10 @@ impl ListReader {
             return None;
         }
         let raw = field(self.columns.email);
-        let (email, name_in_cell) = split_address_cell(raw);
+        let (written, name_in_cell) = split_address_cell(raw);
+        // an internationalised domain in its ASCII form, so it needs no SMTPUTF8
+        let ascii = address::ascii_domain(written);
+        let email = ascii.as_ref();
 
         if let Some((i, kind)) = self.columns.status {
             let status = field(i);
@@ -445,7 +448,8 @@ impl ListReader {
             }
         }
 
-        if let Err(mut reason) = address::validate(email) {
+        if let Err(mut reason) = address::validate(written).and_then(|()| address::sendable(email))
+        {
             if record.len() > self.headers.len() {
                 reason.push_str(&format!(
                     " (the row has {} values but the header {}: a value containing `{}` needs quotes)",
@@ -1157,11 +1161,34 @@ mod tests {
     }
 
     #[test]
+    fn addresses_that_cannot_be_sent_are_refused_with_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            &dir,
+            "m.csv",
+            "email\nann@example.org\njörg@example.org\n\"\"\"j.d\"\"@example.org\"\nx@[192.0.2.1]\n"
+                .as_bytes(),
+        );
+        let e = read_all(&p);
+        assert_eq!(member(&e[0]).email, "ann@example.org");
+        for (entry, line) in e[1..].iter().zip(3..) {
+            let Entry::Invalid {
+                line: l, reason, ..
+            } = entry
+            else {
+                panic!("{entry:?}")
+            };
+            assert_eq!(*l, line);
+            assert!(reason.contains("not support"), "{reason}");
+        }
+    }
+
+    #[test]
     fn lists_in_memory_read_like_files() {
         let name = Path::new("upload.csv");
         let r = from_bytes(
             name,
-            b"E-mail;Name\r\nren\xE9e@example.org;Ren\xE9e\r\n".to_vec(),
+            b"E-mail;Name\r\nrenee@example.org;Ren\xE9e\r\n".to_vec(),
         )
         .unwrap();
         assert_eq!(r.encoding(), "Windows-1252");

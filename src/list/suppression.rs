@@ -23,7 +23,7 @@ pub const FILE_NAME: &str = "suppressed.csv";
 pub const HEADER: &str = "email,reason,source,time\n";
 
 /// Addresses never to mail, loaded from (and appended to) `suppressed.csv`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Suppression {
     path: Option<PathBuf>,
     reasons: HashMap<AddressKey, Box<str>>,

@@ -305,47 +305,10 @@ fn fold_at_spaces(value: &str, first_used: usize) -> Option<String> {
     Some(out)
 }
 
-/// Check that `addr` is an ASCII `local@domain` that is safe between `<` and `>` in a header
-/// and in an SMTP command.
+/// Check that `addr` can go into a header and an SMTP command: the one address rule of the list
+/// reader and the message builder ([`crate::list::address::sendable`]).
 pub fn check_address(addr: &str) -> Result<(), String> {
-    if addr.is_empty() {
-        return Err("the address is empty".into());
-    }
-    if addr.len() > 254 {
-        return Err("the address is longer than 254 characters".into());
-    }
-    if let Some(c) = addr.chars().find(|c| c.is_control()) {
-        return Err(format!(
-            "the address contains a control character ({:?})",
-            c
-        ));
-    }
-    if !addr.is_ascii() {
-        return Err("non-ASCII addresses (SMTPUTF8) are not supported".into());
-    }
-    let Some((local, domain)) = addr.rsplit_once('@') else {
-        return Err("the address has no `@`".into());
-    };
-    const LOCAL_SPECIALS: &str = "()<>[]:;@\\,\" ";
-    if local.is_empty()
-        || local.len() > 64
-        || local.starts_with('.')
-        || local.ends_with('.')
-        || local.contains("..")
-        || local.chars().any(|c| LOCAL_SPECIALS.contains(c))
-    {
-        return Err(format!("`{local}` is not a valid local part"));
-    }
-    let labels_ok = domain
-        .split('.')
-        .all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-'))
-        && domain
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
-    if !labels_ok {
-        return Err(format!("`{domain}` is not a valid domain"));
-    }
-    Ok(())
+    crate::list::address::sendable(addr)
 }
 
 /// Fold a structured header value at the given separators (`"; "` or `", "`) so each line stays

@@ -463,7 +463,7 @@ fn unsafe_addresses_are_refused_naming_the_line() {
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "\"a b@example.org\": `a b` is not a valid local part"
+        "\"a b@example.org\": the address contains a space"
     );
 }
 

@@ -3,6 +3,24 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The `[sender]` table of the test projects that send: an address on a test domain, a
+/// one-click unsubscribe URL and a fixed token secret.
+pub const SENDER: &str = r#"
+[sender]
+name = "Test News"
+email = "news@news.test"
+bounce_address = "bounces@news.test"
+unsubscribe_url = "https://news.test/unsubscribe/{token}"
+token_secret = "a-test-secret"
+"#;
+
+/// A short issue: a subject, a title and the editor's note.
+pub const SHORT_ISSUE: &str = r#"
+subject = "Test News, November"
+title = "TEST NEWS"
+editor_note = "Hello from the editor."
+"#;
+
 /// Write `bytes` to `path`, creating its folder first.
 pub fn write(path: &Path, bytes: &[u8]) {
     std::fs::create_dir_all(path.parent().expect("a file path has a folder")).unwrap();

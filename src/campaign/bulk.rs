@@ -1,0 +1,212 @@
+//! A bulk send from start to end: lock and read the issue's record, walk the list once to say
+//! what will happen (the preflight), and only once the send is confirmed, begin this run's
+//! journal and deliver.
+//!
+//! Nothing is written to the record before [`BulkSend::run`]: a send that is declined, finds
+//! nothing to do, or fails its preflight leaves the record as it was. A dry run takes no lock
+//! and writes nothing but the outbox.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use indicatif::ProgressBar;
+
+use super::preflight::Preflight;
+use super::run::{Records, RunInput, Sink, Summary, build_for, execute};
+use super::selection::Selection;
+use crate::compose::CompiledIssue;
+use crate::config::Config;
+use crate::deliver::bounce_log::BounceLog;
+use crate::deliver::issue_record::{self, IssueLock};
+use crate::deliver::journal::{self, Damage, Journal, JournalId, JournalState, Round};
+use crate::deliver::rate::{Rate, RateLimiter};
+use crate::deliver::{Cancel, PoolOptions, Throttle};
+use crate::list::{Shard, Suppression};
+use crate::message::MessageFactory;
+
+/// What the user asked of a bulk send.
+#[derive(Debug, Clone)]
+pub struct BulkOptions {
+    pub list: PathBuf,
+    pub shard: Option<Shard>,
+    pub round: Round,
+    /// Leave out members whose earlier transaction was cut off.
+    pub skip_uncertain: bool,
+    /// Write into the outbox; record nothing.
+    pub dry_run: bool,
+}
+
+/// A bulk send, prepared: the record read under the issue's lock, the list walked.
+pub struct BulkSend<'a> {
+    issue_id: &'a str,
+    compiled: &'a CompiledIssue,
+    factory: MessageFactory,
+    options: BulkOptions,
+    state_dir: PathBuf,
+    /// The state of the round this send writes (empty for a new round).
+    record: JournalState,
+    round: u32,
+    lock: Option<IssueLock>,
+    suppression: Suppression,
+    preflight: Preflight,
+}
+
+impl<'a> BulkSend<'a> {
+    /// Lock the issue's record (unless a dry run), read every journal of the issue, read the
+    /// suppression list (once for the whole run), walk the list, and render the first
+    /// message in full so a broken template fails before anything is sent.
+    pub fn prepare(
+        state_dir: &Path,
+        compiled: &'a CompiledIssue,
+        factory: MessageFactory,
+        issue_id: &'a str,
+        options: BulkOptions,
+    ) -> anyhow::Result<BulkSend<'a>> {
+        let lock = if options.dry_run {
+            None
+        } else {
+            Some(IssueLock::acquire(state_dir, issue_id)?)
+        };
+        let record = issue_record::read(state_dir, issue_id)?;
+        let round = options.round.number(record.round());
+        let record = if round == record.round() {
+            record
+        } else {
+            record.next_round()
+        };
+        // Message-IDs are derived per round, so a member mailed again after a cut-off keeps the
+        // same one; the list's name goes into X-Bulletin-List for tracing bounces.
+        let list_name = options
+            .list
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let factory = factory.with_round(round).with_list(&list_name);
+
+        let mut selection = Selection::new(
+            Suppression::load_state(state_dir)?,
+            &record,
+            options.shard,
+            options.skip_uncertain,
+        );
+        let preflight = Preflight::scan(&options.list, &mut selection)?;
+        let suppression = selection.into_suppression();
+        let send = BulkSend {
+            issue_id,
+            compiled,
+            factory,
+            options,
+            state_dir: state_dir.to_path_buf(),
+            record,
+            round,
+            lock,
+            suppression,
+            preflight,
+        };
+        if let Some(first) = &send.preflight.first {
+            build_for(&send.input(), first, false).with_context(|| {
+                format!(
+                    "cannot build the message for {}:{} ({})",
+                    send.options.list.display(),
+                    first.line,
+                    first.email
+                )
+            })?;
+        }
+        Ok(send)
+    }
+
+    /// What the send will do.
+    pub fn preflight(&self) -> &Preflight {
+        &self.preflight
+    }
+
+    /// Damaged lines met in the issue's journals (each named with its file and line).
+    pub fn damage(&self) -> &[Damage] {
+        self.record.damage()
+    }
+
+    /// The round this send writes.
+    pub fn round(&self) -> u32 {
+        self.round
+    }
+
+    fn input(&self) -> RunInput<'_> {
+        RunInput {
+            issue_id: self.issue_id,
+            compiled: self.compiled,
+            factory: &self.factory,
+            list: &self.options.list,
+        }
+    }
+
+    /// The confirmed send: begin this run's journal (a real send), then deliver to `sink`.
+    /// Returns what was done, and why the run stopped early if it did.
+    pub fn run(
+        mut self,
+        sink: Sink<'_>,
+        bar: &ProgressBar,
+        cancel: &Cancel,
+    ) -> (Summary, anyhow::Result<()>) {
+        let records = match self.records() {
+            Ok(r) => r,
+            Err(e) => return (Summary::default(), Err(e)),
+        };
+        let selection = Selection::new(
+            std::mem::take(&mut self.suppression),
+            &self.record,
+            self.options.shard,
+            self.options.skip_uncertain,
+        );
+        execute(&self.input(), selection, sink, records, bar, cancel)
+    }
+
+    /// The journal, bounce log and suppression list this run writes (none in a dry run).
+    fn records(&mut self) -> anyhow::Result<Option<Records>> {
+        let Some(lock) = self.lock.take() else {
+            return Ok(None);
+        };
+        let list = &self.options.list;
+        let id = JournalId {
+            issue: self.issue_id.to_string(),
+            list: list.display().to_string(),
+            fingerprint: journal::list_fingerprint(list)
+                .with_context(|| format!("cannot read {}", list.display()))?,
+        };
+        let path = issue_record::path_for(&self.state_dir, self.issue_id, self.options.shard);
+        let journal = Journal::begin(lock, &path, &id, self.round)?;
+        Ok(Some(Records {
+            journal,
+            bounces: BounceLog::open(&self.state_dir.join("bounces.jsonl"))?,
+            suppression: self.suppression.clone(),
+        }))
+    }
+}
+
+/// `rate` (e.g. `30/m`, `unlimited`), or the configured default.
+pub fn rate(given: Option<&str>, config: &Config) -> anyhow::Result<Option<Rate>> {
+    Rate::parse(given.unwrap_or(&config.send.rate)).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The SMTP pool's settings from the configuration, the rate and the number of connections.
+pub fn pool_options(
+    config: &Config,
+    rate: Option<Rate>,
+    connections: usize,
+    cancel: Cancel,
+) -> PoolOptions {
+    let limiter: Option<std::sync::Arc<dyn Throttle>> = match rate {
+        Some(r) => Some(std::sync::Arc::new(RateLimiter::new(r))),
+        None => None,
+    };
+    PoolOptions {
+        connections,
+        retries: config.send.retries,
+        limiter,
+        timeout: Duration::from_secs(config.smtp.timeout_secs),
+        backoff: Duration::from_millis(config.send.retry_backoff_ms),
+        give_up_after: config.send.stop_after_deferred,
+        cancel,
+    }
+}
