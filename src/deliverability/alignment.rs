@@ -1,0 +1,101 @@
+//! The alignment check (RFC 7489 §3.1): DMARC passes only when DKIM's `d=` or the envelope
+//! (bounce) domain aligns with the From domain, and that mechanism passes.
+
+use super::dmarc_record::DmarcRecord;
+use super::org_domain::{Mode, aligned};
+use super::report::{Check, Status};
+use super::sender::Sender;
+use super::spf_check::SpfOutcome;
+
+/// `dkim_ok`: the key record matches the key; `spf`: how the SPF check came out.
+pub fn check(
+    sender: &Sender,
+    dmarc: Option<&DmarcRecord>,
+    dkim_ok: bool,
+    spf: SpfOutcome,
+) -> Check {
+    let from = &sender.from_domain;
+    let (adkim, aspf) = dmarc.map_or((Mode::Relaxed, Mode::Relaxed), |d| (d.adkim, d.aspf));
+    let dkim_domain = sender.dkim_domain();
+    let dkim_aligned = dkim_domain
+        .as_deref()
+        .is_some_and(|d| aligned(d, from, adkim));
+    let spf_aligned = aligned(&sender.bounce_domain, from, aspf);
+
+    let dkim_line = match &dkim_domain {
+        None => "DKIM: messages are not signed".to_string(),
+        Some(d) => format!(
+            "DKIM: d={d} {} From {from} ({}){}",
+            if dkim_aligned {
+                "aligns with"
+            } else {
+                "does not align with"
+            },
+            adkim.name(),
+            if dkim_aligned && !dkim_ok {
+                ", but the key record does not verify (see dkim)"
+            } else {
+                ""
+            }
+        ),
+    };
+    let spf_line = format!(
+        "SPF: the bounce domain {} {} From {from} ({}){}",
+        sender.bounce_domain,
+        if spf_aligned {
+            "aligns with"
+        } else {
+            "does not align with"
+        },
+        aspf.name(),
+        match (spf_aligned, spf) {
+            (true, SpfOutcome::Broken) => ", but SPF does not pass (see spf)",
+            (true, SpfOutcome::Valid) =>
+                ", if the relay's outbound address passes SPF (not knowable from here)",
+            _ => "",
+        }
+    );
+    let (status, summary) = if dkim_aligned && dkim_ok {
+        (
+            Status::Pass,
+            "DMARC would pass through an aligned DKIM signature".to_string(),
+        )
+    } else if spf_aligned && spf == SpfOutcome::Covers {
+        (
+            Status::Pass,
+            "DMARC would pass through aligned SPF only: mail forwarded by members' own \
+             addresses fails it; an aligned DKIM signature survives forwarding"
+                .to_string(),
+        )
+    } else if spf_aligned && spf == SpfOutcome::Valid {
+        (
+            Status::Warn,
+            "DMARC would pass only through SPF, if the relay's outbound address is covered"
+                .to_string(),
+        )
+    } else {
+        (
+            Status::Fail,
+            format!("neither DKIM nor SPF would align with the From domain {from}: DMARC fails"),
+        )
+    };
+    let mut c = Check::new("alignment", status, summary)
+        .detail(dkim_line)
+        .detail(spf_line);
+    if status == Status::Fail {
+        let fix = if dkim_domain.is_some() && !dkim_aligned {
+            format!(
+                "sign with [dkim] domain = \"{from}\" (or a domain of the same organisation in \
+                 relaxed mode), or send From an address at the signing domain"
+            )
+        } else if !spf_aligned {
+            format!(
+                "set [dkim] for {from}, or use a bounce address at {from} ([sender] bounce_address)"
+            )
+        } else {
+            "make the DKIM record match the key, or cover the relay in SPF".to_string()
+        };
+        c = c.fix(fix);
+    }
+    c
+}
