@@ -27,10 +27,14 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<i32> {
         .iter()
         .filter(|c| c.status == Status::Fail)
         .count();
+    let asked = match &report.nameserver {
+        Some(server) => format!("answers from {server}"),
+        None => "the DNS was not asked".into(),
+    };
     eprintln!(
-        "dns (asked {}): {} checks, {failed} failed, {} unknown, {warnings} warning{}",
-        report.nameserver,
+        "dns: {} check{}, {failed} failed, {} unknown, {warnings} warning{} ({asked})",
         report.checks.len(),
+        if report.checks.len() == 1 { "" } else { "s" },
         problems - failed,
         if warnings == 1 { "" } else { "s" }
     );

@@ -39,7 +39,7 @@ pub async fn run(dns: &Dns, sender: &Sender) -> Report {
     );
     let alignment = alignment::check(sender, record.as_ref(), dkim_ok, spf_outcome);
     Report {
-        nameserver: dns.server().to_string(),
+        nameserver: Some(dns.server().to_string()),
         checks: vec![spf, dkim, dmarc, alignment, mx],
     }
 }
@@ -63,7 +63,7 @@ pub fn check_project(project: &Project, smtp_url: Option<&str>) -> anyhow::Resul
         )
         .fix("set [sender] email (and bounce_address) to addresses at your own domain");
         return Ok(Report {
-            nameserver: "not asked".into(),
+            nameserver: None,
             checks: vec![check],
         });
     }

@@ -135,8 +135,9 @@ impl Check {
 /// Every check, in a fixed order.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    /// The server asked: an address, or the system's resolver.
-    pub nameserver: String,
+    /// The server asked: an address, or the system's resolver; none when the DNS was not
+    /// asked (a reserved example domain).
+    pub nameserver: Option<String>,
     pub checks: Vec<Check>,
 }
 

@@ -4,9 +4,9 @@
 use std::net::IpAddr;
 
 use super::report::{Check, Publish, Status};
-use super::resolver::Dns;
+use super::resolver::{Dns, LookupError};
 use super::sender::{Relay, Sender};
-use super::spf_eval::{Evaluation, LOOKUP_LIMIT, SpfResult};
+use super::spf_eval::{Evaluation, LOOKUP_LIMIT, SpfResult, in_net};
 use super::spf_record::{Mechanism, Qualifier, is_spf, parse};
 
 /// An address no real record lists (TEST-NET-3, RFC 5737): evaluating it walks every term,
@@ -26,10 +26,19 @@ pub enum SpfOutcome {
 
 pub async fn check(dns: &Dns, sender: &Sender) -> (Check, SpfOutcome) {
     let domain = &sender.bounce_domain;
+    // The relay's addresses as this machine reaches it.
+    let relay_ips = match &sender.relay {
+        Some(r) if !r.is_loopback() => match r.ip() {
+            Some(ip) => Ok(vec![ip]),
+            None => dns.all_addresses(&r.host).await,
+        },
+        _ => Ok(Vec::new()),
+    };
+    let known_ips = relay_ips.clone().unwrap_or_default();
     let suggestion = |existing: &[String], covered: bool| {
         Publish::txt(
             domain.clone(),
-            suggest(existing, sender.relay.as_ref(), covered),
+            suggest(existing, sender.relay.as_ref(), &known_ips, covered),
         )
     };
     let txts = match dns.txt(domain).await {
@@ -162,7 +171,7 @@ pub async fn check(dns: &Dns, sender: &Sender) -> (Check, SpfOutcome) {
             relay.host
         )),
         Some(relay) => {
-            let (lines, all_pass, any_unknown) = relay_coverage(dns, sender, relay).await;
+            let (lines, all_pass, any_unknown) = relay_coverage(dns, sender, relay, &relay_ips).await;
             details.extend(lines);
             if all_pass {
                 outcome = SpfOutcome::Covers;
@@ -199,19 +208,21 @@ pub async fn check(dns: &Dns, sender: &Sender) -> (Check, SpfOutcome) {
 }
 
 /// The SPF result for each of the relay's addresses: (lines, all pass, any temperror).
-async fn relay_coverage(dns: &Dns, sender: &Sender, relay: &Relay) -> (Vec<String>, bool, bool) {
-    let addresses = match relay.ip() {
-        Some(ip) => vec![ip],
-        None => match dns.all_addresses(&relay.host).await {
-            Ok(a) => a,
-            Err(e) => {
-                return (
-                    vec![format!("relay {}: its address is unknown: {e}", relay.host)],
-                    false,
-                    !e.is_absent(),
-                );
-            }
-        },
+async fn relay_coverage(
+    dns: &Dns,
+    sender: &Sender,
+    relay: &Relay,
+    addresses: &Result<Vec<IpAddr>, LookupError>,
+) -> (Vec<String>, bool, bool) {
+    let addresses = match addresses {
+        Ok(a) => a.clone(),
+        Err(e) => {
+            return (
+                vec![format!("relay {}: its address is unknown: {e}", relay.host)],
+                false,
+                !e.is_absent(),
+            );
+        }
     };
     let mut lines = Vec::new();
     let mut all_pass = true;
@@ -237,29 +248,52 @@ async fn relay_coverage(dns: &Dns, sender: &Sender, relay: &Relay) -> (Vec<Strin
 }
 
 /// A record to publish: the existing records' terms that parse, merged into one, with a term
-/// for the relay when it is not covered, ending in `~all`.
-pub fn suggest(existing: &[String], relay: Option<&Relay>, covered: bool) -> String {
+/// for the relay unless it is covered (or its known addresses lie in a merged `ip4`/`ip6`),
+/// ending in the records' common `all` term, else `~all`.
+pub fn suggest(
+    existing: &[String],
+    relay: Option<&Relay>,
+    relay_ips: &[IpAddr],
+    covered: bool,
+) -> String {
     let mut terms: Vec<String> = Vec::new();
-    let mut all: Option<String> = None;
+    let mut nets: Vec<(IpAddr, u8)> = Vec::new();
+    let mut alls: Vec<String> = Vec::new();
     for record in existing {
         for term in record.split(' ').skip(1).filter(|t| !t.is_empty()) {
             let Ok(one) = parse(&format!("v=spf1 {term}")) else {
                 continue;
             };
-            let is_all = one
-                .directives
-                .first()
-                .is_some_and(|d| d.mechanism == Mechanism::All);
-            if is_all {
-                if all.is_none() && !term.starts_with('+') && term != "all" {
-                    all = Some(term.to_string());
+            match one.directives.first().map(|d| (&d.mechanism, d.qualifier)) {
+                Some((Mechanism::All, Qualifier::Pass)) => continue,
+                Some((Mechanism::All, _)) => {
+                    let t = term.to_ascii_lowercase();
+                    if !alls.contains(&t) {
+                        alls.push(t);
+                    }
+                    continue;
                 }
-            } else if !terms.iter().any(|t| t.eq_ignore_ascii_case(term)) {
+                Some((Mechanism::Ip4(ip, len), Qualifier::Pass)) => {
+                    nets.push((IpAddr::V4(*ip), *len));
+                }
+                Some((Mechanism::Ip6(ip, len), Qualifier::Pass)) => {
+                    nets.push((IpAddr::V6(*ip), *len));
+                }
+                _ => {}
+            }
+            if !terms.iter().any(|t| t.eq_ignore_ascii_case(term)) {
                 terms.push(term.to_string());
             }
         }
     }
-    if !covered && let Some(relay) = relay.filter(|r| !r.is_loopback()) {
+    let listed = !relay_ips.is_empty()
+        && relay_ips
+            .iter()
+            .all(|ip| nets.iter().any(|(net, len)| in_net(*ip, *net, *len)));
+    if !covered
+        && !listed
+        && let Some(relay) = relay.filter(|r| !r.is_loopback())
+    {
         let term = match relay.ip() {
             Some(IpAddr::V4(v4)) => format!("ip4:{v4}"),
             Some(IpAddr::V6(v6)) => format!("ip6:{v6}"),
@@ -272,18 +306,21 @@ pub fn suggest(existing: &[String], relay: Option<&Relay>, covered: bool) -> Str
     if terms.is_empty() {
         terms.push("mx".into());
     }
-    // redirect= must not be combined with an `all` (it would never be used).
-    let redirect = terms
-        .iter()
-        .any(|t| t.to_ascii_lowercase().starts_with("redirect="));
     let mut out = String::from("v=spf1");
     for t in &terms {
         out.push(' ');
         out.push_str(t);
     }
-    if !redirect {
+    // redirect= is only used when nothing matched: an `all` would hide it.
+    if !terms
+        .iter()
+        .any(|t| t.to_ascii_lowercase().starts_with("redirect="))
+    {
         out.push(' ');
-        out.push_str(all.as_deref().unwrap_or("~all"));
+        out.push_str(match alls.as_slice() {
+            [one] => one,
+            _ => "~all",
+        });
     }
     out
 }
@@ -312,31 +349,38 @@ mod tests {
     #[test]
     fn suggestions_merge_records_and_add_the_relay() {
         assert_eq!(
-            suggest(&[], Some(&relay("smtp.provider.example")), false),
+            suggest(&[], Some(&relay("smtp.provider.example")), &[], false),
             "v=spf1 a:smtp.provider.example ~all"
         );
-        assert_eq!(suggest(&[], None, false), "v=spf1 mx ~all");
+        assert_eq!(suggest(&[], None, &[], false), "v=spf1 mx ~all");
         assert_eq!(
             suggest(
                 &[
                     "v=spf1 ip4:192.0.2.0/24 -all".into(),
                     "v=spf1 include:_spf.provider.example ~all".into()
                 ],
-                Some(&relay("192.0.2.9")),
-                true
+                Some(&relay("smtp.provider.example")),
+                &["192.0.2.9".parse().unwrap()],
+                false
             ),
-            "v=spf1 ip4:192.0.2.0/24 include:_spf.provider.example -all"
+            "v=spf1 ip4:192.0.2.0/24 include:_spf.provider.example ~all"
         );
         assert_eq!(
             suggest(
                 &["v=spf1 ip4:192.0.2.300 mx +all".into()],
                 Some(&relay("2001:db8::25")),
+                &[],
                 false
             ),
             "v=spf1 mx ip6:2001:db8::25 ~all"
         );
         assert_eq!(
-            suggest(&["v=spf1 redirect=_spf.example.net".into()], None, true),
+            suggest(
+                &["v=spf1 redirect=_spf.example.net".into()],
+                None,
+                &[],
+                true
+            ),
             "v=spf1 redirect=_spf.example.net"
         );
     }

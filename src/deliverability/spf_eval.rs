@@ -19,11 +19,11 @@ const NAME_LIMIT: usize = 10;
 /// The result of `check_host()` (RFC 7208 §2.6).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SpfResult {
-    /// A term matched: its qualifier, the term and the domain whose record held it.
+    /// A term matched: its qualifier, and the term with the domain whose record held it,
+    /// outermost first (an `include:` and then the term inside that matched).
     Matched {
         qualifier: Qualifier,
-        term: String,
-        domain: String,
+        chain: Vec<(String, String)>,
     },
     /// No term matched and there was no `redirect=`.
     NoMatch {
@@ -60,8 +60,12 @@ impl SpfResult {
     /// `pass (ip4:192.0.2.0/24 in example.org)`, `permerror: …`.
     pub fn explain(&self) -> String {
         match self {
-            SpfResult::Matched { term, domain, .. } => {
-                format!("{} (`{term}` in the record of {domain})", self.name())
+            SpfResult::Matched { chain, .. } => {
+                let path: Vec<String> = chain
+                    .iter()
+                    .map(|(term, domain)| format!("`{term}` in the record of {domain}"))
+                    .collect();
+                format!("{} ({})", self.name(), path.join(", then "))
             }
             SpfResult::NoMatch { domain } => {
                 format!("neutral (no term of {domain}'s record matched)")
@@ -110,14 +114,15 @@ impl<'a> Evaluation<'a> {
             };
             for d in &record.directives {
                 match self.matches(ip, &domain, &d.mechanism).await {
-                    Ok(true) => {
+                    Ok(Some(inner)) => {
+                        let mut chain = vec![(d.text.clone(), domain)];
+                        chain.extend(inner);
                         return SpfResult::Matched {
                             qualifier: d.qualifier,
-                            term: d.text.clone(),
-                            domain,
+                            chain,
                         };
                     }
-                    Ok(false) => {}
+                    Ok(None) => {}
                     Err(result) => return result,
                 }
             }
@@ -207,22 +212,24 @@ impl<'a> Evaluation<'a> {
         ip: IpAddr,
         domain: &str,
         mechanism: &Mechanism,
-    ) -> Result<bool, SpfResult> {
+    ) -> Result<Option<Vec<(String, String)>>, SpfResult> {
         if mechanism.costs_a_lookup() {
             self.count()?;
         }
+        // A match, and for an `include:` the chain inside it.
+        let hit = |matched: bool| Ok(matched.then(Vec::new));
         match mechanism {
-            Mechanism::All => Ok(true),
-            Mechanism::Ip4(net, len) => Ok(in_net(ip, IpAddr::V4(*net), *len)),
-            Mechanism::Ip6(net, len) => Ok(in_net(ip, IpAddr::V6(*net), *len)),
+            Mechanism::All => hit(true),
+            Mechanism::Ip4(net, len) => hit(in_net(ip, IpAddr::V4(*net), *len)),
+            Mechanism::Ip6(net, len) => hit(in_net(ip, IpAddr::V6(*net), *len)),
             Mechanism::Include(spec) => {
                 let target = self.expand(spec, domain, ip)?;
                 match self.check_boxed(ip, target.clone()).await {
                     SpfResult::Matched {
                         qualifier: Qualifier::Pass,
-                        ..
-                    } => Ok(true),
-                    SpfResult::Matched { .. } | SpfResult::NoMatch { .. } => Ok(false),
+                        chain,
+                    } => Ok(Some(chain)),
+                    SpfResult::Matched { .. } | SpfResult::NoMatch { .. } => Ok(None),
                     SpfResult::None => Err(SpfResult::PermError(format!(
                         "include:{target}: it has no SPF record"
                     ))),
@@ -236,7 +243,7 @@ impl<'a> Evaluation<'a> {
             } => {
                 let target = self.target(spec, domain, ip)?;
                 let found = self.addresses_of(&target, ip).await?;
-                Ok(found.iter().any(|a| in_dual(ip, *a, *v4, *v6)))
+                hit(found.iter().any(|a| in_dual(ip, *a, *v4, *v6)))
             }
             Mechanism::Mx {
                 domain: spec,
@@ -248,7 +255,7 @@ impl<'a> Evaluation<'a> {
                     Ok(h) => h,
                     Err(e) => {
                         self.void_lookup(&e, &format!("MX {target}"))?;
-                        return Ok(false);
+                        return Ok(None);
                     }
                 };
                 if hosts.len() > NAME_LIMIT {
@@ -260,16 +267,16 @@ impl<'a> Evaluation<'a> {
                     if let Ok(found) = self.dns.addresses(&host, ip.is_ipv6()).await
                         && found.iter().any(|a| in_dual(ip, *a, *v4, *v6))
                     {
-                        return Ok(true);
+                        return hit(true);
                     }
                 }
-                Ok(false)
+                Ok(None)
             }
             Mechanism::Ptr(spec) => {
                 let target = self.target(spec, domain, ip)?;
                 let names = match self.dns.ptr(ip).await {
                     Ok(n) => n,
-                    Err(_) => return Ok(false),
+                    Err(_) => return Ok(None),
                 };
                 for name in names.into_iter().take(NAME_LIMIT) {
                     let under = name == target || name.ends_with(&format!(".{target}"));
@@ -277,18 +284,18 @@ impl<'a> Evaluation<'a> {
                         && let Ok(found) = self.dns.addresses(&name, ip.is_ipv6()).await
                         && found.contains(&ip)
                     {
-                        return Ok(true);
+                        return hit(true);
                     }
                 }
-                Ok(false)
+                Ok(None)
             }
             Mechanism::Exists(spec) => {
                 let target = self.expand(spec, domain, ip)?;
                 match self.dns.addresses(&target, false).await {
-                    Ok(found) => Ok(!found.is_empty()),
+                    Ok(found) => hit(!found.is_empty()),
                     Err(e) => {
                         self.void_lookup(&e, &format!("A {target}"))?;
-                        Ok(false)
+                        Ok(None)
                     }
                 }
             }
