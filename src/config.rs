@@ -311,10 +311,13 @@ verp = true
 [send]
 rate = "30/m"
 connections = 8
+require_authentication = true
 [dkim]
 domain = "cluster.example"
 selector = "s1"
 private_key_file = "dkim.pem"
+[dns]
+nameserver = "127.0.0.1:5353"
 "#;
         let c = Config::parse(Path::new("bulletin.toml"), text).unwrap();
         assert_eq!(c.sender.name, "Cluster News");
@@ -324,5 +327,8 @@ private_key_file = "dkim.pem"
         assert_eq!(c.send.retries, 3);
         assert_eq!(c.dkim.as_ref().unwrap().selector, "s1");
         assert_eq!(c.bounce_address(), "news@cluster.example");
+        assert!(c.send.require_authentication);
+        assert_eq!(c.dns.nameserver.as_deref(), Some("127.0.0.1:5353"));
+        assert_eq!(c.dns.timeout_secs, 3);
     }
 }

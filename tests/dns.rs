@@ -103,6 +103,23 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `bulletin send issues/one --list lists/members.csv --dry-run --yes --outbox box`.
+fn send_dry_run(dir: &Path) -> Output {
+    run(
+        dir,
+        &[
+            "send",
+            "issues/one",
+            "--list",
+            "lists/members.csv",
+            "--dry-run",
+            "--yes",
+            "--outbox",
+            "box",
+        ],
+    )
+}
+
 /// `bulletin check --dns` with `records` served and `extra` config lines.
 fn check_dns(records: &[String], extra: &str) -> Output {
     let dns = Dnsmasq::start(records);
@@ -338,6 +355,37 @@ fn an_spf_record_that_does_not_parse_fails_naming_the_term() {
 }
 
 #[test]
+fn a_missing_record_and_a_missing_name_are_told_apart() {
+    // cluster.test exists (it has an MX) but holds no TXT: no data, not NXDOMAIN.
+    let o = check_dns(&records(&["--txt-record=cluster.test"], &[]), "");
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert_has(
+        &o,
+        "spf: fail: cluster.test (the bounce domain) has no SPF record: no TXT record\n",
+    );
+    assert_has(
+        &o,
+        "  publish: cluster.test. IN TXT \"v=spf1 a:relay.cluster.test ~all\"\n",
+    );
+    // A bounce domain that does not exist at all.
+    let dns = Dnsmasq::start(&good());
+    let cfg =
+        config(&dns.address(), "").replace("bounces@cluster.test", "bounces@gone.cluster.test");
+    let dir = project(&cfg);
+    let o = run(dir.path(), &["check", "--dns"]);
+    assert_has(
+        &o,
+        "spf: fail: gone.cluster.test (the bounce domain) has no SPF record: the name does not \
+         exist (NXDOMAIN)\n",
+    );
+    assert_has(
+        &o,
+        "mx: fail: gone.cluster.test (the bounce domain) does not exist (NXDOMAIN): bounces \
+         cannot come back\n",
+    );
+}
+
+#[test]
 fn two_spf_records_fail_and_one_merged_record_is_suggested() {
     let dns = Dnsmasq::start(&records(
         &[],
@@ -423,19 +471,7 @@ fn a_server_that_never_answers_is_reported_as_a_timeout() {
 fn a_dry_run_send_shows_the_dns_warnings_and_sends() {
     let dns = Dnsmasq::start(&records(&["--txt-record=_dmarc"], &[]));
     let dir = project(&config(&dns.address(), ""));
-    let o = run(
-        dir.path(),
-        &[
-            "send",
-            "issues/one",
-            "--list",
-            "lists/members.csv",
-            "--dry-run",
-            "--yes",
-            "--outbox",
-            "box",
-        ],
-    );
+    let o = send_dry_run(dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
         stderr(&o).contains(
@@ -453,19 +489,7 @@ fn a_dry_run_send_shows_the_dns_warnings_and_sends() {
     // All right: one line says so.
     let dns = Dnsmasq::start(&good());
     let dir = project(&config(&dns.address(), ""));
-    let o = run(
-        dir.path(),
-        &[
-            "send",
-            "issues/one",
-            "--list",
-            "lists/members.csv",
-            "--dry-run",
-            "--yes",
-            "--outbox",
-            "box",
-        ],
-    );
+    let o = send_dry_run(dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("\ndns: spf, dkim, dmarc, alignment, mx pass\n"),
@@ -483,19 +507,7 @@ fn require_authentication_refuses_before_anything_is_sent() {
     ));
     let refused = "error: the sender's DNS fails dmarc ([send] require_authentication = true): \
                    nothing was sent; `bulletin check --dns` shows the records to publish\n";
-    let o = run(
-        dir.path(),
-        &[
-            "send",
-            "issues/one",
-            "--list",
-            "lists/members.csv",
-            "--dry-run",
-            "--yes",
-            "--outbox",
-            "box",
-        ],
-    );
+    let o = send_dry_run(dir.path());
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("error: dns: dmarc: fail: no DMARC record"),
@@ -538,19 +550,7 @@ fn require_authentication_refuses_before_anything_is_sent() {
         &dns.address(),
         "[send]\nrequire_authentication = true\n",
     ));
-    let o = run(
-        dir.path(),
-        &[
-            "send",
-            "issues/one",
-            "--list",
-            "lists/members.csv",
-            "--dry-run",
-            "--yes",
-            "--outbox",
-            "box",
-        ],
-    );
+    let o = send_dry_run(dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 

@@ -1,6 +1,6 @@
 //! SPF records (RFC 7208 §4.5, §12): which TXT records are SPF, and their terms.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// `+`, `-`, `~` or `?` before a mechanism: what a match means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,25 +155,24 @@ fn directive(term: &str) -> Result<Directive, String> {
                 Mechanism::Mx { domain, v4, v6 }
             }
         }
-        "ip4" => {
+        "ip4" | "ip6" => {
+            let v6 = name.eq_ignore_ascii_case("ip6");
+            let max = if v6 { 128 } else { 32 };
             let value = arg
                 .strip_prefix(':')
-                .ok_or_else(|| bad("expected ip4:ADDRESS"))?;
-            let (ip, len) = value.split_once('/').unwrap_or((value, "32"));
-            let ip: Ipv4Addr = ip
-                .parse()
-                .map_err(|_| bad(&format!("`{ip}` is not an IPv4 address")))?;
-            Mechanism::Ip4(ip, prefix(len, 32).map_err(|e| bad(&e))?)
-        }
-        "ip6" => {
-            let value = arg
-                .strip_prefix(':')
-                .ok_or_else(|| bad("expected ip6:ADDRESS"))?;
-            let (ip, len) = value.split_once('/').unwrap_or((value, "128"));
-            let ip: Ipv6Addr = ip
-                .parse()
-                .map_err(|_| bad(&format!("`{ip}` is not an IPv6 address")))?;
-            Mechanism::Ip6(ip, prefix(len, 128).map_err(|e| bad(&e))?)
+                .ok_or_else(|| bad(&format!("expected {name}:ADDRESS")))?;
+            let (ip, len) = match value.split_once('/') {
+                Some((ip, l)) => (ip, prefix(l, max).map_err(|e| bad(&e))?),
+                None => (value, max),
+            };
+            match (ip.parse::<IpAddr>(), v6) {
+                (Ok(IpAddr::V4(a)), false) => Mechanism::Ip4(a, len),
+                (Ok(IpAddr::V6(a)), true) => Mechanism::Ip6(a, len),
+                _ => {
+                    let family = if v6 { 6 } else { 4 };
+                    return Err(bad(&format!("`{ip}` is not an IPv{family} address")));
+                }
+            }
         }
         _ => return Err(bad("unknown mechanism")),
     };
