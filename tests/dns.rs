@@ -12,6 +12,7 @@ use support::dnsmasq::Dnsmasq;
 
 const RSA_KEY: &str = include_str!("../src/message/testdata/dkim-rsa.pem");
 const RSA_PUB: &str = include_str!("../src/message/testdata/dkim-rsa.pub.b64");
+const ED25519_KEY: &str = include_str!("../src/message/testdata/dkim-ed25519.pem");
 const ED25519_PUB: &str = include_str!("../src/message/testdata/dkim-ed25519.pub.b64");
 
 const ISSUE: &str = r#"
@@ -197,6 +198,36 @@ fn a_relay_covered_only_through_an_include_passes_by_that_include() {
 }
 
 #[test]
+fn a_relay_the_spf_record_does_not_list_is_a_warning_with_a_record_to_publish() {
+    let dns = Dnsmasq::start(&records(
+        &["--host-record=relay"],
+        &["--host-record=relay.cluster.test,203.0.113.9"],
+    ));
+    let dir = project(&config(&dns.address(), ""));
+    let o = run(dir.path(), &["check", "--dns", "--json"]);
+    // A warning: the relay's outbound address may still be listed.
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let spf = json_check(&o, "spf");
+    assert_eq!(spf["status"], "warning");
+    assert_eq!(
+        spf["summary"],
+        "cluster.test has one valid SPF record, but it does not cover the relay"
+    );
+    assert!(
+        spf["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d == "relay relay.cluster.test (203.0.113.9): fail (`-all` in the record of cluster.test)"),
+        "{spf}"
+    );
+    assert_eq!(
+        spf["publish"]["value"],
+        "v=spf1 ip4:192.0.2.0/24 include:_spf.cluster.test a:relay.cluster.test -all"
+    );
+}
+
+#[test]
 fn no_dmarc_record_fails_with_a_starter_record_to_publish() {
     let o = check_dns(&records(&["--txt-record=_dmarc"], &[]), "");
     assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
@@ -290,6 +321,25 @@ fn a_published_key_that_is_not_the_configured_one_fails_with_the_right_record() 
             .unwrap()
             .ends_with("but the key record does not verify (see dkim)"),
         "{alignment}"
+    );
+}
+
+#[test]
+fn an_ed25519_key_matches_its_published_record() {
+    let dns = Dnsmasq::start(&records(
+        &["--txt-record=s1._domainkey"],
+        &[&format!(
+            "--txt-record=s1._domainkey.cluster.test,v=DKIM1; k=ed25519; p={}",
+            ED25519_PUB.trim()
+        )],
+    ));
+    let dir = project(&config(&dns.address(), ""));
+    support::files::write(&dir.path().join("dkim.pem"), ED25519_KEY.as_bytes());
+    let o = run(dir.path(), &["check", "--dns"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert_has(
+        &o,
+        "dkim: pass: s1._domainkey.cluster.test publishes the public half of dkim.pem (ed25519-sha256)\n",
     );
 }
 

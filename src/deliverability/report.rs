@@ -12,6 +12,7 @@ pub enum Status {
     /// Mailbox providers will see what they need.
     Pass,
     /// Works, but something could go wrong that cannot be known from here, or is not advised.
+    #[serde(rename = "warning")]
     Warn,
     /// Providers will junk or refuse mail because of it.
     Fail,
