@@ -67,7 +67,7 @@ pub struct CheckArgs {
     #[arg(required_unless_present = "dns")]
     pub issue: Option<PathBuf>,
     /// Use this MJML template instead of the issue's or the project's.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "dns")]
     pub template: Option<PathBuf>,
     /// Print findings as JSON lines on stdout.
     #[arg(long)]

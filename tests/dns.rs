@@ -629,3 +629,30 @@ fn check_without_an_issue_or_dns_is_a_usage_error() {
     let o = run(dir.path(), &["check"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+#[test]
+fn a_nameserver_that_is_not_an_address_is_a_config_error() {
+    let dir = project(&config("dns.cluster.test", ""));
+    for args in [
+        &["check", "--dns"][..],
+        &[
+            "send",
+            "issues/one",
+            "--list",
+            "lists/members.csv",
+            "--dry-run",
+            "--yes",
+        ][..],
+    ] {
+        let o = run(dir.path(), args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(
+            stderr(&o).ends_with(
+                "bulletin.toml: [dns] nameserver \"dns.cluster.test\" is not an IP address or \
+                 IP:PORT (e.g. 127.0.0.1:5353)\n"
+            ),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

@@ -21,7 +21,17 @@ pub struct NotAuthenticated {
 /// failed or could not be made (a DNS timeout included).
 pub fn preflight(project: &Project, smtp_url: Option<&str>) -> anyhow::Result<()> {
     let required = project.config.send.require_authentication;
-    let report = super::check_project(project, smtp_url)?;
+    let report = match super::check_project(project, smtp_url) {
+        Ok(report) => report,
+        // Without the requirement, a resolver that cannot be set up (no resolver
+        // configuration, say) does not stand in the way of a send; a wrong value in
+        // bulletin.toml always does.
+        Err(e @ super::CheckError::Resolver(_)) if !required => {
+            eprintln!("warning: dns: the checks could not run: {e}");
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut shown = false;
     for check in report.checks.iter().filter(|c| c.status != Status::Pass) {
         let label = if required && check.status.is_problem() {

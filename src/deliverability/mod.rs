@@ -44,13 +44,27 @@ pub async fn run(dns: &Dns, sender: &Sender) -> Report {
     }
 }
 
+/// Why the checks could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// A value in `bulletin.toml` is wrong (the sender's address, `[dns] nameserver`).
+    #[error("{file}: {message}")]
+    Config { file: String, message: String },
+    /// The system's resolver configuration cannot be read, or no runtime could start.
+    #[error("{0}")]
+    Resolver(String),
+}
+
 /// The checks for a project's sender, through `[dns]`; `smtp_url` is the relay a send would
 /// use. A From or bounce domain reserved for examples fails at once, without asking the DNS,
 /// unless `[dns] nameserver` names a server that may serve it.
-pub fn check_project(project: &Project, smtp_url: Option<&str>) -> anyhow::Result<Report> {
+pub fn check_project(project: &Project, smtp_url: Option<&str>) -> Result<Report, CheckError> {
     let config = &project.config;
-    let sender = Sender::from_config(config, &project.root, smtp_url)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", config_name(project)))?;
+    let config_error = |message: String| CheckError::Config {
+        file: config_name(project),
+        message,
+    };
+    let sender = Sender::from_config(config, &project.root, smtp_url).map_err(config_error)?;
     let reserved = sender.reserved_domains();
     if config.dns.nameserver.is_none() && !reserved.is_empty() {
         let check = Check::new(
@@ -70,10 +84,13 @@ pub fn check_project(project: &Project, smtp_url: Option<&str>) -> anyhow::Resul
     let timeout = Duration::from_secs(config.dns.timeout_secs.max(1));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
+        .build()
+        .map_err(|e| CheckError::Resolver(format!("cannot start the DNS client: {e}")))?;
     runtime.block_on(async {
-        let dns = Dns::new(config.dns.nameserver.as_deref(), timeout)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", config_name(project)))?;
+        let dns = Dns::new(config.dns.nameserver.as_deref(), timeout).map_err(|e| match e {
+            resolver::SetupError::BadNameserver(_) => config_error(e.to_string()),
+            resolver::SetupError::System(_) => CheckError::Resolver(e.to_string()),
+        })?;
         Ok(run(&dns, &sender).await)
     })
 }
