@@ -511,6 +511,11 @@ fn a_server_that_never_answers_is_reported_as_a_timeout() {
         &format!("dmarc: unknown: TXT _dmarc.cluster.test: {timeout}\n"),
     );
     assert_has(&o, &format!("mx: unknown: MX cluster.test: {timeout}\n"));
+    // Nothing is known, so nothing is said to fail.
+    assert_has(
+        &o,
+        "alignment: unknown: whether DMARC would pass is unknown: the DNS did not answer\n",
+    );
     assert!(stdout(&o).starts_with("spf: unknown: "), "{}", stdout(&o));
     // Not a speed figure: a guard against retries or sequential lookups multiplying the
     // configured second into a hang.

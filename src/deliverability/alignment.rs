@@ -7,13 +7,9 @@ use super::report::{Check, Status};
 use super::sender::Sender;
 use super::spf_check::SpfOutcome;
 
-/// `dkim_ok`: the key record matches the key; `spf`: how the SPF check came out.
-pub fn check(
-    sender: &Sender,
-    dmarc: Option<&DmarcRecord>,
-    dkim_ok: bool,
-    spf: SpfOutcome,
-) -> Check {
+/// `dkim`: how the DKIM check came out; `spf`: how the SPF check came out.
+pub fn check(sender: &Sender, dmarc: Option<&DmarcRecord>, dkim: Status, spf: SpfOutcome) -> Check {
+    let dkim_ok = matches!(dkim, Status::Pass | Status::Warn);
     let from = &sender.from_domain;
     let (adkim, aspf) = dmarc.map_or((Mode::Relaxed, Mode::Relaxed), |d| (d.adkim, d.aspf));
     let dkim_domain = sender.dkim_domain();
@@ -32,10 +28,11 @@ pub fn check(
                 "does not align with"
             },
             adkim.name(),
-            if dkim_aligned && !dkim_ok {
-                ", but the key record does not verify (see dkim)"
-            } else {
-                ""
+            match (dkim_aligned, dkim) {
+                (true, Status::Unknown) =>
+                    ", but whether the key record verifies is unknown (see dkim)",
+                (true, Status::Fail) => ", but the key record does not verify (see dkim)",
+                _ => "",
             }
         ),
     };
@@ -50,6 +47,7 @@ pub fn check(
         aspf.name(),
         match (spf_aligned, spf) {
             (true, SpfOutcome::Broken) => ", but SPF does not pass (see spf)",
+            (true, SpfOutcome::Unknown) => ", but whether SPF passes is unknown (see spf)",
             (true, SpfOutcome::Valid) =>
                 ", if the relay's outbound address passes SPF (not knowable from here)",
             _ => "",
@@ -66,6 +64,13 @@ pub fn check(
             "DMARC would pass through aligned SPF only: mail forwarded by members' own \
              addresses fails it; an aligned DKIM signature survives forwarding"
                 .to_string(),
+        )
+    } else if (dkim_aligned && dkim == Status::Unknown)
+        || (spf_aligned && spf == SpfOutcome::Unknown)
+    {
+        (
+            Status::Unknown,
+            "whether DMARC would pass is unknown: the DNS did not answer".to_string(),
         )
     } else if spf_aligned && spf == SpfOutcome::Valid {
         (

@@ -9,8 +9,8 @@ use super::resolver::Dns;
 use super::sender::{DkimSetup, Sender};
 use super::tags;
 
-/// The record's findings, or why there is no usable key record.
-pub async fn check(dns: &Dns, sender: &Sender) -> (Check, bool) {
+/// The key record against the key: pass (or a warning for `t=y`) when it verifies.
+pub async fn check(dns: &Dns, sender: &Sender) -> Check {
     let (signer, key_file) = match &sender.dkim {
         DkimSetup::NotConfigured => {
             let c = Check::new(
@@ -24,7 +24,7 @@ pub async fn check(dns: &Dns, sender: &Sender) -> (Check, bool) {
                  then `bulletin check --dns` prints the record to publish",
                 sender.from_domain
             ));
-            return (c, false);
+            return c;
         }
         DkimSetup::BadKey {
             domain,
@@ -36,7 +36,7 @@ pub async fn check(dns: &Dns, sender: &Sender) -> (Check, bool) {
                 Status::Fail,
                 format!("the key for {selector}._domainkey.{domain} does not load: {error}"),
             );
-            return (c, false);
+            return c;
         }
         DkimSetup::Key { signer, key_file } => (signer, key_file),
     };
@@ -47,13 +47,10 @@ pub async fn check(dns: &Dns, sender: &Sender) -> (Check, bool) {
     let records = match dns.txt(&name).await {
         Ok(r) => r,
         Err(e) if e.is_absent() => {
-            return (fail(format!("no DKIM key record at {name}: {e}")), false);
+            return fail(format!("no DKIM key record at {name}: {e}"));
         }
         Err(e) => {
-            return (
-                Check::new("dkim", Status::Unknown, format!("TXT {name}: {e}")),
-                false,
-            );
+            return Check::new("dkim", Status::Unknown, format!("TXT {name}: {e}"));
         }
     };
     if records.len() > 1 {
@@ -64,7 +61,7 @@ pub async fn check(dns: &Dns, sender: &Sender) -> (Check, bool) {
         for r in &records {
             c = c.detail(format!("record: {r}"));
         }
-        return (c, false);
+        return c;
     }
     let text = &records[0];
     let problem = match key_problem(text, signer.key_type()) {
@@ -75,10 +72,7 @@ pub async fn check(dns: &Dns, sender: &Sender) -> (Check, bool) {
         Ok(_) => None,
     };
     if let Some(why) = problem {
-        return (
-            fail(format!("{name}: {why}")).detail(format!("record: {text}")),
-            false,
-        );
+        return fail(format!("{name}: {why}")).detail(format!("record: {text}"));
     }
     let mut c = Check::new(
         "dkim",
@@ -96,7 +90,7 @@ pub async fn check(dns: &Dns, sender: &Sender) -> (Check, bool) {
              Remove t=y once mail verifies",
         );
     }
-    (c, true)
+    c
 }
 
 /// The decoded `p=` of a key record, after the checks a verifier makes (RFC 6376 §3.6.1).

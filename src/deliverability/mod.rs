@@ -31,13 +31,13 @@ use crate::project::Project;
 
 /// Every check against `dns`, in the order spf, dkim, dmarc, alignment, mx.
 pub async fn run(dns: &Dns, sender: &Sender) -> Report {
-    let ((spf, spf_outcome), (dkim, dkim_ok), (dmarc, record), mx) = tokio::join!(
+    let ((spf, spf_outcome), dkim, (dmarc, record), mx) = tokio::join!(
         spf_check::check(dns, sender),
         dkim_check::check(dns, sender),
         dmarc_check::check(dns, sender),
         mx_check::check(dns, sender),
     );
-    let alignment = alignment::check(sender, record.as_ref(), dkim_ok, spf_outcome);
+    let alignment = alignment::check(sender, record.as_ref(), dkim.status, spf_outcome);
     Report {
         nameserver: Some(dns.server().to_string()),
         checks: vec![spf, dkim, dmarc, alignment, mx],

@@ -22,18 +22,31 @@ pub enum SpfOutcome {
     Valid,
     /// No record, several, a broken one, or one that does not cover the relay.
     Broken,
+    /// The DNS did not answer.
+    Unknown,
 }
 
 pub async fn check(dns: &Dns, sender: &Sender) -> (Check, SpfOutcome) {
+    let (c, outcome) = examine(dns, sender).await;
+    if c.status == Status::Unknown {
+        return (c, SpfOutcome::Unknown);
+    }
+    (c, outcome)
+}
+
+async fn examine(dns: &Dns, sender: &Sender) -> (Check, SpfOutcome) {
     let domain = &sender.bounce_domain;
-    // The relay's addresses as this machine reaches it.
-    let relay_ips = match &sender.relay {
-        Some(r) if !r.is_loopback() => match r.ip() {
-            Some(ip) => Ok(vec![ip]),
-            None => dns.all_addresses(&r.host).await,
-        },
-        _ => Ok(Vec::new()),
+    // The record, and the relay's addresses as this machine reaches it, asked at once.
+    let relay_lookup = async {
+        match &sender.relay {
+            Some(r) if !r.is_loopback() => match r.ip() {
+                Some(ip) => Ok(vec![ip]),
+                None => dns.all_addresses(&r.host).await,
+            },
+            _ => Ok(Vec::new()),
+        }
     };
+    let (txts, relay_ips) = tokio::join!(dns.txt(domain), relay_lookup);
     let known_ips = relay_ips.clone().unwrap_or_default();
     let suggestion = |existing: &[String], covered: bool| {
         Publish::txt(
@@ -41,7 +54,7 @@ pub async fn check(dns: &Dns, sender: &Sender) -> (Check, SpfOutcome) {
             suggest(existing, sender.relay.as_ref(), &known_ips, covered),
         )
     };
-    let txts = match dns.txt(domain).await {
+    let txts = match txts {
         Ok(t) => t,
         Err(e) if e.is_absent() => {
             let c = Check::new(
