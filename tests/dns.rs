@@ -541,6 +541,22 @@ fn a_dry_run_send_shows_the_dns_warnings_and_sends() {
         3
     );
 
+    // A warning reads as one.
+    let dns = Dnsmasq::start(&records(
+        &["--host-record=relay"],
+        &["--host-record=relay.cluster.test,203.0.113.9"],
+    ));
+    let dir = project(&config(&dns.address(), ""));
+    let o = send_dry_run(dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "\nwarning: dns: spf: cluster.test has one valid SPF record, but it does not cover the relay\n"
+        ),
+        "{}",
+        stderr(&o)
+    );
+
     // All right: one line says so.
     let dns = Dnsmasq::start(&good());
     let dir = project(&config(&dns.address(), ""));

@@ -39,7 +39,11 @@ pub fn preflight(project: &Project, smtp_url: Option<&str>) -> anyhow::Result<()
         } else {
             "warning"
         };
-        eprint!("{label}: dns: {}", check.render());
+        // `warning: dns: spf: …`, not `warning: dns: spf: warning: …`.
+        eprint!(
+            "{label}: dns: {}",
+            check.render_with(check.status != Status::Warn)
+        );
         shown = true;
     }
     if !shown {

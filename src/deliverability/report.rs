@@ -119,7 +119,17 @@ impl Check {
 
     /// The check as text: `spf: pass: …`, then indented details and the record to publish.
     pub fn render(&self) -> String {
-        let mut s = format!("{}: {}: {}\n", self.check, self.status.name(), self.summary);
+        self.render_with(true)
+    }
+
+    /// As [`Check::render`], the status word left out of the headline when `status` is false
+    /// (a line already labelled `warning:`).
+    pub fn render_with(&self, status: bool) -> String {
+        let mut s = if status {
+            format!("{}: {}: {}\n", self.check, self.status.name(), self.summary)
+        } else {
+            format!("{}: {}\n", self.check, self.summary)
+        };
         for d in &self.details {
             let _ = writeln!(s, "  {d}");
         }
