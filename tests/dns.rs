@@ -75,6 +75,25 @@ fn records(drop: &[&str], add: &[&str]) -> Vec<String> {
     r
 }
 
+/// `good()` with relay.cluster.test at `ip`.
+fn relay_at(ip: &str) -> Vec<String> {
+    records(
+        &["--host-record=relay"],
+        &[&format!("--host-record=relay.cluster.test,{ip}")],
+    )
+}
+
+/// `good()` with `v=DKIM1; k=KIND; p=PUBLIC` at s1._domainkey.cluster.test.
+fn key_record(kind: &str, public: &str) -> Vec<String> {
+    records(
+        &["--txt-record=s1._domainkey"],
+        &[&format!(
+            "--txt-record=s1._domainkey.cluster.test,v=DKIM1; k={kind}; p={}",
+            public.trim()
+        )],
+    )
+}
+
 /// A project with the repository's templates, the issue `issues/one`, a three-member list and
 /// the RSA key as `dkim.pem`.
 fn project(config: &str) -> tempfile::TempDir {
@@ -182,13 +201,7 @@ mx: pass: cluster.test (the bounce domain) receives mail
 
 #[test]
 fn a_relay_covered_only_through_an_include_passes_by_that_include() {
-    let o = check_dns(
-        &records(
-            &["--host-record=relay"],
-            &["--host-record=relay.cluster.test,198.51.100.7"],
-        ),
-        "",
-    );
+    let o = check_dns(&relay_at("198.51.100.7"), "");
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert_has(
         &o,
@@ -199,10 +212,7 @@ fn a_relay_covered_only_through_an_include_passes_by_that_include() {
 
 #[test]
 fn a_relay_the_spf_record_does_not_list_is_a_warning_with_a_record_to_publish() {
-    let dns = Dnsmasq::start(&records(
-        &["--host-record=relay"],
-        &["--host-record=relay.cluster.test,203.0.113.9"],
-    ));
+    let dns = Dnsmasq::start(&relay_at("203.0.113.9"));
     let dir = project(&config(&dns.address(), ""));
     let o = run(dir.path(), &["check", "--dns", "--json"]);
     // A warning: the relay's outbound address may still be listed.
@@ -288,17 +298,9 @@ fn a_from_domain_the_signature_and_bounces_do_not_align_with_fails() {
 
 #[test]
 fn a_published_key_that_is_not_the_configured_one_fails_with_the_right_record() {
-    let o = {
-        let dns = Dnsmasq::start(&records(
-            &["--txt-record=s1._domainkey"],
-            &[&format!(
-                "--txt-record=s1._domainkey.cluster.test,v=DKIM1; k=rsa; p={}",
-                ED25519_PUB.trim()
-            )],
-        ));
-        let dir = project(&config(&dns.address(), ""));
-        run(dir.path(), &["check", "--dns", "--json"])
-    };
+    let dns = Dnsmasq::start(&key_record("rsa", ED25519_PUB));
+    let dir = project(&config(&dns.address(), ""));
+    let o = run(dir.path(), &["check", "--dns", "--json"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let dkim = json_check(&o, "dkim");
     assert_eq!(dkim["status"], "fail");
@@ -326,13 +328,7 @@ fn a_published_key_that_is_not_the_configured_one_fails_with_the_right_record() 
 
 #[test]
 fn an_ed25519_key_matches_its_published_record() {
-    let dns = Dnsmasq::start(&records(
-        &["--txt-record=s1._domainkey"],
-        &[&format!(
-            "--txt-record=s1._domainkey.cluster.test,v=DKIM1; k=ed25519; p={}",
-            ED25519_PUB.trim()
-        )],
-    ));
+    let dns = Dnsmasq::start(&key_record("ed25519", ED25519_PUB));
     let dir = project(&config(&dns.address(), ""));
     support::files::write(&dir.path().join("dkim.pem"), ED25519_KEY.as_bytes());
     let o = run(dir.path(), &["check", "--dns"]);
@@ -522,51 +518,51 @@ fn a_server_that_never_answers_is_reported_as_a_timeout() {
     assert!(took < Duration::from_secs(8), "took {took:?}");
 }
 
+/// A dry-run send with `records` served and `extra` config lines; the project is kept for a
+/// look at its outbox.
+fn dry_run_with(records: &[String], extra: &str) -> (tempfile::TempDir, Output) {
+    let dns = Dnsmasq::start(records);
+    let dir = project(&config(&dns.address(), extra));
+    let o = send_dry_run(dir.path());
+    (dir, o)
+}
+
+fn assert_stderr_has(o: &Output, needle: &str) {
+    assert!(
+        stderr(o).contains(needle),
+        "stderr lacks {needle:?}:\n{}",
+        stderr(o)
+    );
+}
+
 #[test]
 fn a_dry_run_send_shows_the_dns_warnings_and_sends() {
-    let dns = Dnsmasq::start(&records(&["--txt-record=_dmarc"], &[]));
-    let dir = project(&config(&dns.address(), ""));
-    let o = send_dry_run(dir.path());
+    let (dir, o) = dry_run_with(&records(&["--txt-record=_dmarc"], &[]), "");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(
-            "warning: dns: dmarc: fail: no DMARC record for cluster.test (asked _dmarc.cluster.test)"
-        ),
-        "{}",
-        stderr(&o)
+    assert_stderr_has(
+        &o,
+        "\nwarning: dns: dmarc: fail: no DMARC record for cluster.test (asked _dmarc.cluster.test)",
     );
-    assert!(stderr(&o).contains("  publish: _dmarc.cluster.test. IN TXT \"v=DMARC1; p=none; rua=mailto:news@cluster.test\"\n"));
-    assert_eq!(
-        std::fs::read_dir(dir.path().join("box")).unwrap().count(),
-        3
+    assert_stderr_has(
+        &o,
+        "  publish: _dmarc.cluster.test. IN TXT \"v=DMARC1; p=none; rua=mailto:news@cluster.test\"\n",
     );
+    let written = std::fs::read_dir(dir.path().join("box")).unwrap().count();
+    assert_eq!(written, 3);
 
     // A warning reads as one.
-    let dns = Dnsmasq::start(&records(
-        &["--host-record=relay"],
-        &["--host-record=relay.cluster.test,203.0.113.9"],
-    ));
-    let dir = project(&config(&dns.address(), ""));
-    let o = send_dry_run(dir.path());
+    let relay_elsewhere = relay_at("203.0.113.9");
+    let (_dir, o) = dry_run_with(&relay_elsewhere, "");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(
-            "\nwarning: dns: spf: cluster.test has one valid SPF record, but it does not cover the relay\n"
-        ),
-        "{}",
-        stderr(&o)
+    assert_stderr_has(
+        &o,
+        "\nwarning: dns: spf: cluster.test has one valid SPF record, but it does not cover the relay\n",
     );
 
     // All right: one line says so.
-    let dns = Dnsmasq::start(&good());
-    let dir = project(&config(&dns.address(), ""));
-    let o = send_dry_run(dir.path());
+    let (_dir, o) = dry_run_with(&good(), "");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("\ndns: spf, dkim, dmarc, alignment, mx pass\n"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "\ndns: spf, dkim, dmarc, alignment, mx pass\n");
 }
 
 #[test]
@@ -580,11 +576,7 @@ fn require_authentication_refuses_before_anything_is_sent() {
                    nothing was sent; `bulletin check --dns` shows the records to publish\n";
     let o = send_dry_run(dir.path());
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("error: dns: dmarc: fail: no DMARC record"),
-        "{}",
-        stderr(&o)
-    );
+    assert_stderr_has(&o, "error: dns: dmarc: fail: no DMARC record");
     assert!(stderr(&o).ends_with(refused), "{}", stderr(&o));
     assert!(!dir.path().join("box").exists());
 
@@ -616,12 +608,7 @@ fn require_authentication_refuses_before_anything_is_sent() {
     assert!(!recorded.contains("members.test"), "{recorded}");
 
     // With the record published, the same send goes ahead.
-    let dns = Dnsmasq::start(&good());
-    let dir = project(&config(
-        &dns.address(),
-        "[send]\nrequire_authentication = true\n",
-    ));
-    let o = send_dry_run(dir.path());
+    let (_dir, o) = dry_run_with(&good(), "[send]\nrequire_authentication = true\n");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
