@@ -81,8 +81,7 @@ pub struct CheckArgs {
         long,
         env = "BULLETIN_SMTP_URL",
         hide_env_values = true,
-        value_name = "URL",
-        requires = "dns"
+        value_name = "URL"
     )]
     pub smtp: Option<String>,
 }

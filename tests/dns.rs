@@ -639,6 +639,23 @@ fn check_without_an_issue_or_dns_is_a_usage_error() {
 }
 
 #[test]
+fn an_smtp_url_in_the_environment_leaves_the_issue_check_alone() {
+    let dir = project(&config("127.0.0.1:53", ""));
+    let o = Command::new(env!("CARGO_BIN_EXE_bulletin"))
+        .args(["check", "issues/one"])
+        .current_dir(dir.path())
+        .env("BULLETIN_SMTP_URL", "smtp://me@relay.cluster.test:587")
+        .output()
+        .expect("the binary runs");
+    assert!(
+        stderr(&o).starts_with("issues/one: ") || stderr(&o).contains("\nissues/one: "),
+        "{}",
+        stderr(&o)
+    );
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
 fn a_nameserver_that_is_not_an_address_is_a_config_error() {
     let dir = project(&config("dns.cluster.test", ""));
     for args in [
