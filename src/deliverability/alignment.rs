@@ -81,26 +81,85 @@ pub fn check(sender: &Sender, dmarc: Option<&DmarcRecord>, dkim: Status, spf: Sp
     } else {
         (
             Status::Fail,
-            format!("neither DKIM nor SPF would align with the From domain {from}: DMARC fails"),
+            if dkim_aligned || spf_aligned {
+                format!(
+                    "DMARC would fail for the From domain {from}: what aligns with it does not pass"
+                )
+            } else {
+                format!("neither DKIM nor SPF would align with the From domain {from}: DMARC fails")
+            },
         )
     };
     let mut c = Check::new("alignment", status, summary)
         .detail(dkim_line)
         .detail(spf_line);
     if status == Status::Fail {
-        let fix = if dkim_domain.is_some() && !dkim_aligned {
-            format!(
+        let dkim_fix = match (&dkim_domain, dkim_aligned) {
+            (None, _) => {
+                format!("sign the messages: set [dkim] with domain = \"{from}\" (see dkim)")
+            }
+            (Some(_), false) => format!(
                 "sign with [dkim] domain = \"{from}\" (or a domain of the same organisation in \
                  relaxed mode), or send From an address at the signing domain"
-            )
-        } else if !spf_aligned {
-            format!(
-                "set [dkim] for {from}, or use a bounce address at {from} ([sender] bounce_address)"
-            )
-        } else {
-            "make the DKIM record match the key, or cover the relay in SPF".to_string()
+            ),
+            (Some(_), true) => "publish the DKIM key record that matches the key (see dkim)".into(),
         };
-        c = c.fix(fix);
+        let spf_fix = if spf_aligned {
+            "make SPF pass for the relay (see spf)".to_string()
+        } else {
+            format!("use a bounce address at {from} ([sender] bounce_address) that SPF covers")
+        };
+        c = c.fix(format!("{dkim_fix}; or {spf_fix}"));
     }
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::Config;
+
+    fn sender(toml: &str) -> Sender {
+        let config = Config::parse(Path::new("bulletin.toml"), toml).unwrap();
+        Sender::from_config(&config, Path::new("."), None).unwrap()
+    }
+
+    #[test]
+    fn unsigned_mail_with_failing_spf_fails_and_says_both_fixes() {
+        let s = sender("[sender]\nemail = \"news@cluster.test\"\n");
+        let c = check(&s, None, Status::Fail, SpfOutcome::Broken);
+        assert_eq!(c.status, Status::Fail);
+        assert_eq!(
+            c.summary,
+            "DMARC would fail for the From domain cluster.test: what aligns with it does not pass"
+        );
+        assert_eq!(
+            c.fix.as_deref(),
+            Some(
+                "sign the messages: set [dkim] with domain = \"cluster.test\" (see dkim); \
+                 or make SPF pass for the relay (see spf)"
+            )
+        );
+    }
+
+    #[test]
+    fn spf_alone_covering_the_relay_passes_and_unknowns_stay_unknown() {
+        let s = sender(
+            "[sender]\nemail = \"news@news.cluster.test\"\nbounce_address = \"b@cluster.test\"\n",
+        );
+        assert_eq!(
+            check(&s, None, Status::Fail, SpfOutcome::Covers).status,
+            Status::Pass
+        );
+        assert_eq!(
+            check(&s, None, Status::Fail, SpfOutcome::Unknown).status,
+            Status::Unknown
+        );
+        assert_eq!(
+            check(&s, None, Status::Fail, SpfOutcome::Valid).status,
+            Status::Warn
+        );
+    }
 }
