@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test of bulletin, installing what the tests need first (Postfix for smtp-sink and
-# real bounces, Dovecot for the IMAP path, Chromium for the preview, dkimpy for DKIM, cargo-deny
-# for the dependency audit). Safe to run again.
+# real bounces, Dovecot for the IMAP path, Chromium for the preview, dkimpy for DKIM, dnsmasq
+# for the DNS checks, cargo-deny for the dependency audit). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,8 @@ need=()
 command -v smtp-sink >/dev/null 2>&1 || need+=(postfix)
 command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# dnsmasq serves the test zones of the deliverability (DNS) checks on loopback.
+command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 # dkimpy checks DKIM signatures independently of our signer.
 /usr/bin/python3 -c 'import dkim; dkim.verify' >/dev/null 2>&1 || need+=(python3-dkim)
 if [ ${#need[@]} -gt 0 ]; then

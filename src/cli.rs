@@ -22,7 +22,8 @@ pub enum Command {
     Init(InitArgs),
     /// Build an issue into HTML, plain text and compiled MJML.
     Build(BuildArgs),
-    /// Lint an issue: alt text, links, unsubscribe link, size, placeholders.
+    /// Lint an issue (alt text, links, unsubscribe link, size, placeholders), or with --dns
+    /// the sender's DNS (SPF, DKIM, DMARC, alignment, MX).
     Check(CheckArgs),
     /// Serve a live preview of an issue in the browser.
     Preview(PreviewArgs),
@@ -61,11 +62,28 @@ pub struct BuildArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    #[command(flatten)]
-    pub issue: IssueArgs,
+    /// The issue folder (holding issue.toml) or its issue.toml. With --dns, only where the
+    /// project is found (default: the current folder).
+    #[arg(required_unless_present = "dns")]
+    pub issue: Option<PathBuf>,
+    /// Use this MJML template instead of the issue's or the project's.
+    #[arg(long, value_name = "FILE", conflicts_with = "dns")]
+    pub template: Option<PathBuf>,
     /// Print findings as JSON lines on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Check the sender's DNS instead of an issue: SPF, DKIM, DMARC, alignment and MX, with
+    /// the records to publish.
+    #[arg(long)]
+    pub dns: bool,
+    /// With --dns: the relay whose SPF coverage is checked (default: [smtp] url).
+    #[arg(
+        long,
+        env = "BULLETIN_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub smtp: Option<String>,
 }
 
 #[derive(Debug, Args)]

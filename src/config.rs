@@ -20,6 +20,7 @@ pub struct Config {
     pub dkim: Option<Dkim>,
     pub bounces: Bounces,
     pub preview: Preview,
+    pub dns: Dns,
 }
 
 /// `[sender]`: who the bulletin comes from.
@@ -131,6 +132,9 @@ pub struct Send {
     /// Public URL the issue's images are served from; images then link there instead of being
     /// embedded.
     pub asset_base_url: Option<String>,
+    /// Refuse a bulk send (before anything is sent) when the sender's DNS checks fail: SPF,
+    /// DKIM, DMARC, alignment, MX. Without it, failures are warnings.
+    pub require_authentication: bool,
 }
 
 impl Default for Send {
@@ -144,6 +148,7 @@ impl Default for Send {
             outbox: PathBuf::from("outbox"),
             embed_images: true,
             asset_base_url: None,
+            require_authentication: false,
         }
     }
 }
@@ -217,6 +222,26 @@ impl Default for Preview {
     }
 }
 
+/// `[dns]`: how the deliverability checks reach the DNS.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Dns {
+    /// `IP` or `IP:PORT` (`[IPv6]:PORT`) of the one name server to ask; without it, the system's
+    /// resolvers (`/etc/resolv.conf`).
+    pub nameserver: Option<String>,
+    /// Seconds to wait for an answer to any one query before calling it a timeout.
+    pub timeout_secs: u64,
+}
+
+impl Default for Dns {
+    fn default() -> Self {
+        Dns {
+            nameserver: None,
+            timeout_secs: 3,
+        }
+    }
+}
+
 impl Config {
     /// Parse `bulletin.toml` text; errors point at the line and column.
     pub fn parse(path: &Path, text: &str) -> Result<Config, SourceError> {
@@ -286,10 +311,13 @@ verp = true
 [send]
 rate = "30/m"
 connections = 8
+require_authentication = true
 [dkim]
 domain = "cluster.example"
 selector = "s1"
 private_key_file = "dkim.pem"
+[dns]
+nameserver = "127.0.0.1:5353"
 "#;
         let c = Config::parse(Path::new("bulletin.toml"), text).unwrap();
         assert_eq!(c.sender.name, "Cluster News");
@@ -299,5 +327,8 @@ private_key_file = "dkim.pem"
         assert_eq!(c.send.retries, 3);
         assert_eq!(c.dkim.as_ref().unwrap().selector, "s1");
         assert_eq!(c.bounce_address(), "news@cluster.example");
+        assert!(c.send.require_authentication);
+        assert_eq!(c.dns.nameserver.as_deref(), Some("127.0.0.1:5353"));
+        assert_eq!(c.dns.timeout_secs, 3);
     }
 }

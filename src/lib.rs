@@ -17,6 +17,7 @@ pub mod compose;
 pub mod config;
 pub mod content;
 pub mod deliver;
+pub mod deliverability;
 pub mod diagnostic;
 pub mod list;
 #[cfg(test)]

@@ -1,27 +1,34 @@
 //! `bulletin check ISSUE [--json]`: lint an issue. Exit code 3 when there are errors.
+//! `bulletin check --dns`: the sender's DNS instead (`check_dns`).
 
-use crate::cli::CheckArgs;
+use crate::cli::{CheckArgs, IssueArgs};
 use crate::compose::{self, ComposeError, Finding, Severity};
 use crate::project::Project;
 use crate::run::exit;
 
 pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
-    let project = Project::discover(&args.issue.issue)?;
+    if args.dns {
+        return super::check_dns::run(&args);
+    }
+    let issue = IssueArgs {
+        issue: args.issue.clone().unwrap_or_default(),
+        template: args.template.clone(),
+    };
+    let project = Project::discover(&issue.issue)?;
     let mut detail = Vec::new();
-    let findings =
-        match compose::compile(&project, &args.issue.issue, args.issue.template.as_deref()) {
-            Ok(c) => compose::check(&c),
-            Err(ComposeError::UnknownPlaceholder(e)) => {
-                detail.push(e.to_string());
-                vec![Finding {
-                    severity: Severity::Error,
-                    code: "unknown-placeholder",
-                    message: e.message.clone(),
-                    location: Some(e.location()),
-                }]
-            }
-            Err(e) => return Err(e.into()),
-        };
+    let findings = match compose::compile(&project, &issue.issue, issue.template.as_deref()) {
+        Ok(c) => compose::check(&c),
+        Err(ComposeError::UnknownPlaceholder(e)) => {
+            detail.push(e.to_string());
+            vec![Finding {
+                severity: Severity::Error,
+                code: "unknown-placeholder",
+                message: e.message.clone(),
+                location: Some(e.location()),
+            }]
+        }
+        Err(e) => return Err(e.into()),
+    };
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -48,7 +55,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
     }
     eprintln!(
         "{}: {errors} error{}, {warnings} warning{}",
-        args.issue.issue.display(),
+        issue.issue.display(),
         if errors == 1 { "" } else { "s" },
         if warnings == 1 { "" } else { "s" }
     );

@@ -3,6 +3,7 @@
 pub mod bounces;
 pub mod build;
 pub mod check;
+pub mod check_dns;
 pub mod init;
 pub mod preview;
 pub mod send;

@@ -194,6 +194,9 @@ fn bulk_send(
         eprintln!("nothing to send");
         return Ok(exit::OK);
     }
+    // The sender's DNS: warnings, or a refusal before anything is sent.
+    let relay = args.smtp.as_deref().or(project.config.smtp.url.as_deref());
+    crate::deliverability::gate::preflight(project, relay)?;
     let cancel = Cancel::new();
     let target;
     let outbox;

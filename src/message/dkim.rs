@@ -140,22 +140,61 @@ impl DkimSigner {
         }
     }
 
-    /// The TXT record to publish at `SELECTOR._domainkey.DOMAIN`.
-    pub fn dns_record(&self) -> String {
+    /// The `k=` of the key record: `rsa` or `ed25519`.
+    pub fn key_type(&self) -> &'static str {
+        match self.key {
+            Key::Rsa(_) => "rsa",
+            Key::Ed25519(_) => "ed25519",
+        }
+    }
+
+    /// The `d=` of the signatures.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// The `s=` of the signatures.
+    pub fn selector(&self) -> &str {
+        &self.selector
+    }
+
+    /// The public key as the `p=` of the key record: base64 of the SubjectPublicKeyInfo (RSA)
+    /// or of the 32 raw bytes (Ed25519, RFC 8463).
+    pub fn public_key_base64(&self) -> String {
+        match &self.key {
+            Key::Rsa(k) => k
+                .to_public_key()
+                .to_public_key_der()
+                .map(|d| STANDARD.encode(d.as_bytes()))
+                .unwrap_or_default(),
+            Key::Ed25519(k) => STANDARD.encode(k.verifying_key().as_bytes()),
+        }
+    }
+
+    /// Whether a published `p=` (decoded) is the public half of this key. An RSA key may be
+    /// published as a SubjectPublicKeyInfo (what RFC 6376 asks for) or as a bare PKCS#1
+    /// RSAPublicKey (which many verifiers accept too).
+    pub fn matches_public_key(&self, published: &[u8]) -> bool {
         match &self.key {
             Key::Rsa(k) => {
-                let der = k
-                    .to_public_key()
-                    .to_public_key_der()
-                    .map(|d| STANDARD.encode(d.as_bytes()))
-                    .unwrap_or_default();
-                format!("v=DKIM1; k=rsa; p={der}")
+                use rsa::pkcs1::DecodeRsaPublicKey as _;
+                use rsa::pkcs8::DecodePublicKey as _;
+                let ours = k.to_public_key();
+                rsa::RsaPublicKey::from_public_key_der(published)
+                    .or_else(|_| rsa::RsaPublicKey::from_pkcs1_der(published))
+                    .is_ok_and(|theirs| theirs == ours)
             }
-            Key::Ed25519(k) => format!(
-                "v=DKIM1; k=ed25519; p={}",
-                STANDARD.encode(k.verifying_key().as_bytes())
-            ),
+            Key::Ed25519(k) => published == k.verifying_key().as_bytes(),
         }
+    }
+
+    /// The TXT record to publish at `SELECTOR._domainkey.DOMAIN`.
+    pub fn dns_record(&self) -> String {
+        format!(
+            "v=DKIM1; k={}; p={}",
+            self.key_type(),
+            self.public_key_base64()
+        )
     }
 
     /// The `DKIM-Signature: …\r\n` header line for a message made of `headers` (name, value as
@@ -366,6 +405,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ed.algorithm(), "ed25519-sha256");
+        assert!(
+            ed.matches_public_key(
+                &STANDARD
+                    .decode(include_str!("testdata/dkim-ed25519.pub.b64").trim())
+                    .unwrap()
+            )
+        );
+        assert!(
+            !rsa.matches_public_key(
+                &STANDARD
+                    .decode(include_str!("testdata/dkim-ed25519.pub.b64").trim())
+                    .unwrap()
+            )
+        );
+        assert!(
+            rsa.matches_public_key(
+                &STANDARD
+                    .decode(include_str!("testdata/dkim-rsa.pub.b64").trim())
+                    .unwrap()
+            )
+        );
         assert_eq!(
             ed.dns_record(),
             format!(

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod dnsmasq;
 pub mod files;
 pub mod tools;
 
