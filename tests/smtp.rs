@@ -166,21 +166,24 @@ async fn run_with(
                         run.outcomes.insert(id, outcome).is_none(),
                         "job {id} got a second Done"
                     );
+                    // The instant is taken before the signal goes out, so what the
+                    // server sees after it can never look earlier than the signal.
+                    let fire_at = Instant::now() + delay_of(durable);
+                    if !matches!(durable, Durable::WhenAsked) {
+                        run.fired.insert(id, fire_at);
+                    }
                     match durable {
                         Durable::Fire => {
                             let _ = tx.send(());
                         }
-                        Durable::FireAfter(d) => {
+                        Durable::FireAfter(_) => {
                             tokio::spawn(async move {
-                                tokio::time::sleep(d).await;
+                                tokio::time::sleep_until(fire_at.into()).await;
                                 let _ = tx.send(());
                             });
                         }
                         Durable::Drop => drop(tx),
                         Durable::WhenAsked => held.push((id, tx)),
-                    }
-                    if !matches!(durable, Durable::WhenAsked) {
-                        run.fired.insert(id, Instant::now() + delay_of(durable));
                     }
                 }
             }
