@@ -20,6 +20,7 @@ pub struct Config {
     pub dkim: Option<Dkim>,
     pub bounces: Bounces,
     pub preview: Preview,
+    pub lists: Lists,
 }
 
 /// `[sender]`: who the bulletin comes from.
@@ -217,6 +218,54 @@ impl Default for Preview {
     }
 }
 
+/// `[lists]`: how member lists say who may be mailed.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Lists {
+    /// Which values of a consent column mean "send": every other value of that column (an empty
+    /// cell included) is left out. One table, or an array of them.
+    #[serde(deserialize_with = "one_or_many")]
+    pub send_when: Vec<SendWhen>,
+    /// Columns that look like consent but say nothing about it (e.g. `Lead Status`).
+    pub not_consent: Vec<String>,
+}
+
+/// `send_when = { column = "Status", values = ["member", "board"] }`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SendWhen {
+    pub column: String,
+    pub values: Vec<String>,
+}
+
+impl Lists {
+    /// The rules the list reader applies.
+    pub fn rules(&self) -> crate::list::Rules {
+        crate::list::Rules::new(
+            self.send_when
+                .iter()
+                .map(|s| (s.column.as_str(), s.values.as_slice())),
+            self.not_consent.iter().map(String::as_str),
+        )
+    }
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<SendWhen>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(SendWhen),
+        Many(Vec<SendWhen>),
+    }
+    match OneOrMany::deserialize(d) {
+        Ok(OneOrMany::One(s)) => Ok(vec![s]),
+        Ok(OneOrMany::Many(v)) => Ok(v),
+        Err(_) => Err(serde::de::Error::custom(
+            "expected `send_when = { column = \"…\", values = [\"…\"] }` or an array of such tables",
+        )),
+    }
+}
+
 impl Config {
     /// Parse `bulletin.toml` text; errors point at the line and column.
     pub fn parse(path: &Path, text: &str) -> Result<Config, SourceError> {
@@ -299,5 +348,24 @@ private_key_file = "dkim.pem"
         assert_eq!(c.send.retries, 3);
         assert_eq!(c.dkim.as_ref().unwrap().selector, "s1");
         assert_eq!(c.bounce_address(), "news@cluster.example");
+    }
+
+    #[test]
+    fn lists_send_when_is_one_table_or_many() {
+        let text = "[lists]\nsend_when = { column = \"Status\", values = [\"member\", \"board\"] }\nnot_consent = [\"Lead Status\"]\n";
+        let c = Config::parse(Path::new("bulletin.toml"), text).unwrap();
+        assert_eq!(c.lists.send_when.len(), 1);
+        assert_eq!(c.lists.send_when[0].values, ["member", "board"]);
+        assert_eq!(c.lists.not_consent, ["Lead Status"]);
+        let text = "[[lists.send_when]]\ncolumn = \"Status\"\nvalues = [\"member\"]\n[[lists.send_when]]\ncolumn = \"Tier\"\nvalues = [\"gold\"]\n";
+        let c = Config::parse(Path::new("bulletin.toml"), text).unwrap();
+        assert_eq!(c.lists.send_when.len(), 2);
+        let e = Config::parse(
+            Path::new("bulletin.toml"),
+            "[lists]\nsend_when = { column = \"Status\" }\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("send_when"), "{}", e.message);
     }
 }

@@ -15,7 +15,7 @@ use crate::deliver::bounce_log::BounceLog;
 use crate::deliver::journal::{self, Journal, JournalId, JournalState, Round};
 use crate::deliver::rate::{Rate, RateLimiter};
 use crate::deliver::{Cancel, Event, Job, Outcome, PoolOptions, Secret, SmtpTarget, deliver};
-use crate::list::{self, Entry, Shard, Suppression};
+use crate::list::{self, Entry, OptOuts, Shard, Suppression};
 use crate::message::{MessageFactory, Outbox};
 use crate::project::Project;
 use crate::run::exit;
@@ -252,6 +252,9 @@ fn bulk_send(
         .max(1);
     let state = project.state_dir();
     let suppression_path = state.join("suppressed.csv");
+    // Before the journal is opened: who any row marks as not to be mailed; a consent value
+    // bulletin does not understand stops the send here.
+    let opt_outs = std::sync::Arc::new(OptOuts::scan(&[list], &project.config.lists.rules())?);
 
     // A dry run reads the journal (so it shows what a real send would do) but writes nothing.
     let journal_file = journal::path_for(&state, issue_id, list, shard);
@@ -292,6 +295,7 @@ fn bulk_send(
 
     let mut selection = Selection::new(
         Suppression::load(&suppression_path)?,
+        opt_outs.clone(),
         journal_state,
         shard,
         args.skip_uncertain,
@@ -361,6 +365,7 @@ fn bulk_send(
     };
     let selection = Selection::new(
         Suppression::load(&suppression_path)?,
+        opt_outs,
         journal_state,
         shard,
         args.skip_uncertain,

@@ -1,15 +1,21 @@
-//! Turning list rows into recipients: invalid, duplicate, unsubscribed and suppressed rows are
-//! skipped with a reason.
+//! Turning list rows into recipients: invalid, duplicate, opted-out, unclear and suppressed rows
+//! are skipped with a reason.
 //!
-//! Duplicates are found by [`AddressKey`] (case and surrounding spaces ignored); the first row
-//! of an address wins, whatever it says (a member who unsubscribed on one row is not mailed
-//! because of a later row). The cleaner keeps 12 to 24 bytes per distinct address (a 64-bit key
-//! and the 32-bit line of its first row in a [`KeyMap`]): about 25 MB for a million members.
+//! The most restrictive row wins: an address that any row of the run's lists marks as not to be
+//! mailed (found by the pre-scan, [`OptOuts`]) is never mailed, whatever order the rows come in.
+//! The row that marks it is skipped for its reason (unsubscribed, blocklisted, …); every other
+//! row of the address is a duplicate naming that row. Other duplicates are found by
+//! [`AddressKey`] (case and surrounding spaces ignored), the first row winning. The cleaner keeps
+//! 12 to 24 bytes per distinct address (a 64-bit key and the 32-bit line of its first row in a
+//! [`KeyMap`]): about 25 MB for a million members.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::address::AddressKey;
+use super::consent::Leave;
 use super::keymap::KeyMap;
+use super::opt_outs::OptOuts;
 use super::reader::Entry;
 use super::suppression::Suppression;
 use crate::subscriber::Subscriber;
@@ -32,20 +38,30 @@ pub enum SkipReason {
     Invalid(String),
     /// The address appeared before, on this line.
     Duplicate { first_line: u64 },
-    /// The status column said so: its value.
-    Unsubscribed(String),
+    /// Another row of the address (`at`: `line 4`, or `other.csv:4`) says it is not to be
+    /// mailed, for `leave`.
+    DuplicateOfOptOut { at: String, leave: Leave },
+    /// The row's consent column says so: why, the column, its value.
+    OptedOut {
+        leave: Leave,
+        column: String,
+        value: String,
+    },
+    /// The row's consent column holds a value bulletin does not understand.
+    Unclear { column: String, value: String },
     /// The address is on the suppression list: the reason recorded there.
     Suppressed(String),
 }
 
 impl SkipReason {
     /// A short name for summaries and JSON: `invalid address`, `duplicate`, `unsubscribed`,
-    /// `suppressed`.
+    /// `blocklisted`, `unconfirmed`, `cleaned`, `bounced`, `email disabled`, …, `suppressed`.
     pub fn kind(&self) -> &'static str {
         match self {
             SkipReason::Invalid(_) => "invalid address",
-            SkipReason::Duplicate { .. } => "duplicate",
-            SkipReason::Unsubscribed(_) => "unsubscribed",
+            SkipReason::Duplicate { .. } | SkipReason::DuplicateOfOptOut { .. } => "duplicate",
+            SkipReason::OptedOut { leave, .. } => leave.label(),
+            SkipReason::Unclear { .. } => "unclear consent",
             SkipReason::Suppressed(_) => "suppressed",
         }
     }
@@ -55,7 +71,12 @@ impl SkipReason {
         match self {
             SkipReason::Invalid(reason) => reason.clone(),
             SkipReason::Duplicate { first_line } => format!("same address as line {first_line}"),
-            SkipReason::Unsubscribed(status) => format!("status {status:?}"),
+            SkipReason::DuplicateOfOptOut { at, leave } => {
+                format!("same address as {at}, which says {leave}")
+            }
+            SkipReason::OptedOut { column, value, .. } | SkipReason::Unclear { column, value } => {
+                format!("{column} is {value:?}")
+            }
             SkipReason::Suppressed(reason) => format!("in the suppression list ({reason})"),
         }
     }
@@ -66,7 +87,12 @@ impl fmt::Display for SkipReason {
         match self {
             SkipReason::Invalid(r) => write!(f, "invalid address: {r}"),
             SkipReason::Duplicate { first_line } => write!(f, "duplicate of line {first_line}"),
-            SkipReason::Unsubscribed(status) => write!(f, "status is {status:?}"),
+            SkipReason::DuplicateOfOptOut { at, leave } => {
+                write!(f, "duplicate of {at}, which says {leave}")
+            }
+            SkipReason::OptedOut { .. } | SkipReason::Unclear { .. } => {
+                write!(f, "{}: {}", self.kind(), self.detail())
+            }
             SkipReason::Suppressed(r) => write!(f, "suppressed: {r}"),
         }
     }
@@ -77,65 +103,117 @@ impl fmt::Display for SkipReason {
 pub struct Cleaner {
     seen: KeyMap<u32>,
     suppression: Suppression,
+    opt_outs: Arc<OptOuts>,
+    /// Which of the scanned lists the rows come from.
+    list: usize,
 }
 
 impl Cleaner {
+    /// A cleaner that knows of no opt-out beyond each row's own: only for a list read in one
+    /// pass where no row can be taken back (tests, one-row lookups). A send uses
+    /// [`with_opt_outs`](Self::with_opt_outs).
     pub fn new(suppression: Suppression) -> Self {
+        Self::with_opt_outs(suppression, Arc::new(OptOuts::none()))
+    }
+
+    /// A cleaner that leaves out every address the pre-scan found marked, on any row.
+    pub fn with_opt_outs(suppression: Suppression, opt_outs: Arc<OptOuts>) -> Self {
         Cleaner {
             seen: KeyMap::new(),
             suppression,
+            opt_outs,
+            list: 0,
+        }
+    }
+
+    /// The next rows come from the `index`th list of the pre-scan.
+    pub fn set_list(&mut self, index: usize) {
+        self.list = index;
+    }
+
+    /// Where a mark points, as seen from the list being read: `line 4` or `other.csv:4`.
+    fn at(&self, list: usize, line: u64) -> String {
+        match self.opt_outs.list_path(list) {
+            Some(path) if list != self.list => format!("{}:{line}", path.display()),
+            _ => format!("line {line}"),
         }
     }
 
     /// The verdict on the next row of the list.
     pub fn verdict(&mut self, entry: Entry) -> Verdict {
+        let skip = |line, email, reason| Verdict::Skip {
+            line,
+            email,
+            reason,
+        };
         match entry {
             Entry::Invalid {
                 line,
                 value,
                 reason,
-            } => Verdict::Skip {
-                line,
-                email: value,
-                reason: SkipReason::Invalid(reason),
-            },
-            Entry::Unsubscribed {
+            } => skip(line, value, SkipReason::Invalid(reason)),
+            Entry::Unclear {
                 line,
                 email,
-                status,
+                column,
+                value,
+            } => skip(line, email, SkipReason::Unclear { column, value }),
+            Entry::OptedOut {
+                line,
+                email,
+                leave,
+                column,
+                value,
             } => {
-                let reason = match self.first_line(&email, line) {
-                    Some(first_line) => SkipReason::Duplicate { first_line },
-                    None => SkipReason::Unsubscribed(status),
+                let mark = self.mark_of(&email);
+                let first = self.first_line(&email, line);
+                let reason = match (mark, first) {
+                    // another row marked the address first
+                    (Some(m), _) if (m.list, m.line) != (self.list, line) => {
+                        SkipReason::DuplicateOfOptOut {
+                            at: self.at(m.list, m.line),
+                            leave: m.leave,
+                        }
+                    }
+                    // without a pre-scan: a later row of an address seen before
+                    (None, Some(first_line)) => SkipReason::Duplicate { first_line },
+                    _ => SkipReason::OptedOut {
+                        leave,
+                        column,
+                        value,
+                    },
                 };
-                Verdict::Skip {
-                    line,
-                    email,
-                    reason,
-                }
+                skip(line, email, reason)
             }
             Entry::Member(s) => {
-                if let Some(first_line) = self.first_line(&s.email, s.line) {
-                    return Verdict::Skip {
-                        line: s.line,
-                        email: s.email,
-                        reason: SkipReason::Duplicate { first_line },
+                if let Some(m) = self.mark_of(&s.email) {
+                    let reason = SkipReason::DuplicateOfOptOut {
+                        at: self.at(m.list, m.line),
+                        leave: m.leave,
                     };
+                    return skip(s.line, s.email, reason);
+                }
+                if let Some(first_line) = self.first_line(&s.email, s.line) {
+                    return skip(s.line, s.email, SkipReason::Duplicate { first_line });
                 }
                 if let Some(r) = self.suppression.reason(&s.email) {
-                    return Verdict::Skip {
-                        line: s.line,
-                        reason: SkipReason::Suppressed(r.to_string()),
-                        email: s.email,
-                    };
+                    let reason = SkipReason::Suppressed(r.to_string());
+                    return skip(s.line, s.email, reason);
                 }
                 Verdict::Send(s)
             }
         }
     }
 
+    fn mark_of(&self, email: &str) -> Option<super::opt_outs::Mark> {
+        if email.trim().is_empty() || self.opt_outs.is_empty() {
+            return None;
+        }
+        self.opt_outs.mark(AddressKey::of(email))
+    }
+
     /// The line the address was first seen on, recording `line` when it is new. Empty
-    /// addresses (unsubscribed rows without one) are never duplicates.
+    /// addresses (opted-out rows without one) are never duplicates.
     fn first_line(&mut self, email: &str, line: u64) -> Option<u64> {
         if email.trim().is_empty() {
             return None;
@@ -153,6 +231,10 @@ impl Cleaner {
 
     pub fn suppression(&self) -> &Suppression {
         &self.suppression
+    }
+
+    pub fn opt_outs(&self) -> &OptOuts {
+        &self.opt_outs
     }
 
     /// Give the suppression list back (e.g. to add to it after the send).
@@ -214,14 +296,20 @@ mod tests {
             reason(&v),
             Some(&SkipReason::Invalid("the domain \"y\" has no dot".into()))
         );
-        let v = c.verdict(Entry::Unsubscribed {
+        let v = c.verdict(Entry::OptedOut {
             line: 4,
             email: "left@example.org".into(),
-            status: "unsubscribed".into(),
+            leave: Leave::Unsubscribed,
+            column: "status".into(),
+            value: "unsubscribed".into(),
         });
         assert_eq!(
             reason(&v),
-            Some(&SkipReason::Unsubscribed("unsubscribed".into()))
+            Some(&SkipReason::OptedOut {
+                leave: Leave::Unsubscribed,
+                column: "status".into(),
+                value: "unsubscribed".into()
+            })
         );
         // a later row of someone who unsubscribed is a duplicate, not a member
         let v = c.verdict(member("LEFT@example.org", 9));
@@ -254,10 +342,10 @@ mod tests {
         assert_eq!(
             skipped,
             [
-                (13, "status is \"unsubscribed\"".to_string()),
-                (21, "status is \"cleaned\"".to_string()),
+                (13, "unsubscribed: status is \"unsubscribed\"".to_string()),
+                (21, "cleaned: status is \"cleaned\"".to_string()),
                 (29, "duplicate of line 4".to_string()),
-                (32, "status is \"unsubscribed\"".to_string()),
+                (32, "unsubscribed: status is \"unsubscribed\"".to_string()),
                 (
                     37,
                     "invalid address: the domain \"example\" has no dot".to_string()
