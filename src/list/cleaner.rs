@@ -481,3 +481,218 @@ mod tests {
         assert!(peak - before < 100 * 1024, "grew by {} kB", peak - before);
     }
 }
+
+#[cfg(test)]
+mod platform_tests {
+    //! Every platform's fixture, pre-scanned and cleaned: who is mailed and why the others are not.
+
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/lists")
+            .join(name)
+    }
+
+    /// `address: verdict` for every row of a fixture.
+    fn verdicts(name: &str) -> Vec<String> {
+        let path = fixture(name);
+        let opt_outs = OptOuts::scan(&[&path], &crate::list::Rules::default()).unwrap();
+        let mut c = Cleaner::with_opt_outs(Suppression::empty(), Arc::new(opt_outs));
+        crate::list::open(&path)
+            .unwrap()
+            .map(|entry| match c.verdict(entry.unwrap()) {
+                Verdict::Send(s) => format!("{}: send", s.email),
+                Verdict::Skip { email, reason, .. } => format!("{email}: {reason}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn listmonk() {
+        assert_eq!(
+            verdicts("listmonk.csv"),
+            [
+                "ann@example.org: send",
+                "bob@example.org: blocklisted: status is \"blocklisted\"",
+                "cy@example.org: unconfirmed: subscription_status is \"unconfirmed\"",
+                "di@example.org: unsubscribed: subscription_status is \"unsubscribed\"",
+                "zoe@example.org: send",
+                "eve@example.org: email disabled: status is \"disabled\"",
+                "sean@example.org: send",
+            ]
+        );
+    }
+
+    #[test]
+    fn ghost() {
+        assert_eq!(
+            verdicts("ghost.csv"),
+            [
+                "ann@example.org: send",
+                "bob@example.org: unsubscribed: subscribed_to_emails is \"false\"",
+                "cy@example.org: unsubscribed: subscribed_to_emails is \"FALSE\"",
+                "jose@example.com: send",
+                "yamada@example.jp: send",
+            ]
+        );
+    }
+
+    #[test]
+    fn substack() {
+        assert_eq!(
+            verdicts("substack.csv"),
+            [
+                "ann@example.org: send",
+                "bob@example.org: email disabled: email_disabled is \"true\"",
+                "jörg@bücher.example: send",
+                "cy@example.org: email disabled: email_disabled is \"TRUE\"",
+                "zoe@example.org: send",
+            ]
+        );
+    }
+
+    #[test]
+    fn buttondown() {
+        assert_eq!(
+            verdicts("buttondown.csv"),
+            [
+                "ann@example.org: send",
+                "bob@example.org: send",
+                "cy@example.org: unsubscribed: subscriber_type is \"unsubscribed\"",
+                "di@example.org: unconfirmed: subscriber_type is \"unactivated\"",
+                "spam@example.net: blocklisted: subscriber_type is \"spammy\"",
+                "eve@example.org: unsubscribed: subscriber_type is \"removed\"",
+                "zoe@example.org: send",
+                "sean@example.org: send",
+            ]
+        );
+    }
+
+    #[test]
+    fn kit() {
+        assert_eq!(
+            verdicts("kit.csv"),
+            [
+                "ann@example.org: send",
+                "bob@example.org: unsubscribed: status is \"cancelled\"",
+                "cy@example.org: unconfirmed: status is \"unconfirmed\"",
+                "di@example.org: bounced: status is \"bounced\"",
+                "eve@example.org: blocklisted: status is \"complained\"",
+                "zoe@example.org: send",
+                "sean@example.org: unsubscribed: status is \"Inactive\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn mailerlite() {
+        assert_eq!(
+            verdicts("mailerlite.csv"),
+            [
+                "ann@example.org: send",
+                "bob@example.org: unsubscribed: Status is \"unsubscribed\"",
+                "cy@example.org: unconfirmed: Status is \"unconfirmed\"",
+                "di@example.org: bounced: Status is \"bounced\"",
+                "junk@example.net: cleaned: Status is \"junk\"",
+                "zoe@example.org: send",
+            ]
+        );
+    }
+
+    #[test]
+    fn brevo() {
+        assert_eq!(
+            verdicts("brevo.csv"),
+            [
+                "ann@example.org: send",
+                "bob@example.org: blocklisted: EMAIL_BLACKLISTED is \"Yes\"",
+                "zoe@example.org: send",
+                "cy@example.org: blocklisted: EMAIL_BLACKLISTED is \"YES\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn hubspot() {
+        assert_eq!(
+            verdicts("hubspot.csv"),
+            [
+                "ann@example.org: send",
+                "bob@example.org: unsubscribed: Unsubscribed from all email is \"true\"",
+                "cy@example.org: not a marketing contact: Marketing contact status is \"Non-marketing contact\"",
+                "di@example.org: bounced: Email hard bounce reason is \"BOUNCED (550 5.1.1 user unknown)\"",
+                "zoe@example.org: send",
+                "eve@example.org: unsubscribed: Opted out of email: Monthly Newsletter is \"true\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn sendy() {
+        assert_eq!(
+            verdicts("sendy.csv"),
+            [
+                "ann@example.org: send",
+                "bob@example.org: unsubscribed: Status is \"Unsubscribed\"",
+                "cy@example.org: unconfirmed: Status is \"Unconfirmed\"",
+                "di@example.org: bounced: Status is \"Bounced\"",
+                "eve@example.org: blocklisted: Status is \"Marked as spam\"",
+                "zoe@example.org: send",
+                "fay@example.org: bounced: Status is \"Soft bounced\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn google_contacts() {
+        assert_eq!(
+            verdicts("google-contacts.csv"),
+            [
+                "ann@example.org: send",
+                "zoe@example.org: send",
+                "yamada@example.jp: send",
+            ]
+        );
+    }
+
+    #[test]
+    fn outlook() {
+        assert_eq!(
+            verdicts("outlook.csv"),
+            ["ann@example.org: send", "soren@example.dk: send",]
+        );
+    }
+
+    #[test]
+    fn mailchimp() {
+        assert_eq!(
+            verdicts("mailchimp.csv"),
+            ["ann@example.org: send", "Bob@Example.com: send",]
+        );
+    }
+
+    #[test]
+    fn mailchimp_unsubscribed() {
+        assert_eq!(
+            verdicts("mailchimp-unsubscribed.csv"),
+            [
+                "cora@example.org: unsubscribed: UNSUB_TIME is \"2024-03-05 11:12:13\"",
+                "dev@example.net: unsubscribed: UNSUB_TIME is \"2024-04-01 08:00:00\"",
+                "jose@example.com: unsubscribed: UNSUB_TIME is \"2024-05-06 07:08:09\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn mailchimp_cleaned() {
+        assert_eq!(
+            verdicts("mailchimp-cleaned.csv"),
+            [
+                "gone@example.org: cleaned: CLEAN_TIME is \"2023-11-12 13:14:15\"",
+                "typo@example.com: cleaned: CLEAN_TIME is \"2023-12-01 00:00:00\"",
+            ]
+        );
+    }
+}

@@ -98,9 +98,14 @@ pub enum Say {
 /// How the values of a consent column are read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reading {
-    /// Status words (subscribed, unsubscribed, blocklisted, …), plus what `yes`/`true`/`1` and
-    /// `no`/`false`/`0` mean here and what an empty cell means.
-    Cell { yes: Say, no: Say, blank: Say },
+    /// Status words (subscribed, unsubscribed, blocklisted, …), plus what `yes`/`true`/`1`,
+    /// `no`/`false`/`0`, a date (`2024-03-05 11:12`, `05/03/2024`) and an empty cell mean here.
+    Cell {
+        yes: Say,
+        no: Say,
+        dated: Say,
+        blank: Say,
+    },
     /// Any value (a date, a reason) means the member left; an empty cell says nothing.
     AnySet(Leave),
     /// The file is an export of members who left: every row is left out, whatever it says.
@@ -180,7 +185,7 @@ fn status_word(value: &str) -> Option<Say> {
         "subscribed" | "subscribe" | "active" | "enabled" | "confirmed" | "optedin" | "optin"
         | "regular" | "premium" | "trialed" | "trialing" | "trial" | "unpaid" | "gifted"
         | "gift" | "churning" | "paused" | "pastdue" | "free" | "paid" | "comped" | "comp"
-        | "complimentary" | "founding" | "marketingcontact" => SEND,
+        | "complimentary" | "founding" | "cold" | "marketingcontact" => SEND,
         // left
         "unsubscribed" | "unsubscribe" | "unsub" | "optedout" | "optout" | "inactive"
         | "cancelled" | "canceled" | "removed" | "deleted" | "archived" | "nonsubscribed"
@@ -210,6 +215,17 @@ fn status_word(value: &str) -> Option<Say> {
     })
 }
 
+/// `2024-03-05`, `2024/03/05 11:12:13`, `05/03/2024`, `5.3.24 11:12`: a date, perhaps with a time.
+fn looks_like_date(cell: &str) -> bool {
+    let date = cell.split([' ', 'T']).next().unwrap_or("");
+    let parts: Vec<&str> = date.split(['-', '/', '.']).collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts.iter().any(|p| p.len() == 4 || p.len() == 2)
+}
+
 fn is_yes(value: &str) -> bool {
     matches!(value, "yes" | "y" | "true" | "t" | "1" | "on")
 }
@@ -223,13 +239,20 @@ impl Reading {
     pub fn read(&self, cell: &str) -> Say {
         let value = key(cell);
         match self {
-            Reading::Cell { yes, no, blank } => {
+            Reading::Cell {
+                yes,
+                no,
+                dated,
+                blank,
+            } => {
                 if value.is_empty() {
                     *blank
                 } else if is_yes(&value) {
                     *yes
                 } else if is_no(&value) {
                     *no
+                } else if looks_like_date(cell.trim()) {
+                    *dated
                 } else {
                     status_word(&value).unwrap_or(UNCLEAR)
                 }
@@ -247,23 +270,28 @@ impl Reading {
 const WORDS: Reading = Reading::Cell {
     yes: UNCLEAR,
     no: UNCLEAR,
+    dated: UNCLEAR,
     blank: SEND,
 };
 
-/// A yes/no column that says the member opted in: `no` is `l`, an empty cell is unclear.
+/// A yes/no column that says the member opted in: `no` is `l`, an empty cell is unclear, a
+/// date is when they did.
 const fn opt_in(l: Leave) -> Reading {
     Reading::Cell {
         yes: SEND,
         no: leave(l),
+        dated: SEND,
         blank: UNCLEAR,
     }
 }
 
-/// A yes/no column that says the member left: `yes` is `l`, an empty cell says nothing.
+/// A yes/no column that says the member left: `yes` (or a date) is `l`, an empty cell says
+/// nothing.
 const fn opt_out(l: Leave) -> Reading {
     Reading::Cell {
         yes: leave(l),
         no: SEND,
+        dated: leave(l),
         blank: SEND,
     }
 }
@@ -424,11 +452,7 @@ fn looks_like_consent(header: &str) -> Option<Reading> {
         "marketable",
     ];
     if positive.iter().any(|w| header.contains(w)) {
-        return Some(Reading::Cell {
-            yes: SEND,
-            no: leave(Unsubscribed),
-            blank: UNCLEAR,
-        });
+        return Some(opt_in(Unsubscribed));
     }
     header.contains("status").then_some(WORDS)
 }
@@ -713,6 +737,14 @@ mod tests {
         );
         assert_eq!(says("subscribed", "no"), Say::Leave(Unsubscribed));
         assert_eq!(says("subscribed", "maybe"), Say::Unclear);
+        // a date in a yes/no column: when it happened
+        assert_eq!(
+            says("Unsubscribed", "2024-03-01 09:00:00"),
+            Say::Leave(Unsubscribed)
+        );
+        assert_eq!(says("Subscribed", "05/03/2024"), Say::Send);
+        assert_eq!(says("status", "2024-03-01"), Say::Unclear);
+        assert_eq!(says("Unsubscribed", "12"), Say::Unclear);
     }
 
     #[test]
