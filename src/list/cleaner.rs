@@ -546,7 +546,7 @@ mod platform_tests {
             [
                 "ann@example.org: send",
                 "bob@example.org: email disabled: email_disabled is \"true\"",
-                "jörg@bücher.example: send",
+                "jorg@buecher.example: send",
                 "cy@example.org: email disabled: email_disabled is \"TRUE\"",
                 "zoe@example.org: send",
             ]

@@ -110,7 +110,8 @@ pub enum Reading {
     AnySet(Leave),
     /// The file is an export of members who left: every row is left out, whatever it says.
     EveryRow(Leave),
-    /// `[lists] send_when`: these values (normalised) mean "send"; every other value is left out.
+    /// `[lists] send_when`: these values (normalised) mean "send"; every other value is left out
+    /// (for its own reason when it is a status word such as `unsubscribed`).
     SendWhen(Vec<String>),
 }
 
@@ -261,7 +262,11 @@ impl Reading {
             Reading::AnySet(_) => SEND,
             Reading::EveryRow(l) => leave(*l),
             Reading::SendWhen(values) if values.contains(&value) => SEND,
-            Reading::SendWhen(_) => leave(Leave::NotSendWhen),
+            // not listed: a word that says why keeps its reason
+            Reading::SendWhen(_) => match status_word(&value) {
+                Some(Say::Leave(l)) => leave(l),
+                _ => leave(Leave::NotSendWhen),
+            },
         }
     }
 }
@@ -332,7 +337,7 @@ fn known(header: &str) -> Option<(Reading, &'static str)> {
         }
         "emaildisabled" => (opt_out(EmailDisabled), "Substack email_disabled"),
         "emailblacklisted" | "blacklisted" | "emailblocklisted" | "blocklisted" => {
-            (opt_out(Blocklisted), "Brevo blocklist (blacklist)")
+            (opt_out(Blocklisted), "Brevo blocklist")
         }
         "unsubscribedfromallemail" | "optedoutofallemail" => {
             (opt_out(Unsubscribed), "HubSpot unsubscribed from all email")
@@ -348,11 +353,12 @@ fn known(header: &str) -> Option<(Reading, &'static str)> {
         "unsubtime" | "unsubcampaigntitle" | "unsubcampaignid" | "unsubreason"
         | "unsubreasonother" => (
             Reading::EveryRow(Unsubscribed),
-            "Mailchimp unsubscribed export",
+            "Mailchimp unsubscribed export: every row is left out",
         ),
-        "cleantime" | "cleancampaigntitle" | "cleancampaignid" => {
-            (Reading::EveryRow(Cleaned), "Mailchimp cleaned export")
-        }
+        "cleantime" | "cleancampaigntitle" | "cleancampaignid" => (
+            Reading::EveryRow(Cleaned),
+            "Mailchimp cleaned export: every row is left out",
+        ),
         "unsubscribedat" | "unsubscribeddate" | "unsubscribedon" | "unsubscribetime"
         | "unsubscribedtime" | "optedoutat" | "optoutdate" | "cancelledat" | "canceledat" => {
             (Reading::AnySet(Unsubscribed), "date of unsubscribing")
@@ -807,6 +813,8 @@ mod tests {
         assert_eq!(r.read("Member"), Say::Send);
         assert_eq!(r.read("board"), Say::Send);
         assert_eq!(r.read("resigned"), Say::Leave(NotSendWhen));
+        assert_eq!(r.read("active"), Say::Leave(NotSendWhen));
+        assert_eq!(r.read("Unsubscribed"), Say::Leave(Unsubscribed));
         assert_eq!(r.read(""), Say::Leave(NotSendWhen));
         let rules = Rules::new([], ["Newsletter status"]);
         let c = columns_with("email,Newsletter status", &rules);
