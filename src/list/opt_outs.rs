@@ -286,7 +286,7 @@ mod tests {
         let a = write(
             &dir,
             "club.csv",
-            "Email,Name,Status\nann@example.org,\"Lee, Ann\",member\nbob@example.org,Bob,board\ncy@example.org,Cy,member\ndi@example.org,Di,unsubscribed\n",
+            "Email,Name,Status\nann@example.org,\"Lee, Ann\",member\nbob@example.org,Bob,board\ncy@example.org,Cy,member\ndi@example.org,Di,unsubscribed\neve@example.org,Eve,\n",
         );
         let e = OptOuts::scan(&[&a], &Rules::default()).unwrap_err();
         let text = e.to_string();
@@ -303,8 +303,13 @@ mod tests {
         let o = OptOuts::scan(&[&a], &rules).unwrap();
         assert_eq!(
             o.mark(AddressKey::of("di@example.org")).map(|m| m.leave),
+            Some(Leave::Unsubscribed)
+        );
+        // an empty cell is not among the values that mean send
+        assert_eq!(
+            o.mark(AddressKey::of("eve@example.org")).map(|m| m.leave),
             Some(Leave::NotSendWhen)
         );
-        assert_eq!(o.len(), 1);
+        assert_eq!(o.len(), 2);
     }
 }
