@@ -52,34 +52,11 @@ fn fixture(name: &str) -> Vec<u8> {
     .expect("fixture list")
 }
 
-fn bulletin(root: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(root)
-        .env_remove("BULLETIN_SMTP_URL")
-        .env_remove("BULLETIN_SMTP_PASSWORD")
-        .env_remove("BULLETIN_TOKEN_SECRET")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run bulletin")
-}
+use support::files::bulletin;
 
 /// `send issues/n1 --list LIST --yes --dry-run --outbox box --json`.
 fn dry_run(root: &Path, list: &str) -> Output {
-    bulletin(
-        root,
-        &[
-            "send",
-            "issues/n1",
-            "--list",
-            list,
-            "--yes",
-            "--dry-run",
-            "--outbox",
-            "box",
-            "--json",
-        ],
-    )
+    support::files::dry_run_of(root, "issues/n1", list, &["--json"])
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -7,12 +7,10 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use mail_parser::{Address, MessageParser};
 use support::SmtpSink;
 
-const BIN: &str = env!("CARGO_BIN_EXE_bulletin");
 const SHARDS: u32 = 3;
 const MEMBERS: usize = 60;
 
@@ -54,15 +52,7 @@ fn project() -> (tempfile::TempDir, Vec<String>) {
 
 /// Run the binary in `root`; returns (exit code, stdout, stderr).
 fn run(root: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(root)
-        .env_remove("BULLETIN_SMTP_URL")
-        .env_remove("BULLETIN_SMTP_PASSWORD")
-        .env_remove("BULLETIN_TOKEN_SECRET")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run bulletin");
+    let out = support::files::bulletin(root, args);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
