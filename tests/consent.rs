@@ -107,7 +107,7 @@ const PLATFORMS: &[Platform] = &[
         mailed: &["ann@example.org", "bob@example.com"],
         skipped: &[],
         preflight: r#"list: lists/mailchimp.csv
-  consent: no consent or status column: every valid address is mailed, unless suppressed
+  consent: no consent or status column (a Mailchimp export of subscribed members): every valid address is mailed, unless suppressed
   to send: 2
   rate: unlimited, 4 connection(s)
 dry run: writing messages into box

@@ -131,7 +131,7 @@ pub struct ConsentColumn {
 pub struct ConsentColumns {
     pub columns: Vec<ConsentColumn>,
     /// What kind of export the header looks like, when there is no consent column (Google
-    /// Contacts, Outlook).
+    /// Contacts, Outlook, Mailchimp's subscribed members).
     pub contacts_export: Option<&'static str>,
     /// Columns left unread because `[lists] not_consent` names them.
     pub ignored: Vec<String>,
@@ -463,13 +463,16 @@ fn looks_like_consent(header: &str) -> Option<Reading> {
     header.contains("status").then_some(WORDS)
 }
 
-/// Headers of a Google Contacts or Outlook contacts export (no consent column).
-fn contacts_export(keys: &[String]) -> Option<&'static str> {
+/// What an export without a consent column is, by its headers, and what that means: Google
+/// Contacts, Outlook contacts, Mailchimp's export of subscribed members.
+fn export_without_consent(keys: &[String]) -> Option<&'static str> {
     let has = |k: &str| keys.iter().any(|h| h == k);
     if has("email1value") || has("email1type") || has("email1label") {
-        Some("a Google Contacts export")
+        Some("a Google Contacts export: everyone in it is a contact")
     } else if has("emaildisplayname") || has("email2address") || has("emailtype") {
-        Some("an Outlook contacts export")
+        Some("an Outlook contacts export: everyone in it is a contact")
+    } else if has("memberrating") && (has("optintime") || has("leid")) {
+        Some("a Mailchimp export of subscribed members")
     } else {
         None
     }
@@ -518,7 +521,7 @@ impl ConsentColumns {
             });
         }
         if found.columns.is_empty() {
-            found.contacts_export = contacts_export(&keys);
+            found.contacts_export = export_without_consent(&keys);
         }
         found
     }
@@ -561,7 +564,7 @@ impl ConsentColumns {
     pub fn describe(&self) -> String {
         if self.columns.is_empty() {
             let what = match self.contacts_export {
-                Some(export) => format!(" ({export}: everyone in it is a contact)"),
+                Some(export) => format!(" ({export})"),
                 None => String::new(),
             };
             return format!(
@@ -767,6 +770,10 @@ mod tests {
         let c =
             columns("Email Address,First Name,MEMBER_RATING,OPTIN_TIME,CONFIRM_TIME,LAST_CHANGED");
         assert!(c.is_empty(), "{c:?}");
+        assert!(
+            c.describe()
+                .contains("a Mailchimp export of subscribed members")
+        );
     }
 
     #[test]
@@ -846,10 +853,16 @@ mod tests {
     #[test]
     fn contacts_exports_are_named() {
         let c = columns("Name,Given Name,E-mail 1 - Type,E-mail 1 - Value");
-        assert_eq!(c.contacts_export, Some("a Google Contacts export"));
+        assert_eq!(
+            c.contacts_export,
+            Some("a Google Contacts export: everyone in it is a contact")
+        );
         assert!(c.describe().contains("Google Contacts"));
         let c = columns("First Name,Last Name,E-mail Address,E-mail Type,E-mail Display Name");
-        assert_eq!(c.contacts_export, Some("an Outlook contacts export"));
+        assert_eq!(
+            c.contacts_export,
+            Some("an Outlook contacts export: everyone in it is a contact")
+        );
     }
 
     #[test]
