@@ -21,6 +21,7 @@ pub struct Config {
     pub bounces: Bounces,
     pub preview: Preview,
     pub dns: Dns,
+    pub lists: Lists,
 }
 
 /// `[sender]`: who the bulletin comes from.
@@ -242,6 +243,54 @@ impl Default for Dns {
     }
 }
 
+/// `[lists]`: how member lists say who may be mailed.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Lists {
+    /// Which values of a consent column mean "send": every other value of that column (an empty
+    /// cell included) is left out. One table, or an array of them.
+    #[serde(deserialize_with = "one_or_many")]
+    pub send_when: Vec<SendWhen>,
+    /// Columns that look like consent but say nothing about it (e.g. `Lead Status`).
+    pub not_consent: Vec<String>,
+}
+
+/// `send_when = { column = "Status", values = ["member", "board"] }`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SendWhen {
+    pub column: String,
+    pub values: Vec<String>,
+}
+
+impl Lists {
+    /// The rules the list reader applies.
+    pub fn rules(&self) -> crate::list::Rules {
+        crate::list::Rules::new(
+            self.send_when
+                .iter()
+                .map(|s| (s.column.as_str(), s.values.as_slice())),
+            self.not_consent.iter().map(String::as_str),
+        )
+    }
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<SendWhen>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(SendWhen),
+        Many(Vec<SendWhen>),
+    }
+    match OneOrMany::deserialize(d) {
+        Ok(OneOrMany::One(s)) => Ok(vec![s]),
+        Ok(OneOrMany::Many(v)) => Ok(v),
+        Err(_) => Err(serde::de::Error::custom(
+            "expected `send_when = { column = \"…\", values = [\"…\"] }` or an array of such tables",
+        )),
+    }
+}
+
 impl Config {
     /// Parse `bulletin.toml` text; errors point at the line and column.
     pub fn parse(path: &Path, text: &str) -> Result<Config, SourceError> {
@@ -330,5 +379,24 @@ nameserver = "127.0.0.1:5353"
         assert!(c.send.require_authentication);
         assert_eq!(c.dns.nameserver.as_deref(), Some("127.0.0.1:5353"));
         assert_eq!(c.dns.timeout_secs, 3);
+    }
+
+    #[test]
+    fn lists_send_when_is_one_table_or_many() {
+        let text = "[lists]\nsend_when = { column = \"Status\", values = [\"member\", \"board\"] }\nnot_consent = [\"Lead Status\"]\n";
+        let c = Config::parse(Path::new("bulletin.toml"), text).unwrap();
+        assert_eq!(c.lists.send_when.len(), 1);
+        assert_eq!(c.lists.send_when[0].values, ["member", "board"]);
+        assert_eq!(c.lists.not_consent, ["Lead Status"]);
+        let text = "[[lists.send_when]]\ncolumn = \"Status\"\nvalues = [\"member\"]\n[[lists.send_when]]\ncolumn = \"Tier\"\nvalues = [\"gold\"]\n";
+        let c = Config::parse(Path::new("bulletin.toml"), text).unwrap();
+        assert_eq!(c.lists.send_when.len(), 2);
+        let e = Config::parse(
+            Path::new("bulletin.toml"),
+            "[lists]\nsend_when = { column = \"Status\" }\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("send_when"), "{}", e.message);
     }
 }

@@ -7,6 +7,7 @@
 //! and writes nothing but the outbox.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -22,13 +23,15 @@ use crate::deliver::issue_record::{self, IssueLock};
 use crate::deliver::journal::{self, Damage, Journal, JournalId, JournalState, Round};
 use crate::deliver::rate::{Rate, RateLimiter};
 use crate::deliver::{Cancel, PoolOptions, Throttle};
-use crate::list::{Shard, Suppression};
+use crate::list::{OptOuts, Rules, Shard, Suppression};
 use crate::message::MessageFactory;
 
 /// What the user asked of a bulk send.
 #[derive(Debug, Clone)]
 pub struct BulkOptions {
     pub list: PathBuf,
+    /// How the list's consent columns are read (`[lists]`).
+    pub rules: Rules,
     pub shard: Option<Shard>,
     pub round: Round,
     /// Leave out members whose earlier transaction was cut off.
@@ -49,6 +52,8 @@ pub struct BulkSend<'a> {
     round: u32,
     lock: Option<IssueLock>,
     suppression: Suppression,
+    /// Who any row of the list marks as not to be mailed, from the pre-scan.
+    opt_outs: Arc<OptOuts>,
     preflight: Preflight,
 }
 
@@ -63,6 +68,9 @@ impl<'a> BulkSend<'a> {
         issue_id: &'a str,
         options: BulkOptions,
     ) -> anyhow::Result<BulkSend<'a>> {
+        // Before anything else: who any row marks as not to be mailed; a consent value
+        // bulletin does not understand stops the send here.
+        let opt_outs = Arc::new(OptOuts::scan(&[&options.list], &options.rules)?);
         let lock = if options.dry_run {
             None
         } else {
@@ -86,6 +94,7 @@ impl<'a> BulkSend<'a> {
 
         let mut selection = Selection::new(
             Suppression::load_state(state_dir)?,
+            opt_outs.clone(),
             &record,
             options.shard,
             options.skip_uncertain,
@@ -102,6 +111,7 @@ impl<'a> BulkSend<'a> {
             round,
             lock,
             suppression,
+            opt_outs,
             preflight,
         };
         if let Some(first) = &send.preflight.first {
@@ -155,6 +165,7 @@ impl<'a> BulkSend<'a> {
         };
         let selection = Selection::new(
             std::mem::take(&mut self.suppression),
+            self.opt_outs.clone(),
             &self.record,
             self.options.shard,
             self.options.skip_uncertain,

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::selection::{Decision, Selection, Skip, walk};
 use crate::deliver::rate::Rate;
 use crate::diagnostic::SourceError;
+use crate::list::opt_outs::ListConsent;
 use crate::subscriber::Subscriber;
 
 /// How many rows of each skip reason are listed one by one before the rest are only counted.
@@ -54,8 +55,12 @@ pub struct Preflight {
     /// Rows skipped, by reason.
     pub skipped: BTreeMap<&'static str, u64>,
     /// Rows of the list itself that are not mailed (invalid, duplicate, unsubscribed,
-    /// suppressed): line, value, why. The first few of each reason.
+    /// blocklisted, unconfirmed, cleaned, bounced, email disabled, suppressed, …): line, value,
+    /// why. The first few of each reason.
     pub rows: Vec<SkippedRow>,
+    /// Per list: which columns were read as consent (or that there are none), and how many
+    /// rows they leave out, by reason.
+    pub consent: Vec<ListConsent>,
     /// The first member to be mailed, rendered in full before the run starts.
     #[serde(skip)]
     pub first: Option<Subscriber>,
@@ -64,7 +69,10 @@ pub struct Preflight {
 impl Preflight {
     /// Walk the list once and count.
     pub fn scan(list: &Path, selection: &mut Selection<'_>) -> Result<Preflight, SourceError> {
-        let mut p = Preflight::default();
+        let mut p = Preflight {
+            consent: selection.opt_outs().lists().to_vec(),
+            ..Preflight::default()
+        };
         walk(list, selection, |d| {
             match d {
                 Decision::Send(s) => p.take(s),
@@ -103,6 +111,13 @@ impl Preflight {
     pub fn report(&self, list: &Path, rate: Option<&Rate>, connections: usize) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "list: {}", list.display());
+        for c in &self.consent {
+            if c.list == list {
+                let _ = writeln!(s, "  consent: {}", c.consent);
+            } else {
+                let _ = writeln!(s, "  consent of {}: {}", c.list.display(), c.consent);
+            }
+        }
         let _ = writeln!(s, "  to send: {}", self.to_send);
         for (line, email) in self.resend.iter().take(LISTED) {
             let _ = writeln!(

@@ -1,15 +1,17 @@
 //! Who gets this issue: the list, cleaned, minus everyone the journal says is done.
 //!
 //! The same [`Selection`] decides in the preflight pass and in the send pass, so what the
-//! preflight promised is what is sent.
+//! preflight promised is what is sent. Both read the list with the rules of the pre-scan
+//! ([`OptOuts`]), which must have found every address that any row marks as not to be mailed.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::deliver::journal::{JournalState, Status};
 use crate::diagnostic::SourceError;
 use crate::list::address::AddressKey;
 use crate::list::suppression::Suppression;
-use crate::list::{self, Cleaner, Entry, Shard, SkipReason, Verdict};
+use crate::list::{self, Cleaner, Entry, OptOuts, Shard, SkipReason, Verdict};
 use crate::subscriber::Subscriber;
 
 /// What happens to one row of the list.
@@ -28,7 +30,7 @@ pub enum Decision {
 /// Why a row is not mailed in this run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Skip {
-    /// The list's own doing: an invalid address, a duplicate, a status, the suppression list.
+    /// The list's own doing: an invalid address, a duplicate, consent, the suppression list.
     List(SkipReason),
     AlreadyAccepted,
     RefusedEarlier,
@@ -63,12 +65,13 @@ pub struct Selection<'a> {
 impl<'a> Selection<'a> {
     pub fn new(
         suppression: Suppression,
+        opt_outs: Arc<OptOuts>,
         journal: &'a JournalState,
         shard: Option<Shard>,
         skip_uncertain: bool,
     ) -> Self {
         Selection {
-            cleaner: Cleaner::new(suppression),
+            cleaner: Cleaner::with_opt_outs(suppression, opt_outs),
             journal,
             shard,
             skip_uncertain,
@@ -78,6 +81,11 @@ impl<'a> Selection<'a> {
     /// Give the suppression list back, e.g. to walk the list again without reading it again.
     pub fn into_suppression(self) -> Suppression {
         self.cleaner.into_suppression()
+    }
+
+    /// What the pre-scan found: the rules lists are read with, and each list's consent columns.
+    pub fn opt_outs(&self) -> &OptOuts {
+        self.cleaner.opt_outs()
     }
 
     pub fn decide(&mut self, entry: Entry) -> Decision {
@@ -133,7 +141,7 @@ pub fn walk(
     selection: &mut Selection<'_>,
     mut f: impl FnMut(Decision) -> bool,
 ) -> Result<(), SourceError> {
-    for entry in list::open(path)? {
+    for entry in list::open_with(path, selection.opt_outs().rules())? {
         if !f(selection.decide(entry?)) {
             break;
         }

@@ -169,6 +169,7 @@ fn bulk_send(
         .max(1);
     let options = BulkOptions {
         list: list.clone(),
+        rules: project.config.lists.rules(),
         shard,
         round: if args.new_round {
             Round::New

@@ -9,6 +9,8 @@ use serde::Serialize;
 use crate::cli::StatusArgs;
 use crate::deliver::issue_record;
 use crate::deliver::journal::{Counts, JournalState};
+use crate::list::OptOuts;
+use crate::list::opt_outs::ListConsent;
 use crate::project::Project;
 use crate::run::exit;
 
@@ -23,6 +25,31 @@ struct JournalReport {
     /// The list changed between runs of this round.
     list_changed: bool,
     uncertain: Vec<(u64, String)>,
+    /// What the list says today about consent: the rows a send would leave out, by reason, or
+    /// why a send would stop. Absent when the list is not found.
+    list_consent: Option<ListNow>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum ListNow {
+    Read(ListConsent),
+    Stops { error: String },
+}
+
+/// Read the journal's list as a send would, when it is still there.
+fn list_consent(project: &Project, list: Option<&str>) -> Option<ListNow> {
+    let list = std::path::Path::new(list?);
+    let path = [list.to_path_buf(), project.root.join(list)]
+        .into_iter()
+        .find(|p| p.is_file())?;
+    let scanned = OptOuts::scan(&[&path], &project.config.lists.rules());
+    Some(match scanned {
+        Ok(o) => ListNow::Read(o.lists()[0].clone()),
+        Err(e) => ListNow::Stops {
+            error: e.to_string(),
+        },
+    })
 }
 
 pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
@@ -59,7 +86,9 @@ pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
             eprintln!("warning: {damage}");
         }
         let counts = state.counts();
+        let list_consent = list_consent(&project, state.id().map(|id| id.list.as_str()));
         reports.push(JournalReport {
+            list_consent,
             list: state.id().map(|id| id.list.clone()),
             round: state.round(),
             runs: state.runs().len(),
@@ -101,6 +130,18 @@ pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
             }
             for (line, email) in &r.uncertain {
                 println!("  cut off mid-transaction: line {line}: {email}");
+            }
+            match &r.list_consent {
+                Some(ListNow::Read(c)) => {
+                    println!("  consent: {}", c.consent);
+                    for (why, n) in &c.left_out {
+                        println!("  left out by the list, {why}: {n}");
+                    }
+                }
+                Some(ListNow::Stops { error }) => {
+                    println!("  the list as it is now would not be sent: {error}")
+                }
+                None => {}
             }
         }
         if reports.len() > 1 {

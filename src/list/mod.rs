@@ -1,15 +1,19 @@
 //! Member lists: CSV as people export them, cleaned into valid, unique, subscribed recipients.
 //!
 //! ```text
-//! open(path) ──▶ ListReader ──Entry──▶ Cleaner::verdict ──▶ Verdict::Send(Subscriber)
-//!                (streaming)                                 Verdict::Skip { reason }
+//! OptOuts::scan(lists) ──▶ who any row marks as not to be mailed; unclear consent stops here
+//!        │
+//! open_with(path) ──▶ ListReader ──Entry──▶ Cleaner::verdict ──▶ Verdict::Send(Subscriber)
+//!                     (streaming)                                 Verdict::Skip { reason }
 //! ```
 
 pub mod address;
 pub mod cleaner;
+pub mod consent;
 pub mod csv_escape;
 mod decode;
 pub mod keymap;
+pub mod opt_outs;
 mod quotes;
 pub mod reader;
 pub mod shard;
@@ -17,9 +21,11 @@ pub mod suppression;
 
 pub use address::AddressKey;
 pub use cleaner::{Cleaner, SkipReason, Verdict};
+pub use consent::{Leave, Rules};
 pub use csv_escape::escape_field;
 pub use keymap::KeyMap;
-pub use reader::{Entry, ListReader, from_bytes, open};
+pub use opt_outs::{ConsentError, OptOuts};
+pub use reader::{Entry, ListReader, from_bytes, open, open_with};
 pub use shard::{Shard, in_shard};
 pub use suppression::Suppression;
 

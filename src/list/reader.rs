@@ -10,8 +10,9 @@
 //!   quotes); an Excel `sep=;` first line is honoured.
 //! - **Columns**, by header name, ignoring case, spaces, `-`, `_` and `.`: the address
 //!   (`email`, `E-mail Address`, `Email Address`, `mail`, …), the name (`name`, or first and last
-//!   name), the subscription status (`status`, `subscription status`, or a yes/no `subscribed`).
-//!   A file without a header whose first row holds an address is read as headerless.
+//!   name), and the columns that say whether the member may be mailed (see
+//!   [`consent`](super::consent)). A file without a header whose first row holds an address is
+//!   read as headerless.
 //! - Line endings: CRLF, LF or CR.
 //!
 //! Then [`ListReader`] yields one [`Entry`] per row, streaming: **memory use is O(1) in the
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 use encoding_rs::Encoding;
 
 use super::address;
+use super::consent::{ConsentColumns, Leave, RowSays, Rules, UnclearValues};
 use super::decode::{Transcoder, sniff_encoding};
 use super::quotes::{MAX_QUOTED, QuoteOpen, Tracked, Tracker};
 use crate::diagnostic::SourceError;
@@ -42,11 +44,22 @@ pub enum Entry {
         value: String,
         reason: String,
     },
-    /// A row whose status column says the member left (unsubscribed, cleaned, bounced, …).
-    Unsubscribed {
+    /// A row whose consent columns say the member is not to be mailed (unsubscribed,
+    /// blocklisted, unconfirmed, cleaned, bounced, …): why, the column that says so and its
+    /// value.
+    OptedOut {
         line: u64,
         email: String,
-        status: String,
+        leave: Leave,
+        column: String,
+        value: String,
+    },
+    /// A row whose consent column holds a value bulletin does not understand: never mailed.
+    Unclear {
+        line: u64,
+        email: String,
+        column: String,
+        value: String,
     },
 }
 
@@ -55,24 +68,39 @@ impl Entry {
     pub fn line(&self) -> u64 {
         match self {
             Entry::Member(s) => s.line,
-            Entry::Invalid { line, .. } | Entry::Unsubscribed { line, .. } => *line,
+            Entry::Invalid { line, .. }
+            | Entry::OptedOut { line, .. }
+            | Entry::Unclear { line, .. } => *line,
         }
     }
 }
 
-/// Open a list, decide its encoding, delimiter and columns, and read its header.
+/// Open a list, decide its encoding, delimiter and columns, and read its header. Consent
+/// columns are read by the built-in rules only; a send reads them with the project's
+/// [`Rules`] through [`open_with`].
 pub fn open(path: &Path) -> Result<ListReader, SourceError> {
+    open_with(path, &Rules::default())
+}
+
+/// [`open`], reading consent columns with `rules` (`[lists]` of `bulletin.toml`).
+pub fn open_with(path: &Path, rules: &Rules) -> Result<ListReader, SourceError> {
     let io_err = |e: io::Error| SourceError::file(path, format!("cannot read the list: {e}"));
     let (encoding, label) = sniff_encoding(path, File::open(path).map_err(io_err)?)?;
     let file = File::open(path).map_err(io_err)?;
-    ListReader::start(path, Box::new(file), encoding, label)
+    ListReader::start(path, Box::new(file), encoding, label, rules)
 }
 
 /// Read a list held in memory (e.g. an upload, or a fuzzing input); `name` is the path errors
 /// name.
 pub fn from_bytes(name: &Path, bytes: Vec<u8>) -> Result<ListReader, SourceError> {
     let (encoding, label) = sniff_encoding(name, bytes.as_slice())?;
-    ListReader::start(name, Box::new(io::Cursor::new(bytes)), encoding, label)
+    ListReader::start(
+        name,
+        Box::new(io::Cursor::new(bytes)),
+        encoding,
+        label,
+        &Rules::default(),
+    )
 }
 
 /// Where a list's bytes come from.
@@ -86,6 +114,8 @@ pub struct ListReader {
     delimiter: u8,
     headers: Vec<String>,
     columns: Columns,
+    /// Unclear values seen so far, one entry per consent column.
+    unclear: Vec<UnclearValues>,
     /// Lines before the CSV data (an Excel `sep=` line).
     line_offset: u64,
     /// A headerless file's first row, read while looking for the header.
@@ -101,15 +131,7 @@ struct Columns {
     name: Option<usize>,
     first: Option<usize>,
     last: Option<usize>,
-    status: Option<(usize, StatusKind)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StatusKind {
-    /// A word: subscribed, unsubscribed, cleaned, …
-    Word,
-    /// A yes/no `subscribed` column.
-    Subscribed,
+    consent: ConsentColumns,
 }
 
 /// Header names of the address column, normalised by [`header_key`].
@@ -157,47 +179,9 @@ const LAST_HEADERS: &[&str] = &[
     "nachname",
     "nom",
 ];
-const STATUS_HEADERS: &[&str] = &[
-    "status",
-    "subscriptionstatus",
-    "memberstatus",
-    "emailstatus",
-    "subscriberstatus",
-    "state",
-];
-const SUBSCRIBED_HEADERS: &[&str] = &["subscribed", "optin", "emailoptin", "subscriber"];
-
-/// Status words that mean "do not mail", normalised by [`header_key`].
-const LEFT_STATUSES: &[&str] = &[
-    "unsubscribed",
-    "unsubscribe",
-    "cleaned",
-    "bounced",
-    "hardbounced",
-    "optedout",
-    "optout",
-    "suppressed",
-    "complained",
-    "spam",
-    "blocked",
-    "removed",
-    "deleted",
-    "inactive",
-    "archived",
-    // never confirmed a double opt-in: not (yet) a member
-    "pending",
-    "unconfirmed",
-    "nonsubscribed",
-    "notsubscribed",
-];
-
-/// A header or status normalised for matching: lower-case, without spaces, `-`, `_`, `.`.
+/// A header normalised for matching: lower-case, without spaces, `-`, `_`, `.`.
 fn header_key(header: &str) -> String {
-    header
-        .chars()
-        .filter(|c| !(c.is_whitespace() || matches!(c, '-' | '_' | '.' | '\u{feff}')))
-        .flat_map(char::to_lowercase)
-        .collect()
+    super::consent::key(header)
 }
 
 fn find_column(keys: &[String], names: &[&str]) -> Option<usize> {
@@ -222,6 +206,7 @@ impl ListReader {
         file: Source,
         encoding: &'static Encoding,
         label: &'static str,
+        rules: &Rules,
     ) -> Result<ListReader, SourceError> {
         let mut buffered = BufReader::with_capacity(64 * 1024, Transcoder::new(file, encoding));
         let read_err = |e: io::Error| SourceError::file(path, format!("cannot read the list: {e}"));
@@ -265,6 +250,7 @@ impl ListReader {
             delimiter,
             headers: Vec::new(),
             columns: Columns::default(),
+            unclear: Vec::new(),
             line_offset,
             pending: None,
             record: csv::StringRecord::new(),
@@ -292,13 +278,15 @@ impl ListReader {
                     name: find_column(&keys, NAME_HEADERS),
                     first: find_column(&keys, FIRST_HEADERS),
                     last: find_column(&keys, LAST_HEADERS),
-                    status: find_column(&keys, STATUS_HEADERS)
-                        .map(|i| (i, StatusKind::Word))
-                        .or_else(|| {
-                            find_column(&keys, SUBSCRIBED_HEADERS)
-                                .map(|i| (i, StatusKind::Subscribed))
-                        }),
+                    consent: ConsentColumns::find(&reader.headers, email, rules),
                 };
+                reader.unclear = reader
+                    .columns
+                    .consent
+                    .columns
+                    .iter()
+                    .map(|c| UnclearValues::new(&c.header))
+                    .collect();
             }
             None => {
                 // No header: accept a file whose first row holds an address.
@@ -370,6 +358,17 @@ impl ListReader {
         &self.headers[self.columns.email]
     }
 
+    /// The columns read as consent, and how.
+    pub fn consent(&self) -> &ConsentColumns {
+        &self.columns.consent
+    }
+
+    /// The values of consent columns read so far that bulletin does not understand, per column
+    /// (columns without any are left out).
+    pub fn unclear(&self) -> impl Iterator<Item = &UnclearValues> {
+        self.unclear.iter().filter(|u| !u.is_empty())
+    }
+
     /// Read one CSV record and return the line it starts on, turning CSV, I/O and
     /// unterminated-quote trouble into located errors.
     fn read_raw(&mut self, record: &mut csv::StringRecord) -> Result<Option<u64>, SourceError> {
@@ -419,7 +418,7 @@ impl ListReader {
         e
     }
 
-    fn entry(&self, record: &csv::StringRecord, line: u64) -> Option<Entry> {
+    fn entry(&mut self, record: &csv::StringRecord, line: u64) -> Option<Entry> {
         let field = |i: usize| record.get(i).map(str::trim).unwrap_or("");
         if record.iter().all(|f| f.trim().is_empty()) {
             return None;
@@ -430,20 +429,28 @@ impl ListReader {
         let ascii = address::ascii_domain(written);
         let email = ascii.as_ref();
 
-        if let Some((i, kind)) = self.columns.status {
-            let status = field(i);
-            let key = header_key(status);
-            let left = match kind {
-                StatusKind::Word => LEFT_STATUSES.contains(&key.as_str()),
-                StatusKind::Subscribed => {
-                    matches!(key.as_str(), "no" | "false" | "0" | "n" | "unsubscribed")
-                }
-            };
-            if left {
-                return Some(Entry::Unsubscribed {
+        let unclear = &mut self.unclear;
+        let says = self
+            .columns
+            .consent
+            .read(field, |n, cell| unclear[n].add(cell, line));
+        match says {
+            RowSays::Send => {}
+            RowSays::Leave(leave, c) => {
+                return Some(Entry::OptedOut {
                     line,
                     email: email.to_string(),
-                    status: status.to_string(),
+                    leave,
+                    column: c.header.clone(),
+                    value: field(c.index).to_string(),
+                });
+            }
+            RowSays::Unclear(c) => {
+                return Some(Entry::Unclear {
+                    line,
+                    email: email.to_string(),
+                    column: c.header.clone(),
+                    value: field(c.index).to_string(),
                 });
             }
         }
@@ -772,18 +779,20 @@ mod tests {
         assert!(matches!(e[0], Entry::Member(_)));
         assert_eq!(
             e[1],
-            Entry::Unsubscribed {
+            Entry::OptedOut {
                 line: 3,
                 email: "b@example.org".into(),
-                status: "Unsubscribed".into()
+                leave: Leave::Unsubscribed,
+                column: "Subscription Status".into(),
+                value: "Unsubscribed".into()
             }
         );
-        assert!(matches!(e[2], Entry::Unsubscribed { line: 4, .. }));
-        assert!(matches!(e[3], Entry::Unsubscribed { line: 5, .. }));
+        assert!(matches!(e[2], Entry::OptedOut { line: 4, .. }));
+        assert!(matches!(e[3], Entry::OptedOut { line: 5, .. }));
         assert!(matches!(e[4], Entry::Member(_)));
-        assert!(matches!(e[5], Entry::Unsubscribed { line: 7, .. }));
-        assert!(matches!(e[6], Entry::Unsubscribed { line: 8, .. }));
-        assert!(matches!(e[7], Entry::Unsubscribed { line: 9, .. }));
+        assert!(matches!(e[5], Entry::OptedOut { line: 7, .. }));
+        assert!(matches!(e[6], Entry::OptedOut { line: 8, .. }));
+        assert!(matches!(e[7], Entry::OptedOut { line: 9, .. }));
 
         let p = write(
             &dir,
@@ -792,8 +801,8 @@ mod tests {
         );
         let e = read_all(&p);
         assert!(matches!(e[0], Entry::Member(_)));
-        assert!(matches!(e[1], Entry::Unsubscribed { line: 3, .. }));
-        assert!(matches!(e[2], Entry::Unsubscribed { line: 4, .. }));
+        assert!(matches!(e[1], Entry::OptedOut { line: 3, .. }));
+        assert!(matches!(e[2], Entry::OptedOut { line: 4, .. }));
     }
 
     #[test]
@@ -1085,7 +1094,8 @@ mod tests {
             .iter()
             .map(|e| match e {
                 Entry::Member(_) => "member",
-                Entry::Unsubscribed { .. } => "left",
+                Entry::OptedOut { .. } => "left",
+                Entry::Unclear { .. } => "unclear",
                 Entry::Invalid { .. } => "invalid",
             })
             .collect();

@@ -182,7 +182,9 @@ impl PreviewState {
         let Some(path) = &self.target.list else {
             return;
         };
-        match read_members(path) {
+        // the project's consent rules and suppression list, as a send would read them
+        let project = Project::discover(&self.issue_dir).ok();
+        match read_members(path, project.as_ref()) {
             Ok(members) => {
                 self.members = members;
                 self.list_error = None;
@@ -408,14 +410,23 @@ fn find_root_lexical(start: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// The members of a list, in file order; invalid and unsubscribed rows are left out.
-fn read_members(path: &Path) -> Result<Vec<Subscriber>, String> {
-    let reader = crate::list::open(path).map_err(|e| e.to_string())?;
+/// The members of a list a send would mail, in file order: invalid, duplicate, opted-out and
+/// suppressed rows are left out, with the project's consent rules, the most restrictive row of an
+/// address winning. A consent value bulletin does not understand is an error, as for a send.
+fn read_members(path: &Path, project: Option<&Project>) -> Result<Vec<Subscriber>, String> {
+    use crate::list::{Cleaner, OptOuts, Suppression, Verdict};
+    let rules = project.map(|p| p.config.lists.rules()).unwrap_or_default();
+    let suppression = match project {
+        Some(p) => Suppression::load_state(&p.state_dir()).map_err(|e| e.to_string())?,
+        None => Suppression::empty(),
+    };
+    let opt_outs = OptOuts::scan(&[path], &rules).map_err(|e| e.to_string())?;
+    let mut cleaner = Cleaner::with_opt_outs(suppression, std::sync::Arc::new(opt_outs));
+    let reader = crate::list::open_with(path, &rules).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for entry in reader {
-        match entry.map_err(|e| e.to_string())? {
-            crate::list::Entry::Member(s) => out.push(s),
-            _ => continue,
+        if let Verdict::Send(s) = cleaner.verdict(entry.map_err(|e| e.to_string())?) {
+            out.push(s);
         }
     }
     Ok(out)

@@ -1,7 +1,7 @@
 //! Projects in temporary folders for the tests that run the binary.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
 
 /// The `[sender]` table of the test projects that send: an address on a test domain, a
 /// one-click unsubscribe URL and a fixed token secret.
@@ -79,23 +79,40 @@ postal_address = \"1 Test Road\"\nunsubscribe_mailto = \"unsubscribe@example.org
     dir
 }
 
+/// Run the real binary in `root` with `args`, without the environment's SMTP settings and
+/// secrets, and without a terminal.
+pub fn bulletin(root: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bulletin"))
+        .args(args)
+        .current_dir(root)
+        .env_remove("BULLETIN_SMTP_URL")
+        .env_remove("BULLETIN_SMTP_PASSWORD")
+        .env_remove("BULLETIN_TOKEN_SECRET")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs")
+}
+
+/// `bulletin send ISSUE --list LIST --yes --dry-run --outbox box EXTRA…` in `root`.
+pub fn dry_run_of(root: &Path, issue: &str, list: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "send",
+        issue,
+        "--list",
+        list,
+        "--yes",
+        "--dry-run",
+        "--outbox",
+        "box",
+    ];
+    args.extend_from_slice(extra);
+    bulletin(root, &args)
+}
+
 /// `bulletin send issues/one --list LIST --yes --dry-run --outbox box` in `root`: it must
 /// succeed. Returns the messages written, in order.
 pub fn dry_run(root: &Path, list: &str) -> Vec<PathBuf> {
-    let o = Command::new(env!("CARGO_BIN_EXE_bulletin"))
-        .args([
-            "send",
-            "issues/one",
-            "--list",
-            list,
-            "--yes",
-            "--dry-run",
-            "--outbox",
-            "box",
-        ])
-        .current_dir(root)
-        .output()
-        .expect("the binary runs");
+    let o = dry_run_of(root, "issues/one", list, &[]);
     assert_eq!(
         o.status.code(),
         Some(0),
