@@ -52,6 +52,7 @@ fn opts(connections: usize, retries: u32) -> PoolOptions {
         retries,
         limiter: None,
         timeout: Duration::from_secs(5),
+        data_timeout: Duration::from_secs(5),
         backoff: Duration::from_millis(10),
         give_up_after: 0,
         cancel: Cancel::new(),
@@ -312,18 +313,15 @@ async fn sink_421_at_greeting_stops_the_run_naming_the_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sink_hang_up_after_data_is_transient() {
+async fn sink_hang_up_after_the_final_dot_is_uncertain_and_not_retried() {
     let sink = SmtpSink::start(&["-q", "."]);
     let r = run(&target(&sink.url()), jobs(2), opts(1, 1)).await;
     assert!(r.result().is_ok(), "{:?}", r.result());
     for i in 1..=2 {
-        assert_refused(r.outcome(i), false, None);
-        assert!(
-            !not_sent(r.outcome(i)),
-            "it was attempted: {:?}",
-            r.outcome(i)
-        );
+        assert!(r.outcome(i).is_uncertain(), "{:?}", r.outcome(i));
     }
+    assert!(r.retries.is_empty(), "never sent twice: {:?}", r.retries);
+    assert_eq!(r.attempts, vec![1, 2]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -481,20 +479,145 @@ async fn in_process_421_at_each_stage_then_recovery() {
     }
 }
 
+/// A message bigger than every socket buffer between client and server, so that a server
+/// hanging up mid-data cuts the client's write short.
+fn big_job(id: u64, to: &str) -> Job {
+    let line = "The quick brown fox jumps over the lazy dog, and the newsletter goes out.\r\n";
+    let mut text = format!("To: {to}\r\nSubject: big\r\n\r\n");
+    while text.len() < 32 << 20 {
+        text.push_str(line);
+    }
+    Job {
+        bytes: text.into_bytes().into(),
+        ..job(id, to)
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hang_up_mid_data_is_retried_on_a_fresh_connection() {
-    let server = TestServer::start(ServerConfig::script(|stage, n| match stage {
-        Stage::Data if n == 2 => Action::HangUpMidData,
+async fn hang_up_before_the_final_dot_is_written_is_retried_on_a_fresh_connection() {
+    for pipelining in [true, false] {
+        let mut config = ServerConfig::script(|stage, n| match stage {
+            Stage::Data if n == 2 => Action::HangUpMidData,
+            _ => Action::Normal,
+        });
+        config.pipelining = pipelining;
+        let server = TestServer::start(config).await;
+        let all = vec![
+            job(1, "a@example.test"),
+            big_job(2, "b@example.test"),
+            job(3, "c@example.test"),
+        ];
+        let r = run(&target(&server.url()), all, opts(1, 2)).await;
+        assert!(r.result().is_ok(), "{:?}", r.result());
+        assert_eq!(r.accepted(), 3, "{:?}", r.outcomes);
+        assert_eq!(r.retries.len(), 1, "{:?}", r.retries);
+        assert_eq!(r.retries[&2].len(), 1, "{:?}", r.retries);
+        let log = server.log();
+        assert_eq!(log.connections, 2);
+        assert_eq!(log.accepted().len(), 3, "each member exactly once");
+        assert!(log.copies().values().all(|n| *n == 1), "{:?}", log.copies());
+    }
+}
+
+/// The members whose reply to the final `.` the server loses in the tests below.
+const LOST: [&str; 3] = [
+    "member3@example.test",
+    "member7@example.test",
+    "member12@example.test",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_reply_to_the_final_dot_is_uncertain_and_never_sent_twice() {
+    for (fault, pipelining) in [
+        (Action::NoReply, true),
+        (Action::NoReply, false),
+        (Action::HangUp, true),
+        (Action::HangUp, false),
+    ] {
+        let f = fault.clone();
+        let mut config = ServerConfig::script(move |stage, _| match stage {
+            Stage::EndOfData(to) if LOST.contains(&to.as_str()) => f.clone(),
+            _ => Action::Normal,
+        });
+        config.pipelining = pipelining;
+        let server = TestServer::start(config).await;
+        let mut o = opts(3, 3);
+        o.data_timeout = Duration::from_secs(1);
+        let r = run(&target(&server.url()), jobs(20), o).await;
+        let case = format!("{fault:?}, pipelining {pipelining}");
+        assert!(r.result().is_ok(), "{case}: {:?}", r.result());
+
+        let mut uncertain: Vec<&str> = Vec::new();
+        for i in 1..=20u64 {
+            let to = format!("member{i}@example.test");
+            let o = r.outcome(i);
+            if LOST.contains(&to.as_str()) {
+                let Outcome::Uncertain { text } = o else {
+                    panic!("{case}: {to}: {o:?}");
+                };
+                assert!(
+                    text.contains(&format!("127.0.0.1:{}", server.port))
+                        && text.contains("did not answer the final `.`"),
+                    "{case}: {text}"
+                );
+                if fault == Action::NoReply {
+                    assert!(text.contains("within 1s"), "{case}: {text}");
+                }
+                uncertain.push(LOST.iter().find(|l| **l == to).unwrap());
+            } else {
+                assert!(o.is_accepted(), "{case}: {to}: {o:?}");
+            }
+        }
+        assert_eq!(uncertain.len(), LOST.len(), "{case}");
+        assert!(
+            r.retries.is_empty(),
+            "{case}: nothing retried: {:?}",
+            r.retries
+        );
+        assert_eq!(r.attempts.len(), 20, "{case}: one try each");
+        let copies = server.log().copies();
+        assert_eq!(copies.len(), 20, "{case}: nobody missed: {copies:?}");
+        assert!(
+            copies.values().all(|n| *n == 1),
+            "{case}: exactly one copy each: {copies:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reply_to_the_final_dot_has_its_own_timeout() {
+    let server = TestServer::start(ServerConfig::script(|stage, _| match stage {
+        Stage::EndOfData(_) => Action::Slow(Duration::from_millis(2500)),
         _ => Action::Normal,
     }))
     .await;
-    let r = run(&target(&server.url()), jobs(3), opts(1, 2)).await;
+    // Slower than the command timeout, within the data timeout: accepted, once.
+    let mut o = opts(1, 1);
+    o.timeout = Duration::from_secs(1);
+    o.data_timeout = Duration::from_secs(30);
+    let r = run(&target(&server.url()), jobs(2), o).await;
     assert!(r.result().is_ok(), "{:?}", r.result());
-    assert_eq!(r.accepted(), 3);
-    assert_eq!(r.retries.len(), 1, "{:?}", r.retries);
-    let log = server.log();
-    assert_eq!(log.connections, 2);
-    assert_eq!(log.accepted().len(), 3, "each member exactly once");
+    assert_eq!(r.accepted(), 2, "{:?}", r.outcomes);
+    assert!(r.retries.is_empty(), "{:?}", r.retries);
+    assert_eq!(server.log().accepted().len(), 2);
+
+    // Past the data timeout: uncertain, and not sent again.
+    let mut o = opts(1, 1);
+    o.data_timeout = Duration::from_secs(1);
+    let r = run(&target(&server.url()), jobs(1), o).await;
+    let Outcome::Uncertain { text } = r.outcome(1) else {
+        panic!("{:?}", r.outcome(1));
+    };
+    assert!(
+        text.contains("no reply to the end of DATA within 1s"),
+        "{text}"
+    );
+    assert!(r.retries.is_empty(), "{:?}", r.retries);
+    assert_eq!(
+        server.log().copies()["member1@example.test"],
+        2,
+        "one per run"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -516,6 +639,61 @@ async fn a_connection_limit_below_the_pool_size_is_not_fatal() {
     assert!(log.refused_connections > 0, "the limit was hit");
 }
 
+/// A server that refuses or drops some connections: one in three new connections is let in
+/// (the first eight always), one MAIL in sixty-one is answered by a hang-up, and once the last
+/// member's RCPT has been answered by a hang-up no new connection is let in at all. The last
+/// member's worker then cannot connect while the others still hold connections, but are idle:
+/// the job it hands back must be picked up by one of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_handed_back_are_picked_up_while_a_worker_lives() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const MEMBERS: u64 = 500;
+    let tail = Arc::new(AtomicBool::new(false));
+    let t = Arc::clone(&tail);
+    let last = format!("member{MEMBERS}@example.test");
+    let server = TestServer::start(ServerConfig::script(move |stage, n| match stage {
+        Stage::Greeting if t.load(Ordering::SeqCst) => {
+            Action::Reply("421 4.7.0 Too many connections".into())
+        }
+        Stage::Greeting if n <= 8 || n % 3 == 0 => Action::Normal,
+        Stage::Greeting if n % 3 == 1 => Action::Reply("421 4.7.0 Try again later".into()),
+        Stage::Greeting => Action::HangUp,
+        Stage::Mail if n % 61 == 0 && !t.load(Ordering::SeqCst) => Action::HangUp,
+        Stage::Rcpt(to) if *to == last && n == 1 => {
+            t.store(true, Ordering::SeqCst);
+            Action::HangUp
+        }
+        _ => Action::Normal,
+    }))
+    .await;
+    let r = run(&target(&server.url()), jobs(MEMBERS), opts(8, 5)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert!(r.returned.is_empty(), "{:?}", r.returned);
+    let not_accepted: Vec<(&u64, &Outcome)> = r
+        .outcomes
+        .iter()
+        .filter(|(_, o)| !o.is_accepted())
+        .collect();
+    assert!(not_accepted.is_empty(), "{not_accepted:?}");
+    assert_eq!(r.accepted(), MEMBERS as usize);
+    let handed_over = r.attempts.iter().filter(|id| **id == MEMBERS).count();
+    assert!(
+        handed_over >= 2,
+        "the last member's job went to another worker"
+    );
+    let log = server.log();
+    let copies = log.copies();
+    assert_eq!(copies.len(), MEMBERS as usize, "nobody missed");
+    assert!(
+        copies.values().all(|n| *n == 1),
+        "no duplicates: {copies:?}"
+    );
+    assert!(
+        log.connections > 8,
+        "connections were dropped and opened again"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_listening_stops_the_run_naming_the_server() {
     let port = free_port();
@@ -533,14 +711,16 @@ async fn nothing_listening_stops_the_run_naming_the_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_slower_than_the_timeout_is_a_transient_failure() {
+async fn a_command_reply_slower_than_the_timeout_is_a_transient_failure() {
     let server = TestServer::start(ServerConfig::script(|stage, _| match stage {
-        Stage::EndOfData(_) => Action::Slow(Duration::from_secs(3)),
+        Stage::Rcpt(_) => Action::Slow(Duration::from_secs(3)),
         _ => Action::Normal,
     }))
     .await;
     let mut o = opts(1, 1);
     o.timeout = Duration::from_millis(300);
+    // However long the data timeout, it is not the one that applies to RCPT.
+    o.data_timeout = Duration::from_secs(600);
     let r = run(&target(&server.url()), vec![job(1, "a@example.test")], o).await;
     assert!(r.result().is_ok(), "{:?}", r.result());
     assert_refused(r.outcome(1), false, None);
@@ -548,6 +728,8 @@ async fn server_slower_than_the_timeout_is_a_transient_failure() {
         unreachable!()
     };
     assert!(text.contains("no reply"), "{text}");
+    assert_eq!(r.retries[&1].len(), 1, "{:?}", r.retries);
+    assert!(server.log().messages.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -101,6 +101,7 @@ fn pool_options(
         retries: project.config.send.retries,
         limiter,
         timeout: Duration::from_secs(project.config.smtp.timeout_secs),
+        data_timeout: Duration::from_secs(project.config.smtp.data_timeout_secs.max(1)),
         backoff: Duration::from_millis(project.config.send.retry_backoff_ms),
         give_up_after: project.config.send.stop_after_deferred,
         cancel,
@@ -206,6 +207,10 @@ fn test_send(
             Outcome::Refused { text, .. } => {
                 all_ok = false;
                 println!("{to}: refused by {target}: {text}");
+            }
+            Outcome::Uncertain { text } => {
+                all_ok = false;
+                println!("{to}: uncertain: {text}");
             }
         }
     }
@@ -393,10 +398,11 @@ fn report(summary: &Summary, dry_run: bool, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     eprintln!(
-        "accepted: {}, refused: {}, deferred: {}, not built: {}{}",
+        "accepted: {}, refused: {}, deferred: {}, uncertain: {}, not built: {}{}",
         summary.accepted,
         summary.refused,
         summary.deferred,
+        summary.uncertain,
         summary.failed,
         if summary.interrupted {
             " (interrupted: run the same command again to resume)"
@@ -406,6 +412,15 @@ fn report(summary: &Summary, dry_run: bool, json: bool) -> anyhow::Result<()> {
             ""
         }
     );
+    for m in &summary.uncertain_members {
+        eprintln!("uncertain: {} (line {}): {}", m.email, m.line, m.reason);
+    }
+    if summary.uncertain > 0 {
+        eprintln!(
+            "the server may have taken the uncertain messages: the next run mails them again \
+             unless --skip-uncertain is given"
+        );
+    }
     Ok(())
 }
 
