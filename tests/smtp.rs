@@ -639,33 +639,14 @@ async fn a_connection_limit_below_the_pool_size_is_not_fatal() {
     assert!(log.refused_connections > 0, "the limit was hit");
 }
 
-/// A server that refuses or drops some connections: one in three new connections is let in
-/// (the first eight always), one MAIL in sixty-one is answered by a hang-up, and once the last
-/// member's RCPT has been answered by a hang-up no new connection is let in at all. The last
-/// member's worker then cannot connect while the others still hold connections, but are idle:
-/// the job it hands back must be picked up by one of them.
+/// Connections refused and dropped now and then (see [`support::flaky_connections`]), and at
+/// the end a worker that cannot connect while the others, idle, hold theirs: the job it hands
+/// back must be picked up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_handed_back_are_picked_up_while_a_worker_lives() {
-    use std::sync::atomic::{AtomicBool, Ordering};
     const MEMBERS: u64 = 500;
-    let tail = Arc::new(AtomicBool::new(false));
-    let t = Arc::clone(&tail);
     let last = format!("member{MEMBERS}@example.test");
-    let server = TestServer::start(ServerConfig::script(move |stage, n| match stage {
-        Stage::Greeting if t.load(Ordering::SeqCst) => {
-            Action::Reply("421 4.7.0 Too many connections".into())
-        }
-        Stage::Greeting if n <= 8 || n % 3 == 0 => Action::Normal,
-        Stage::Greeting if n % 3 == 1 => Action::Reply("421 4.7.0 Try again later".into()),
-        Stage::Greeting => Action::HangUp,
-        Stage::Mail if n % 61 == 0 && !t.load(Ordering::SeqCst) => Action::HangUp,
-        Stage::Rcpt(to) if *to == last && n == 1 => {
-            t.store(true, Ordering::SeqCst);
-            Action::HangUp
-        }
-        _ => Action::Normal,
-    }))
-    .await;
+    let server = TestServer::start(support::flaky_connections(last)).await;
     let r = run(&target(&server.url()), jobs(MEMBERS), opts(8, 5)).await;
     assert!(r.result().is_ok(), "{:?}", r.result());
     assert!(r.returned.is_empty(), "{:?}", r.returned);

@@ -274,6 +274,31 @@ impl ServerConfig {
     }
 }
 
+/// A server that refuses or drops some connections: the first eight are let in, then one new
+/// connection in three (of the others, half get a 421 greeting, half a silent hang-up); one
+/// MAIL in sixty-one is answered by a hang-up. Once `last`'s RCPT has been answered by a
+/// hang-up (the first time it comes), no new connection is let in at all: the worker sending
+/// to `last` then cannot connect while the others still hold connections, and must hand its
+/// job to them.
+pub fn flaky_connections(last: String) -> ServerConfig {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let tail = AtomicBool::new(false);
+    ServerConfig::script(move |stage, n| match stage {
+        Stage::Greeting if tail.load(Ordering::SeqCst) => {
+            Action::Reply("421 4.7.0 Too many connections".into())
+        }
+        Stage::Greeting if n <= 8 || n % 3 == 0 => Action::Normal,
+        Stage::Greeting if n % 3 == 1 => Action::Reply("421 4.7.0 Try again later".into()),
+        Stage::Greeting => Action::HangUp,
+        Stage::Mail if n % 61 == 0 && !tail.load(Ordering::SeqCst) => Action::HangUp,
+        Stage::Rcpt(to) if *to == last && n == 1 => {
+            tail.store(true, Ordering::SeqCst);
+            Action::HangUp
+        }
+        _ => Action::Normal,
+    })
+}
+
 /// The in-process SMTP server; stops when dropped.
 pub struct TestServer {
     pub port: u16,
