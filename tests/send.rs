@@ -792,6 +792,11 @@ fn a_lost_final_reply_is_uncertain_named_and_left_to_the_next_run() {
     assert_eq!(named, lost);
 
     let copies = s.server.log().copies();
+    eprintln!(
+        "first run: {} duplicates, {} missed, uncertain: {named:?}",
+        copies.values().map(|n| n - 1).sum::<usize>(),
+        10 - copies.len()
+    );
     assert_eq!(copies.len(), 10, "nobody missed: {copies:?}");
     assert!(
         copies.values().all(|n| *n == 1),
@@ -809,7 +814,9 @@ fn a_lost_final_reply_is_uncertain_named_and_left_to_the_next_run() {
         .stderr_has("nothing to send");
     assert_eq!(s.server.log().messages.len(), 10);
     // By default the uncertain are mailed again, and only they.
-    p.send(&list, &s.url(), &[]).expect(0);
+    let run = p.send(&list, &s.url(), &[]);
+    run.expect(0).stderr_has("to send: 2");
+    assert_eq!(listed_as_cut_off(&run.stderr), lost, "{}", run.stderr);
     let copies = s.server.log().copies();
     for (member, n) in &copies {
         let expected = if lost.contains(member) { 2 } else { 1 };
@@ -862,6 +869,12 @@ fn flaky_connections_leave_no_member_without_an_outcome() {
     assert_eq!(standing.len(), MEMBERS);
     assert!(standing.values().all(|v| v == "accepted"), "{standing:?}");
     let copies = s.server.log().copies();
+    eprintln!(
+        "{MEMBERS} members, 8 connections, {} connections opened: {} duplicates, {} missed",
+        s.server.log().connections,
+        copies.values().map(|n| n - 1).sum::<usize>(),
+        MEMBERS - copies.len()
+    );
     assert_eq!(copies.len(), MEMBERS, "nobody missed");
     assert!(
         copies.values().all(|n| *n == 1),
@@ -1001,7 +1014,7 @@ fn wait_for_accepted(p: &Project, child: &mut Child, n: usize) -> bool {
 fn listed_as_cut_off(stderr: &str) -> BTreeSet<String> {
     stderr
         .lines()
-        .filter(|l| l.contains("sent again (an earlier run was cut off mid-transaction)"))
+        .filter(|l| l.contains("sent again (an earlier run was cut off mid-transaction"))
         .filter_map(|l| l.rsplit(": ").next())
         .map(str::to_string)
         .collect()

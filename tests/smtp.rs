@@ -576,6 +576,11 @@ async fn a_lost_reply_to_the_final_dot_is_uncertain_and_never_sent_twice() {
         );
         assert_eq!(r.attempts.len(), 20, "{case}: one try each");
         let copies = server.log().copies();
+        eprintln!(
+            "{case}: {} duplicates, {} missed, uncertain: {uncertain:?}",
+            copies.values().map(|n| n - 1).sum::<usize>(),
+            20 - copies.len()
+        );
         assert_eq!(copies.len(), 20, "{case}: nobody missed: {copies:?}");
         assert!(
             copies.values().all(|n| *n == 1),
@@ -664,6 +669,14 @@ async fn jobs_handed_back_are_picked_up_while_a_worker_lives() {
     );
     let log = server.log();
     let copies = log.copies();
+    eprintln!(
+        "{MEMBERS} members, 8 connections, {} connections opened: {} duplicates, {} missed, \
+         {} tries of the last member",
+        log.connections,
+        copies.values().map(|n| n - 1).sum::<usize>(),
+        MEMBERS as usize - copies.len(),
+        handed_over
+    );
     assert_eq!(copies.len(), MEMBERS as usize, "nobody missed");
     assert!(
         copies.values().all(|n| *n == 1),

@@ -18,7 +18,8 @@
 //!   latest.
 //! - **Crashes**: a last line cut off by a crash is ignored (and cut from the file when it is
 //!   next opened for writing); every complete line before it counts. A member with an `attempt`
-//!   but no outcome is [`Status::Uncertain`]: the message may or may not have been accepted.
+//!   but no outcome is [`Status::Uncertain`]: the message may or may not have been accepted
+//!   (a crash mid-transaction, or a send whose final `.` was never answered).
 //! - **One writer**: [`Journal::open`] takes an exclusive lock on `JOURNAL.lock` beside the
 //!   journal; a second send of the same issue and list fails while the first runs. The
 //!   operating system drops the lock when the process ends, however it ends.
@@ -112,7 +113,8 @@ pub enum Status {
     Refused { permanent: bool },
     /// Transient failures: due again.
     Deferred,
-    /// An attempt without an outcome: the run was cut off mid-transaction.
+    /// An attempt without an outcome: the run was cut off mid-transaction, or the server never
+    /// answered the final `.`.
     Uncertain,
 }
 
