@@ -495,20 +495,24 @@ fn big_job(id: u64, to: &str) -> Job {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hang_up_before_the_final_dot_is_written_is_retried_on_a_fresh_connection() {
-    for pipelining in [true, false] {
+    for (pipelining, starttls) in [(true, false), (false, false), (true, true)] {
         let mut config = ServerConfig::script(|stage, n| match stage {
             Stage::Data if n == 2 => Action::HangUpMidData,
             _ => Action::Normal,
         });
         config.pipelining = pipelining;
+        config.starttls = starttls;
         let server = TestServer::start(config).await;
         let all = vec![
             job(1, "a@example.test"),
             big_job(2, "b@example.test"),
             job(3, "c@example.test"),
         ];
-        let r = run(&target(&server.url()), all, opts(1, 2)).await;
+        let url = format!("smtp://localhost:{}", server.port);
+        let t = SmtpTarget::from_url(&url, &skip_verify_localhost(), None).unwrap();
+        let r = run(&t, all, opts(1, 2)).await;
         assert!(r.result().is_ok(), "{:?}", r.result());
+        assert_eq!(server.log().tls_sessions > 0, starttls);
         assert_eq!(r.accepted(), 3, "{:?}", r.outcomes);
         assert_eq!(r.retries.len(), 1, "{:?}", r.retries);
         assert_eq!(r.retries[&2].len(), 1, "{:?}", r.retries);
@@ -528,23 +532,40 @@ const LOST: [&str; 3] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_reply_to_the_final_dot_is_uncertain_and_never_sent_twice() {
-    for (fault, pipelining) in [
-        (Action::NoReply, true),
-        (Action::NoReply, false),
-        (Action::HangUp, true),
-        (Action::HangUp, false),
-    ] {
+    // (fault, pipelining, STARTTLS, implicit TLS): the boundary is kept under TLS too.
+    let mut cases = Vec::new();
+    for fault in [Action::NoReply, Action::HangUp] {
+        cases.push((fault.clone(), true, false, false));
+        cases.push((fault.clone(), false, false, false));
+        cases.push((fault.clone(), true, true, false));
+        cases.push((fault, true, false, true));
+    }
+    for (fault, pipelining, starttls, implicit) in cases {
         let f = fault.clone();
         let mut config = ServerConfig::script(move |stage, _| match stage {
             Stage::EndOfData(to) if LOST.contains(&to.as_str()) => f.clone(),
             _ => Action::Normal,
         });
         config.pipelining = pipelining;
+        config.starttls = starttls;
+        config.implicit_tls = implicit;
         let server = TestServer::start(config).await;
+        let url = match (starttls, implicit) {
+            (false, false) => server.url(),
+            (true, _) => format!("smtp://localhost:{}?tls=required", server.port),
+            (false, true) => format!("smtps://localhost:{}", server.port),
+        };
+        let t = SmtpTarget::from_url(&url, &skip_verify_localhost(), None).unwrap();
         let mut o = opts(3, 3);
         o.data_timeout = Duration::from_secs(1);
-        let r = run(&target(&server.url()), jobs(20), o).await;
-        let case = format!("{fault:?}, pipelining {pipelining}");
+        let r = run(&t, jobs(20), o).await;
+        let case = format!(
+            "{fault:?}, pipelining {pipelining}, starttls {starttls}, implicit TLS {implicit}"
+        );
+        if starttls || implicit {
+            let log = server.log();
+            assert_eq!(log.tls_sessions, log.connections, "{case}");
+        }
         assert!(r.result().is_ok(), "{case}: {:?}", r.result());
 
         let mut uncertain: Vec<&str> = Vec::new();
@@ -556,8 +577,7 @@ async fn a_lost_reply_to_the_final_dot_is_uncertain_and_never_sent_twice() {
                     panic!("{case}: {to}: {o:?}");
                 };
                 assert!(
-                    text.contains(&format!("127.0.0.1:{}", server.port))
-                        && text.contains("did not answer the final `.`"),
+                    text.contains(&format!(":{} did not answer the final `.`", server.port)),
                     "{case}: {text}"
                 );
                 if fault == Action::NoReply {
