@@ -791,17 +791,9 @@ fn a_lost_final_reply_is_uncertain_named_and_left_to_the_next_run() {
         .into();
     assert_eq!(named, lost);
 
-    let copies = s.server.log().copies();
-    eprintln!(
-        "first run: {} duplicates, {} missed, uncertain: {named:?}",
-        copies.values().map(|n| n - 1).sum::<usize>(),
-        10 - copies.len()
-    );
-    assert_eq!(copies.len(), 10, "nobody missed: {copies:?}");
-    assert!(
-        copies.values().all(|n| *n == 1),
-        "one copy each: {copies:?}"
-    );
+    s.server
+        .log()
+        .assert_one_copy_each(10, &format!("first run, uncertain {named:?}"));
     let standing = standing(&p);
     for member in &lost {
         assert_eq!(standing[member], "attempt", "{standing:?}");
@@ -868,19 +860,15 @@ fn flaky_connections_leave_no_member_without_an_outcome() {
     let standing = standing(&p);
     assert_eq!(standing.len(), MEMBERS);
     assert!(standing.values().all(|v| v == "accepted"), "{standing:?}");
-    let copies = s.server.log().copies();
-    eprintln!(
-        "{MEMBERS} members, 8 connections, {} connections opened: {} duplicates, {} missed",
-        s.server.log().connections,
-        copies.values().map(|n| n - 1).sum::<usize>(),
-        MEMBERS - copies.len()
+    let log = s.server.log();
+    log.assert_one_copy_each(
+        MEMBERS,
+        &format!(
+            "{MEMBERS} members, 8 connections, {} connections opened",
+            log.connections
+        ),
     );
-    assert_eq!(copies.len(), MEMBERS, "nobody missed");
-    assert!(
-        copies.values().all(|n| *n == 1),
-        "no duplicates: {copies:?}"
-    );
-    assert!(s.server.log().connections > 8);
+    assert!(log.connections > 8);
 }
 
 #[test]

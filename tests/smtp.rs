@@ -595,17 +595,9 @@ async fn a_lost_reply_to_the_final_dot_is_uncertain_and_never_sent_twice() {
             r.retries
         );
         assert_eq!(r.attempts.len(), 20, "{case}: one try each");
-        let copies = server.log().copies();
-        eprintln!(
-            "{case}: {} duplicates, {} missed, uncertain: {uncertain:?}",
-            copies.values().map(|n| n - 1).sum::<usize>(),
-            20 - copies.len()
-        );
-        assert_eq!(copies.len(), 20, "{case}: nobody missed: {copies:?}");
-        assert!(
-            copies.values().all(|n| *n == 1),
-            "{case}: exactly one copy each: {copies:?}"
-        );
+        server
+            .log()
+            .assert_one_copy_each(20, &format!("{case}, uncertain {uncertain:?}"));
     }
 }
 
@@ -688,19 +680,12 @@ async fn jobs_handed_back_are_picked_up_while_a_worker_lives() {
         "the last member's job went to another worker"
     );
     let log = server.log();
-    let copies = log.copies();
-    eprintln!(
-        "{MEMBERS} members, 8 connections, {} connections opened: {} duplicates, {} missed, \
-         {} tries of the last member",
-        log.connections,
-        copies.values().map(|n| n - 1).sum::<usize>(),
-        MEMBERS as usize - copies.len(),
-        handed_over
-    );
-    assert_eq!(copies.len(), MEMBERS as usize, "nobody missed");
-    assert!(
-        copies.values().all(|n| *n == 1),
-        "no duplicates: {copies:?}"
+    log.assert_one_copy_each(
+        MEMBERS as usize,
+        &format!(
+            "{MEMBERS} members, 8 connections, {} connections opened, {handed_over} tries of the last member",
+            log.connections
+        ),
     );
     assert!(
         log.connections > 8,

@@ -224,6 +224,18 @@ impl Log {
         m
     }
 
+    /// Check that each of `expected` recipients got exactly one copy (see [`Log::copies`]),
+    /// after printing the duplicates and missed members under `case`.
+    #[track_caller]
+    pub fn assert_one_copy_each(&self, expected: usize, case: &str) {
+        let copies = self.copies();
+        let duplicates: usize = copies.values().map(|n| n - 1).sum();
+        let missed = expected.saturating_sub(copies.len());
+        eprintln!("{case}: {duplicates} duplicates, {missed} missed");
+        assert_eq!(copies.len(), expected, "{case}: nobody missed: {copies:?}");
+        assert_eq!(duplicates, 0, "{case}: one copy each: {copies:?}");
+    }
+
     /// Messages the server accepted (2xx after the final `.`).
     pub fn accepted(&self) -> Vec<&Received> {
         self.messages
