@@ -79,6 +79,7 @@ fn engine(
             retries: 0,
             limiter: None,
             timeout: Duration::from_secs(30),
+            data_timeout: Duration::from_secs(600),
             backoff: Duration::from_millis(100),
             give_up_after: 0,
             cancel: Cancel::new(),

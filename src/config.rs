@@ -91,8 +91,12 @@ pub struct Smtp {
     pub allow_insecure: bool,
     /// Skip certificate verification for these hosts only (self-signed test relays).
     pub insecure_skip_verify_hosts: Vec<String>,
-    /// Seconds to wait for any one server reply.
+    /// Seconds to wait for a connection or any one server reply, except the reply to a
+    /// message's final `.`.
     pub timeout_secs: u64,
+    /// Seconds to wait for the reply to a message's final `.` (RFC 5321 §4.5.3.2: 10 minutes).
+    /// A message without that reply is uncertain: it is not sent again by the same run.
+    pub data_timeout_secs: u64,
     /// Name sent in EHLO; defaults to the sender's domain.
     pub helo_name: Option<String>,
 }
@@ -104,6 +108,7 @@ impl Default for Smtp {
             allow_insecure: false,
             insecure_skip_verify_hosts: Vec::new(),
             timeout_secs: 60,
+            data_timeout_secs: 600,
             helo_name: None,
         }
     }

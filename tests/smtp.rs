@@ -52,6 +52,7 @@ fn opts(connections: usize, retries: u32) -> PoolOptions {
         retries,
         limiter: None,
         timeout: Duration::from_secs(5),
+        data_timeout: Duration::from_secs(5),
         backoff: Duration::from_millis(10),
         give_up_after: 0,
         cancel: Cancel::new(),
@@ -315,18 +316,15 @@ async fn sink_421_at_greeting_stops_the_run_naming_the_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sink_hang_up_after_data_is_transient() {
+async fn sink_hang_up_after_the_final_dot_is_uncertain_and_not_retried() {
     let sink = SmtpSink::start(&["-q", "."]);
     let r = run(&target(&sink.url()), jobs(2), opts(1, 1)).await;
     assert!(r.result().is_ok(), "{:?}", r.result());
     for i in 1..=2 {
-        assert_refused(r.outcome(i), false, None);
-        assert!(
-            !not_sent(r.outcome(i)),
-            "it was attempted: {:?}",
-            r.outcome(i)
-        );
+        assert!(r.outcome(i).is_uncertain(), "{:?}", r.outcome(i));
     }
+    assert!(r.retries.is_empty(), "never sent twice: {:?}", r.retries);
+    assert_eq!(r.attempts, vec![1, 2]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -484,20 +482,162 @@ async fn in_process_421_at_each_stage_then_recovery() {
     }
 }
 
+/// A message bigger than every socket buffer between client and server, so that a server
+/// hanging up mid-data cuts the client's write short.
+fn big_job(id: u64, to: &str) -> Job {
+    let line = "The quick brown fox jumps over the lazy dog, and the newsletter goes out.\r\n";
+    let mut text = format!("To: {to}\r\nSubject: big\r\n\r\n");
+    while text.len() < 32 << 20 {
+        text.push_str(line);
+    }
+    Job {
+        bytes: text.into_bytes().into(),
+        ..job(id, to)
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hang_up_mid_data_is_retried_on_a_fresh_connection() {
-    let server = TestServer::start(ServerConfig::script(|stage, n| match stage {
-        Stage::Data if n == 2 => Action::HangUpMidData,
+async fn hang_up_before_the_final_dot_is_written_is_retried_on_a_fresh_connection() {
+    for (pipelining, starttls) in [(true, false), (false, false), (true, true)] {
+        let mut config = ServerConfig::script(|stage, n| match stage {
+            Stage::Data if n == 2 => Action::HangUpMidData,
+            _ => Action::Normal,
+        });
+        config.pipelining = pipelining;
+        config.starttls = starttls;
+        let server = TestServer::start(config).await;
+        let all = vec![
+            job(1, "a@example.test"),
+            big_job(2, "b@example.test"),
+            job(3, "c@example.test"),
+        ];
+        let url = format!("smtp://localhost:{}", server.port);
+        let t = SmtpTarget::from_url(&url, &skip_verify_localhost(), None).unwrap();
+        let r = run(&t, all, opts(1, 2)).await;
+        assert!(r.result().is_ok(), "{:?}", r.result());
+        assert_eq!(server.log().tls_sessions > 0, starttls);
+        assert_eq!(r.accepted(), 3, "{:?}", r.outcomes);
+        assert_eq!(r.retries.len(), 1, "{:?}", r.retries);
+        assert_eq!(r.retries[&2].len(), 1, "{:?}", r.retries);
+        let log = server.log();
+        assert_eq!(log.connections, 2);
+        assert_eq!(log.accepted().len(), 3, "each member exactly once");
+        assert!(log.copies().values().all(|n| *n == 1), "{:?}", log.copies());
+    }
+}
+
+/// The members whose reply to the final `.` the server loses in the tests below.
+const LOST: [&str; 3] = [
+    "member3@example.test",
+    "member7@example.test",
+    "member12@example.test",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_reply_to_the_final_dot_is_uncertain_and_never_sent_twice() {
+    // (fault, pipelining, STARTTLS, implicit TLS): the boundary is kept under TLS too.
+    let mut cases = Vec::new();
+    for fault in [Action::NoReply, Action::HangUp] {
+        cases.push((fault.clone(), true, false, false));
+        cases.push((fault.clone(), false, false, false));
+        cases.push((fault.clone(), true, true, false));
+        cases.push((fault, true, false, true));
+    }
+    for (fault, pipelining, starttls, implicit) in cases {
+        let f = fault.clone();
+        let mut config = ServerConfig::script(move |stage, _| match stage {
+            Stage::EndOfData(to) if LOST.contains(&to.as_str()) => f.clone(),
+            _ => Action::Normal,
+        });
+        config.pipelining = pipelining;
+        config.starttls = starttls;
+        config.implicit_tls = implicit;
+        let server = TestServer::start(config).await;
+        let url = match (starttls, implicit) {
+            (false, false) => server.url(),
+            (true, _) => format!("smtp://localhost:{}?tls=required", server.port),
+            (false, true) => format!("smtps://localhost:{}", server.port),
+        };
+        let t = SmtpTarget::from_url(&url, &skip_verify_localhost(), None).unwrap();
+        let mut o = opts(3, 3);
+        o.data_timeout = Duration::from_secs(1);
+        let r = run(&t, jobs(20), o).await;
+        let case = format!(
+            "{fault:?}, pipelining {pipelining}, starttls {starttls}, implicit TLS {implicit}"
+        );
+        if starttls || implicit {
+            let log = server.log();
+            assert_eq!(log.tls_sessions, log.connections, "{case}");
+        }
+        assert!(r.result().is_ok(), "{case}: {:?}", r.result());
+
+        let mut uncertain: Vec<&str> = Vec::new();
+        for i in 1..=20u64 {
+            let to = format!("member{i}@example.test");
+            let o = r.outcome(i);
+            if LOST.contains(&to.as_str()) {
+                let Outcome::Uncertain { text } = o else {
+                    panic!("{case}: {to}: {o:?}");
+                };
+                assert!(
+                    text.contains(&format!(":{} did not answer the final `.`", server.port)),
+                    "{case}: {text}"
+                );
+                if fault == Action::NoReply {
+                    assert!(text.contains("within 1s"), "{case}: {text}");
+                }
+                uncertain.push(LOST.iter().find(|l| **l == to).unwrap());
+            } else {
+                assert!(o.is_accepted(), "{case}: {to}: {o:?}");
+            }
+        }
+        assert_eq!(uncertain.len(), LOST.len(), "{case}");
+        assert!(
+            r.retries.is_empty(),
+            "{case}: nothing retried: {:?}",
+            r.retries
+        );
+        assert_eq!(r.attempts.len(), 20, "{case}: one try each");
+        server
+            .log()
+            .assert_one_copy_each(20, &format!("{case}, uncertain {uncertain:?}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reply_to_the_final_dot_has_its_own_timeout() {
+    let server = TestServer::start(ServerConfig::script(|stage, _| match stage {
+        Stage::EndOfData(_) => Action::Slow(Duration::from_millis(2500)),
         _ => Action::Normal,
     }))
     .await;
-    let r = run(&target(&server.url()), jobs(3), opts(1, 2)).await;
+    // Slower than the command timeout, within the data timeout: accepted, once.
+    let mut o = opts(1, 1);
+    o.timeout = Duration::from_secs(1);
+    o.data_timeout = Duration::from_secs(30);
+    let r = run(&target(&server.url()), jobs(2), o).await;
     assert!(r.result().is_ok(), "{:?}", r.result());
-    assert_eq!(r.accepted(), 3);
-    assert_eq!(r.retries.len(), 1, "{:?}", r.retries);
-    let log = server.log();
-    assert_eq!(log.connections, 2);
-    assert_eq!(log.accepted().len(), 3, "each member exactly once");
+    assert_eq!(r.accepted(), 2, "{:?}", r.outcomes);
+    assert!(r.retries.is_empty(), "{:?}", r.retries);
+    assert_eq!(server.log().accepted().len(), 2);
+
+    // Past the data timeout: uncertain, and not sent again.
+    let mut o = opts(1, 1);
+    o.data_timeout = Duration::from_secs(1);
+    let r = run(&target(&server.url()), jobs(1), o).await;
+    let Outcome::Uncertain { text } = r.outcome(1) else {
+        panic!("{:?}", r.outcome(1));
+    };
+    assert!(
+        text.contains("no reply to the end of DATA within 1s"),
+        "{text}"
+    );
+    assert!(r.retries.is_empty(), "{:?}", r.retries);
+    assert_eq!(
+        server.log().copies()["member1@example.test"],
+        2,
+        "one per run"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -519,6 +659,43 @@ async fn a_connection_limit_below_the_pool_size_is_not_fatal() {
     assert!(log.refused_connections > 0, "the limit was hit");
 }
 
+/// Connections refused and dropped now and then (see [`support::flaky_connections`]), and at
+/// the end a worker that cannot connect while the others, idle, hold theirs: the job it hands
+/// back must be picked up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_handed_back_are_picked_up_while_a_worker_lives() {
+    const MEMBERS: u64 = 500;
+    let last = format!("member{MEMBERS}@example.test");
+    let server = TestServer::start(support::flaky_connections(last)).await;
+    let r = run(&target(&server.url()), jobs(MEMBERS), opts(8, 5)).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert!(r.returned.is_empty(), "{:?}", r.returned);
+    let not_accepted: Vec<(&u64, &Outcome)> = r
+        .outcomes
+        .iter()
+        .filter(|(_, o)| !o.is_accepted())
+        .collect();
+    assert!(not_accepted.is_empty(), "{not_accepted:?}");
+    assert_eq!(r.accepted(), MEMBERS as usize);
+    let handed_over = r.attempts.iter().filter(|id| **id == MEMBERS).count();
+    assert!(
+        handed_over >= 2,
+        "the last member's job went to another worker"
+    );
+    let log = server.log();
+    log.assert_one_copy_each(
+        MEMBERS as usize,
+        &format!(
+            "{MEMBERS} members, 8 connections, {} connections opened, {handed_over} tries of the last member",
+            log.connections
+        ),
+    );
+    assert!(
+        log.connections > 8,
+        "connections were dropped and opened again"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_listening_stops_the_run_naming_the_server() {
     let port = free_port();
@@ -536,14 +713,16 @@ async fn nothing_listening_stops_the_run_naming_the_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_slower_than_the_timeout_is_a_transient_failure() {
+async fn a_command_reply_slower_than_the_timeout_is_a_transient_failure() {
     let server = TestServer::start(ServerConfig::script(|stage, _| match stage {
-        Stage::EndOfData(_) => Action::Slow(Duration::from_secs(3)),
+        Stage::Rcpt(_) => Action::Slow(Duration::from_secs(3)),
         _ => Action::Normal,
     }))
     .await;
     let mut o = opts(1, 1);
     o.timeout = Duration::from_millis(300);
+    // However long the data timeout, it is not the one that applies to RCPT.
+    o.data_timeout = Duration::from_secs(600);
     let r = run(&target(&server.url()), vec![job(1, "a@example.test")], o).await;
     assert!(r.result().is_ok(), "{:?}", r.result());
     assert_refused(r.outcome(1), false, None);
@@ -551,6 +730,8 @@ async fn server_slower_than_the_timeout_is_a_transient_failure() {
         unreachable!()
     };
     assert!(text.contains("no reply"), "{text}");
+    assert_eq!(r.retries[&1].len(), 1, "{:?}", r.retries);
+    assert!(server.log().messages.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -50,7 +50,8 @@ impl SkippedRow {
 pub struct Preflight {
     /// Members that will be mailed, resends included.
     pub to_send: u64,
-    /// Members whose earlier transaction was cut off, mailed again (line, address).
+    /// Members whose earlier transaction has no outcome (cut off, or no answer to the final
+    /// `.`), mailed again (line, address).
     pub resend: Vec<(u64, String)>,
     /// Rows skipped, by reason.
     pub skipped: BTreeMap<&'static str, u64>,
@@ -122,7 +123,7 @@ impl Preflight {
         for (line, email) in self.resend.iter().take(LISTED) {
             let _ = writeln!(
                 s,
-                "    sent again (an earlier run was cut off mid-transaction): line {line}: {email}"
+                "    sent again (an earlier run was cut off mid-transaction or had no answer to the final `.`): line {line}: {email}"
             );
         }
         if self.resend.len() > LISTED {

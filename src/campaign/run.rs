@@ -61,13 +61,33 @@ pub struct Summary {
     pub deferred: u64,
     /// Not sent because their message could not be built (named on stderr).
     pub failed: u64,
+    /// Sent, but the server never answered the final `.`: it may have taken them. Not sent
+    /// again by this run; left in the journal as attempts without an outcome, so the next run
+    /// mails them again unless `--skip-uncertain`.
+    pub uncertain: u64,
+    /// The uncertain members, in the order their transactions ended.
+    pub uncertain_members: Vec<UncertainMember>,
     /// Stopped by Ctrl-C (or a fatal server error) before the end of the list.
     pub interrupted: bool,
 }
 
+/// A member whose message was sent without an answer to its final `.`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UncertainMember {
+    pub email: String,
+    /// The member's line in the list.
+    pub line: u64,
+    /// What came instead of the answer (a timeout, a hang-up).
+    pub reason: String,
+}
+
 impl Summary {
     pub fn all_done(&self) -> bool {
-        self.refused == 0 && self.deferred == 0 && self.failed == 0 && !self.interrupted
+        self.refused == 0
+            && self.deferred == 0
+            && self.failed == 0
+            && self.uncertain == 0
+            && !self.interrupted
     }
 }
 
@@ -98,8 +118,8 @@ impl Counters<'_> {
         let s = &self.summary;
         self.bar.set_position(s.accepted + s.written);
         self.bar.set_message(format!(
-            "{} refused, {} deferred, {} failed",
-            s.refused, s.deferred, s.failed
+            "{} refused, {} deferred, {} uncertain, {} failed",
+            s.refused, s.deferred, s.uncertain, s.failed
         ));
     }
 }
@@ -408,15 +428,18 @@ async fn record_events(
             };
             let key = AddressKey::of(&member.email);
             let record = match &outcome {
-                Outcome::Accepted { reply } => Record::Accepted {
+                Outcome::Accepted { reply } => Some(Record::Accepted {
                     key,
                     reply: reply.clone(),
-                },
+                }),
+                // The server may have it: the attempt stays without an outcome, which the next
+                // run reads as uncertain.
+                Outcome::Uncertain { .. } => None,
                 // The run stopped before this member's message was sent: due next run.
-                Outcome::Refused { text, .. } if outcome.is_not_sent() => Record::Deferred {
+                Outcome::Refused { text, .. } if outcome.is_not_sent() => Some(Record::Deferred {
                     key,
                     text: text.clone(),
-                },
+                }),
                 Outcome::Refused {
                     permanent,
                     code,
@@ -426,7 +449,7 @@ async fn record_events(
                     if let Some((log, suppression)) = side.as_mut() {
                         log_refusal(log, suppression, issue_id, &member, &outcome)?;
                     }
-                    if *permanent {
+                    Some(if *permanent {
                         Record::Refused {
                             key,
                             code: *code,
@@ -439,10 +462,12 @@ async fn record_events(
                             key,
                             text: text.clone(),
                         }
-                    }
+                    })
                 }
             };
-            if let Some(j) = lock(journal).as_mut() {
+            if let Some(record) = record
+                && let Some(j) = lock(journal).as_mut()
+            {
                 j.append(&record).context("cannot write the journal")?;
             }
             let mut c = lock(counters);
@@ -452,6 +477,14 @@ async fn record_events(
                     permanent: true, ..
                 } => c.summary.refused += 1,
                 Outcome::Refused { .. } => c.summary.deferred += 1,
+                Outcome::Uncertain { text } => {
+                    c.summary.uncertain += 1;
+                    c.summary.uncertain_members.push(UncertainMember {
+                        email: member.email,
+                        line: member.line,
+                        reason: text,
+                    });
+                }
             }
             c.show();
             durable.push(ack);

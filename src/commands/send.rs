@@ -124,6 +124,10 @@ fn test_send(
                 all_ok = false;
                 println!("{to}: refused by {target}: {text}");
             }
+            Outcome::Uncertain { text } => {
+                all_ok = false;
+                println!("{to}: uncertain: {text}");
+            }
         }
     }
     Ok(if all_ok { exit::OK } else { exit::PARTIAL })
@@ -251,10 +255,11 @@ fn report(summary: &Summary, dry_run: bool, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     eprintln!(
-        "accepted: {}, refused: {}, deferred: {}, not built: {}{}",
+        "accepted: {}, refused: {}, deferred: {}, uncertain: {}, not built: {}{}",
         summary.accepted,
         summary.refused,
         summary.deferred,
+        summary.uncertain,
         summary.failed,
         if summary.interrupted {
             " (interrupted: run the same command again to resume)"
@@ -264,6 +269,15 @@ fn report(summary: &Summary, dry_run: bool, json: bool) -> anyhow::Result<()> {
             ""
         }
     );
+    for m in &summary.uncertain_members {
+        eprintln!("uncertain: {} (line {}): {}", m.email, m.line, m.reason);
+    }
+    if summary.uncertain > 0 {
+        eprintln!(
+            "the server may have taken the uncertain messages: the next run mails them again \
+             unless --skip-uncertain is given"
+        );
+    }
     Ok(())
 }
 

@@ -19,7 +19,8 @@
 //!   latest.
 //! - **Crashes**: a last line cut off by a crash is ignored (and cut from the file when it is
 //!   next opened for writing); every complete line before it counts. A member with an `attempt`
-//!   but no outcome is [`Status::Uncertain`]: the message may or may not have been accepted.
+//!   but no outcome is [`Status::Uncertain`]: the message may or may not have been accepted
+//!   (a crash mid-transaction, or a send whose final `.` was never answered).
 //! - **Damage**: a line in the middle that does not parse is reported ([`Damage`], with its file
 //!   and line) and the rest is read. What can be read of it is used: an `accepted` with its key
 //!   counts as accepted, an `attempt` as an attempt; any other record of a known member holds
@@ -125,7 +126,8 @@ pub enum Status {
     Refused { permanent: bool },
     /// Transient failures: due again.
     Deferred,
-    /// An attempt without an outcome: the run was cut off mid-transaction.
+    /// An attempt without an outcome: the run was cut off mid-transaction, or the server never
+    /// answered the final `.`.
     Uncertain,
     /// The member's record is damaged: not mailed until someone looks (see [`Damage`]).
     Held,

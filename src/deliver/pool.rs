@@ -1,18 +1,19 @@
 //! [`deliver`]: a pool of long-lived SMTP connections working through a queue of [`Job`]s.
 //!
 //! Each of `connections` workers holds one connection and takes jobs one at a time. For each job:
-//! an [`Event::Attempt`]; the rate limiter; MAIL FROM / RCPT TO / DATA; a wait until the caller
-//! has made this worker's earlier outcomes durable; the message text and its final `.`; then an
+//! an [`Event::Attempt`]; then tries, each going through the same stages (a connection, the rate
+//! limiter, MAIL FROM / RCPT TO / DATA, a wait until the caller has made this worker's earlier
+//! outcomes durable, the message text and its final `.`), until one ends the job; then an
 //! [`Event::Done`].
 //!
 //! # Accounting
 //!
 //! Every job `deliver` takes from the channel ends in exactly one [`Event::Done`], whatever
-//! happens: accepted, refused for good, refused for now after the retries, or not sent at all
-//! because the run stopped (then the outcome is [`Outcome::not_sent`]: `Refused` with
-//! `permanent: false`, no code, and a text starting with `not sent:`). When `deliver` stops early
-//! it closes the job channel, so jobs the caller had not yet handed over come back to it as send
-//! errors: they were never taken, and no event names them.
+//! happens: accepted, refused for good, refused for now after the retries, uncertain, or not
+//! sent at all because the run stopped (then the outcome is [`Outcome::not_sent`]: `Refused`
+//! with `permanent: false`, no code, and a text starting with `not sent:` and the reason). When
+//! `deliver` stops early it closes the job channel, so jobs the caller had not yet handed over
+//! come back to it as send errors: they were never taken, and no event names them.
 //!
 //! # Durability
 //!
@@ -30,11 +31,17 @@
 //!
 //! - 5xx to RCPT, DATA or the message: [`Outcome::Refused`] with `permanent: true`, no retry;
 //!   the connection is reset (RSET) and kept.
-//! - 4xx (421 included), a dropped connection, a timeout: the connection is dropped and the job
-//!   retried on a fresh one after an exponential backoff with jitter, up to `retries` times;
-//!   then `Refused` with `permanent: false`.
+//! - 4xx (421 included), a dropped connection, a timeout, before the message's final `.` was
+//!   written in full: the connection is dropped and the job retried on a fresh one after an
+//!   exponential backoff with jitter, up to `retries` times; then `Refused` with
+//!   `permanent: false`. A 4xx reply to the final `.` is such a refusal too.
+//! - No reply to the final `.` once it was written in full (the reply's own timeout,
+//!   `data_timeout`, ran out; the server hung up; the reply could not be read):
+//!   [`Outcome::Uncertain`]. The server may have taken the message, so it is never sent again
+//!   by this run; the connection is dropped.
 //! - A worker that cannot connect after `retries` tries while other workers hold connections
-//!   (a server limiting connections per client) hands its job to them and retires.
+//!   (a server limiting connections per client) hands its job back and retires. Workers stay
+//!   until every job taken has ended, so a job handed back is always picked up by one of them.
 //! - A problem no retry can fix stops the whole run with a [`DeliverError`] naming the server:
 //!   the server cannot be reached after `retries` further tries, a 5xx greeting or EHLO, TLS
 //!   required but not offered, an invalid certificate, AUTH refused, the sender (MAIL FROM)
@@ -54,7 +61,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Mutex, mpsc, oneshot, watch};
+use tokio::sync::{Mutex, Notify, mpsc, oneshot, watch};
 
 use super::rate::RateLimiter;
 use super::smtp::{ConnectError, Connection, Failure, Fatal, TxError, reply_line};
@@ -87,6 +94,10 @@ pub enum Outcome {
         enhanced: Option<String>,
         text: String,
     },
+    /// The message and its final `.` were written in full, but no reply came (`text` says
+    /// what happened instead): the server may or may not have taken it. Never retried by the
+    /// run that sent it.
+    Uncertain { text: String },
 }
 
 impl Outcome {
@@ -115,7 +126,12 @@ impl Outcome {
         match self {
             Outcome::Accepted { reply } => reply.clone(),
             Outcome::Refused { code, text, .. } => reply_line(*code, text),
+            Outcome::Uncertain { text } => text.clone(),
         }
+    }
+
+    pub fn is_uncertain(&self) -> bool {
+        matches!(self, Outcome::Uncertain { .. })
     }
 
     fn from_failure(f: Failure) -> Outcome {
@@ -210,8 +226,12 @@ pub struct PoolOptions {
     pub retries: u32,
     /// Paces every try (e.g. `crate::deliver::rate::RateLimiter`).
     pub limiter: Option<Arc<dyn Throttle>>,
-    /// The longest wait for a connection or any one reply (use `SmtpTarget::timeout`).
+    /// The longest wait for a connection or any one reply but the one to a message's final
+    /// `.` (use `SmtpTarget::timeout`).
     pub timeout: Duration,
+    /// The longest wait for the reply to a message's final `.` (use
+    /// `SmtpTarget::data_timeout`; RFC 5321 §4.5.3.2 gives it 10 minutes).
+    pub data_timeout: Duration,
     /// The wait before the first retry; it doubles with each further retry (with jitter).
     pub backoff: Duration,
     /// Stop the run once this many jobs in a row ended deferred (a temporary refusal that
@@ -229,6 +249,7 @@ impl Default for PoolOptions {
             retries: 3,
             limiter: None,
             timeout: Duration::from_secs(60),
+            data_timeout: Duration::from_secs(600),
             backoff: Duration::from_secs(2),
             give_up_after: 0,
             cancel: Cancel::new(),
@@ -243,6 +264,7 @@ impl std::fmt::Debug for PoolOptions {
             .field("retries", &self.retries)
             .field("limiter", &self.limiter.is_some())
             .field("timeout", &self.timeout)
+            .field("data_timeout", &self.data_timeout)
             .field("backoff", &self.backoff)
             .field("give_up_after", &self.give_up_after)
             .finish()
@@ -308,8 +330,8 @@ impl DeliverError {
 }
 
 /// Deliver every job from `jobs` through `target`, reporting on `events`; see the module docs
-/// for the guarantees. Returns when the job channel is closed and drained, when cancelled, or
-/// on the first problem that stops the run.
+/// for the guarantees. Returns when the job channel is closed and drained and every job taken
+/// has ended, when cancelled, or on the first problem that stops the run.
 pub async fn deliver(
     target: &SmtpTarget,
     jobs: mpsc::Receiver<Job>,
@@ -325,7 +347,8 @@ pub async fn deliver(
         opts,
         halt: Cancel::new(),
         fatal: std::sync::Mutex::new(None),
-        requeued: std::sync::Mutex::new(VecDeque::new()),
+        queue: std::sync::Mutex::new(Queue::default()),
+        queue_changed: Notify::new(),
         live: AtomicUsize::new(0),
         deferred_in_a_row: AtomicUsize::new(0),
     });
@@ -350,7 +373,7 @@ pub async fn deliver(
     // Jobs still queued when the run stopped: account for each, then refuse further ones.
     let mut rx = shared.jobs.lock().await;
     rx.close();
-    let mut left: Vec<Job> = shared.lock_requeued().drain(..).collect();
+    let mut left: Vec<Job> = shared.lock_queue().handed_back.drain(..).collect();
     loop {
         let job = match left.pop() {
             Some(job) => job,
@@ -393,12 +416,24 @@ struct Shared {
     /// Set when the run must stop (a fatal error).
     halt: Cancel,
     fatal: std::sync::Mutex<Option<DeliverError>>,
-    /// Jobs handed back by a worker that could not connect while others could.
-    requeued: std::sync::Mutex<VecDeque<Job>>,
-    /// Workers holding an open connection.
+    queue: std::sync::Mutex<Queue>,
+    /// Woken when a job is handed back, a job ends, or the channel turns out drained.
+    queue_changed: Notify,
+    /// Open connections.
     live: AtomicUsize,
     /// Jobs that ended deferred since the last one accepted or refused for good.
     deferred_in_a_row: AtomicUsize,
+}
+
+/// What decides whether an idle worker may leave.
+#[derive(Default)]
+struct Queue {
+    /// Jobs handed back by a worker that could not connect while others could.
+    handed_back: VecDeque<Job>,
+    /// Jobs taken and not yet ended (or handed back): each may still be handed back.
+    busy: usize,
+    /// The job channel is closed and empty.
+    drained: bool,
 }
 
 impl Shared {
@@ -445,31 +480,121 @@ impl Shared {
         true
     }
 
-    fn lock_requeued(&self) -> std::sync::MutexGuard<'_, VecDeque<Job>> {
-        self.requeued
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The next job for an idle worker: one handed back first, else the channel's next. `None`
+    /// when the run stops, or when the channel is drained and no job is left that could still
+    /// be handed back.
     async fn next_job(&self) -> Option<Job> {
-        if self.stopping() {
-            return None;
+        loop {
+            // Registered before the queue is looked at, so no change after the look is missed.
+            let mut changed = std::pin::pin!(self.queue_changed.notified());
+            changed.as_mut().enable();
+            if self.stopping() {
+                return None;
+            }
+            let drained = {
+                let mut queue = self.lock_queue();
+                if let Some(job) = queue.handed_back.pop_front() {
+                    queue.busy += 1;
+                    return Some(job);
+                }
+                if queue.drained && queue.busy == 0 {
+                    return None;
+                }
+                queue.drained
+            };
+            if drained {
+                tokio::select! {
+                    _ = self.stopped() => return None,
+                    _ = changed => continue,
+                }
+            }
+            let mut rx = tokio::select! {
+                biased;
+                _ = self.stopped() => return None,
+                _ = changed.as_mut() => continue,
+                rx = self.jobs.lock() => rx,
+            };
+            tokio::select! {
+                biased;
+                _ = self.stopped() => return None,
+                _ = changed => continue,
+                job = rx.recv() => {
+                    // Counted while the channel is held: whoever finds it drained has seen
+                    // every job taken from it counted as busy.
+                    let mut queue = self.lock_queue();
+                    match job {
+                        Some(job) => {
+                            queue.busy += 1;
+                            return Some(job);
+                        }
+                        None => queue.drained = true,
+                    }
+                    drop(queue);
+                    self.queue_changed.notify_waiters();
+                }
+            }
         }
-        if let Some(job) = self.lock_requeued().pop_front() {
-            return Some(job);
+    }
+
+    /// A job taken by [`Shared::next_job`] is over: ended, or `handed_back` for another worker.
+    fn job_over(&self, handed_back: Option<Job>) {
+        let mut queue = self.lock_queue();
+        queue.busy -= 1;
+        let wake = queue.drained || handed_back.is_some();
+        if let Some(job) = handed_back {
+            queue.handed_back.push_back(job);
         }
-        let mut rx = self.jobs.lock().await;
-        tokio::select! {
-            biased;
-            _ = self.stopped() => None,
-            job = rx.recv() => job,
+        drop(queue);
+        if wake {
+            self.queue_changed.notify_waiters();
         }
     }
 }
 
+/// An open connection, counted in [`Shared::live`] while it exists.
+struct Live {
+    conn: Connection,
+    shared: Arc<Shared>,
+}
+
+impl Live {
+    fn new(conn: Connection, shared: &Arc<Shared>) -> Live {
+        shared.live.fetch_add(1, Ordering::SeqCst);
+        Live {
+            conn,
+            shared: Arc::clone(shared),
+        }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.shared.live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// What one try of a job came to.
+enum Try {
+    /// The job is over.
+    Done(Outcome),
+    /// No connection could be had: worth another try after the backoff.
+    NoConnection(Failure),
+    /// The transaction broke down before the final `.` was written in full (or the server
+    /// answered it with a 4xx): worth another try on a fresh connection after the backoff.
+    Broken(Failure),
+    /// The run is stopping and this try sent nothing.
+    Stopped,
+}
+
 struct Worker {
     shared: Arc<Shared>,
-    conn: Option<Connection>,
+    conn: Option<Live>,
     /// `durable` receivers of this worker's outcomes not yet known to be on disk.
     pending: Vec<oneshot::Receiver<()>>,
 }
@@ -477,32 +602,22 @@ struct Worker {
 impl Worker {
     async fn run(mut self) {
         while let Some(job) = self.shared.next_job().await {
-            if let Some(job) = self.deliver_one(job).await {
+            let handed_back = self.deliver_one(job).await;
+            let retire = handed_back.is_some();
+            self.shared.job_over(handed_back);
+            if retire {
                 // This worker cannot connect while others can (e.g. the server limits
-                // connections per client): hand the job over and retire.
-                self.shared.lock_requeued().push_back(job);
+                // connections per client): its job went back to them.
                 return;
             }
         }
-        if let Some(conn) = self.set_conn(None) {
-            conn.quit().await;
+        if let Some(mut live) = self.conn.take() {
+            live.conn.quit().await;
         }
     }
 
-    /// Replace the connection, keeping count of live ones; returns the old one.
-    fn set_conn(&mut self, conn: Option<Connection>) -> Option<Connection> {
-        if conn.is_some() {
-            self.shared.live.fetch_add(1, Ordering::SeqCst);
-        }
-        let old = std::mem::replace(&mut self.conn, conn);
-        if old.is_some() {
-            self.shared.live.fetch_sub(1, Ordering::SeqCst);
-        }
-        old
-    }
-
-    /// Report a job's end; returns `None` so `deliver_one` can end with it.
-    async fn done(&mut self, id: u64, outcome: Outcome) -> Option<Job> {
+    /// Report a job's end.
+    async fn done(&mut self, id: u64, outcome: Outcome) {
         self.count_deferrals(&outcome);
         let (durable, rx) = oneshot::channel();
         if self
@@ -516,7 +631,6 @@ impl Worker {
         {
             self.pending.push(rx);
         }
-        None
     }
 
     /// Keep count of jobs deferred in a row; stop the run when the server has turned away
@@ -531,7 +645,8 @@ impl Worker {
             } => {
                 shared.deferred_in_a_row.store(0, Ordering::SeqCst);
             }
-            // Not tried to the end: says nothing about the server.
+            // Not tried to the end, or no answer: says nothing about the server's will.
+            Outcome::Uncertain { .. } => {}
             o if o.is_not_sent() => {}
             Outcome::Refused { .. } => {
                 let n = shared.deferred_in_a_row.fetch_add(1, Ordering::SeqCst) + 1;
@@ -605,6 +720,10 @@ impl Worker {
 
     /// Take one job to its single `Done`, or give it back (`Some`) when this worker cannot
     /// connect but others hold connections.
+    ///
+    /// Tries until one ends the job ([`Worker::try_once`]); a transient failure is tried again
+    /// after the backoff while retries remain. If the run stops meanwhile, the job ends with
+    /// its last failure, or as not sent.
     async fn deliver_one(&mut self, job: Job) -> Option<Job> {
         let shared = Arc::clone(&self.shared);
         if !shared.emit(Event::Attempt { id: job.id }).await {
@@ -613,122 +732,149 @@ impl Worker {
         let mut failures = 0u32;
         // What the job comes to if the run stops while it waits for a retry.
         let mut last: Option<Outcome> = None;
-        loop {
-            if shared.stopping() {
-                let outcome = last
-                    .take()
-                    .unwrap_or_else(|| Outcome::not_sent(&shared.stop_reason()));
-                return self.done(job.id, outcome).await;
+        let outcome = loop {
+            let tried = if shared.stopping() {
+                Try::Stopped
+            } else {
+                self.try_once(&job).await
+            };
+            // The failure, what the job comes to if it is not tried again, and whether the try
+            // failed for want of a connection.
+            let (failure, unsent, connecting) = match tried {
+                Try::Done(outcome) => break outcome,
+                Try::Stopped => {
+                    break last.unwrap_or_else(|| Outcome::not_sent(&shared.stop_reason()));
+                }
+                Try::Broken(f) => {
+                    let unsent = Outcome::from_failure(f.clone());
+                    (f, unsent, false)
+                }
+                Try::NoConnection(f) => {
+                    let reason = format!("cannot connect to {}: {}", shared.server, f.reply());
+                    (f, Outcome::not_sent(&reason), true)
+                }
+            };
+            failures += 1;
+            if connecting
+                && failures > shared.opts.retries
+                && shared.live.load(Ordering::SeqCst) > 0
+                && !shared.stopping()
+            {
+                return Some(job);
             }
-
-            let conn = match self.conn.as_mut() {
-                Some(c) => c,
-                None => match Connection::open(&shared.target, shared.opts.timeout).await {
-                    Ok(c) => {
-                        self.set_conn(Some(c));
-                        match self.conn.as_mut() {
-                            Some(c) => c,
-                            None => continue,
-                        }
-                    }
-                    Err(ConnectError::Fatal(f)) => {
-                        shared.fail(DeliverError::from_fatal(shared.server.clone(), f));
-                        let outcome = Outcome::not_sent(&shared.stop_reason());
-                        return self.done(job.id, outcome).await;
-                    }
-                    Err(ConnectError::Transient(f)) => {
-                        failures += 1;
-                        let unsent = Outcome::not_sent(&format!(
-                            "cannot connect to {}: {}",
-                            shared.server,
-                            f.reply()
-                        ));
-                        if failures > shared.opts.retries
-                            && shared.live.load(Ordering::SeqCst) > 0
-                            && !shared.stopping()
-                        {
-                            return Some(job);
-                        }
-                        if !self.retry(job.id, failures, &f).await {
-                            if failures > shared.opts.retries {
-                                shared.fail(DeliverError::Unreachable {
-                                    server: shared.server.clone(),
-                                    reason: f.reply(),
-                                });
-                            }
-                            return self.done(job.id, unsent).await;
-                        }
-                        last = Some(unsent);
-                        continue;
-                    }
-                },
-            };
-
-            let limiter = shared.opts.limiter.clone();
-            let _permit = match &limiter {
-                Some(limiter) => tokio::select! {
-                    permit = limiter.acquire() => Some(permit),
-                    _ = shared.stopped() => continue,
-                },
-                None => None,
-            };
-
-            let mut result = conn.begin(&job.from, &job.to, &job.bytes).await;
-            if result.is_ok() {
-                // No final `.` before every earlier outcome of this worker is on disk: so at
-                // most one accepted message per connection can be missing from the journal.
-                // Waiting here, not before MAIL FROM, lets the journal's sync overlap the
-                // transaction's first round trips.
-                if !self.wait_durable().await {
-                    shared.fail(DeliverError::Unrecorded);
-                }
-                if shared.stopping() {
-                    // Leave without the final `.`: the server discards the transaction.
-                    self.set_conn(None);
-                    let outcome = Outcome::not_sent(&shared.stop_reason());
-                    return self.done(job.id, outcome).await;
-                }
-                let Some(conn) = self.conn.as_mut() else {
-                    continue;
-                };
-                result = match conn.finish(&job.bytes).await {
-                    Ok(reply) => return self.done(job.id, Outcome::Accepted { reply }).await,
-                    Err(e) => Err(e),
-                };
-            }
-            let Err(error) = result else {
-                continue;
-            };
-            match error {
-                TxError::Refused(f) => {
-                    if self.conn.as_ref().is_some_and(Connection::is_broken) {
-                        self.set_conn(None);
-                    }
-                    return self.done(job.id, Outcome::from_failure(f)).await;
-                }
-                TxError::SenderRefused(f) => {
-                    shared.fail(DeliverError::SenderRefused {
+            if !self.retry(job.id, failures, &failure).await {
+                if connecting && failures > shared.opts.retries {
+                    shared.fail(DeliverError::Unreachable {
                         server: shared.server.clone(),
-                        from: job.from.clone(),
-                        reply: f.reply(),
+                        reason: failure.reply(),
                     });
-                    let outcome = Outcome::not_sent(&shared.stop_reason());
-                    return self.done(job.id, outcome).await;
                 }
-                TxError::BadSender(reason) => {
-                    shared.fail(DeliverError::BadSender { reason });
-                    let outcome = Outcome::not_sent(&shared.stop_reason());
-                    return self.done(job.id, outcome).await;
-                }
-                TxError::Broken(f) => {
-                    self.set_conn(None);
-                    failures += 1;
-                    if !self.retry(job.id, failures, &f).await {
-                        return self.done(job.id, Outcome::from_failure(f)).await;
-                    }
-                    last = Some(Outcome::from_failure(f));
-                }
+                break unsent;
             }
+            last = Some(unsent);
+        };
+        self.done(job.id, outcome).await;
+        None
+    }
+
+    /// One try: a connection, the limiter, the transaction up to DATA, the wait for earlier
+    /// outcomes to be durable, the message and its final `.`.
+    async fn try_once(&mut self, job: &Job) -> Try {
+        let shared = Arc::clone(&self.shared);
+        let mut live = match self.conn.take() {
+            Some(live) => live,
+            None => match self.connect().await {
+                Ok(live) => live,
+                Err(t) => return t,
+            },
+        };
+
+        let limiter = shared.opts.limiter.clone();
+        let _permit = match &limiter {
+            Some(limiter) => tokio::select! {
+                permit = limiter.acquire() => Some(permit),
+                _ = shared.stopped() => {
+                    self.conn = Some(live);
+                    return Try::Stopped;
+                }
+            },
+            None => None,
+        };
+
+        if let Err(e) = live.conn.begin(&job.from, &job.to, &job.bytes).await {
+            return self.failed(live, job, e);
+        }
+        // No final `.` before every earlier outcome of this worker is on disk: so at most one
+        // accepted message per connection can be missing from the journal. Waiting here, not
+        // before MAIL FROM, lets the journal's sync overlap the transaction's first round trips.
+        if !self.wait_durable().await {
+            shared.fail(DeliverError::Unrecorded);
+        }
+        if shared.stopping() {
+            // Leave without the final `.` (the connection is dropped): the server discards
+            // the transaction.
+            return Try::Done(Outcome::not_sent(&shared.stop_reason()));
+        }
+        match live.conn.finish(&job.bytes).await {
+            Ok(reply) => {
+                self.conn = Some(live);
+                Try::Done(Outcome::Accepted { reply })
+            }
+            Err(e) => self.failed(live, job, e),
+        }
+    }
+
+    /// Open a connection, or say why there is none.
+    async fn connect(&mut self) -> Result<Live, Try> {
+        let shared = &self.shared;
+        let opened = Connection::open(
+            &shared.target,
+            shared.opts.timeout,
+            shared.opts.data_timeout,
+        )
+        .await;
+        match opened {
+            Ok(conn) => Ok(Live::new(conn, shared)),
+            Err(ConnectError::Fatal(f)) => {
+                shared.fail(DeliverError::from_fatal(shared.server.clone(), f));
+                Err(Try::Done(Outcome::not_sent(&shared.stop_reason())))
+            }
+            Err(ConnectError::Transient(f)) => Err(Try::NoConnection(f)),
+        }
+    }
+
+    /// What a failed transaction comes to; the connection is kept only while it is usable.
+    fn failed(&mut self, live: Live, job: &Job, error: TxError) -> Try {
+        let shared = &self.shared;
+        match error {
+            TxError::Refused(f) => {
+                if !live.conn.is_broken() {
+                    self.conn = Some(live);
+                }
+                Try::Done(Outcome::from_failure(f))
+            }
+            TxError::SenderRefused(f) => {
+                self.conn = Some(live);
+                shared.fail(DeliverError::SenderRefused {
+                    server: shared.server.clone(),
+                    from: job.from.clone(),
+                    reply: f.reply(),
+                });
+                Try::Done(Outcome::not_sent(&shared.stop_reason()))
+            }
+            TxError::BadSender(reason) => {
+                self.conn = Some(live);
+                shared.fail(DeliverError::BadSender { reason });
+                Try::Done(Outcome::not_sent(&shared.stop_reason()))
+            }
+            TxError::Broken(f) => Try::Broken(f),
+            TxError::Uncertain(f) => Try::Done(Outcome::Uncertain {
+                text: format!(
+                    "sent, but {} did not answer the final `.`: {}",
+                    shared.server,
+                    f.reply()
+                ),
+            }),
         }
     }
 }

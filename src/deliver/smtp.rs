@@ -2,14 +2,28 @@
 //! AUTH, then one transaction per message driven command by command, so the caller decides
 //! when the final `.` goes out.
 //!
-//! Every network step is bounded by the target's timeout. Failures are sorted into
-//! [`Failure`]s that say whether retrying can help and whether the connection survived.
+//! Every network step is bounded by the target's timeout, except the wait for the reply to a
+//! message's final `.`, which has its own (RFC 5321 §4.5.3.2 gives it 10 minutes). Failures are
+//! sorted into [`Failure`]s that say whether retrying can help and whether the connection
+//! survived.
+//!
+//! # The final `.`
+//!
+//! A message whose text and final `.` were written in full but whose reply never came (a
+//! timeout, a hang-up, a reply that cannot be read) may have been taken by the server: that is
+//! [`TxError::Uncertain`], never a failure worth retrying. Whether the write was complete is
+//! told by the socket itself: lettre writes the whole text and its terminator, flushes, and
+//! only then starts reading the reply, so a read on the socket after the text went out (a
+//! [`Probe`]) marks the boundary. A failure before it (the text not yet handed to the
+//! kernel in full) is an ordinary broken connection, and the message may be sent again.
 
 use std::io;
 use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lettre::Address;
 use lettre::transport::smtp::Error as SmtpError;
@@ -148,17 +162,120 @@ pub enum TxError {
     BadSender(String),
     /// The recipient or the message was refused; the connection is still usable.
     Refused(Failure),
-    /// The transaction failed; the connection must be dropped.
+    /// The transaction failed before the final `.` was written in full; the connection must
+    /// be dropped, and the message may be sent again.
     Broken(Failure),
+    /// The message and its final `.` were written in full, but no reply came (timeout,
+    /// hang-up, an unreadable reply): the server may have taken it. The connection must be
+    /// dropped; sending the message again could deliver a second copy.
+    Uncertain(Failure),
 }
 
 /// An open, greeted, secured and logged-in SMTP session.
 pub struct Connection {
     inner: AsyncSmtpConnection,
     timeout: Duration,
+    /// The longest wait for the reply to a message's final `.`.
+    data_timeout: Duration,
+    /// Tells when the reply to the final `.` began to be read.
+    probe: Arc<Probe>,
     broken: bool,
     /// The server offers PIPELINING (RFC 2920): MAIL, RCPT and DATA go out in one write.
     pipelining: bool,
+}
+
+/// Notes the first read on a socket since it was last armed: armed before a message's text
+/// goes out, it tells whether the text and its final `.` were written in full (lettre reads
+/// the reply only after the whole write and its flush), and when the wait for the reply began.
+#[derive(Debug)]
+struct Probe {
+    base: Instant,
+    /// Nanoseconds from `base` to the first read since armed, plus one; 0: none yet.
+    first_read: AtomicU64,
+}
+
+impl Probe {
+    fn new() -> Self {
+        Probe {
+            base: Instant::now(),
+            first_read: AtomicU64::new(0),
+        }
+    }
+
+    fn arm(&self) {
+        self.first_read.store(0, Ordering::SeqCst);
+    }
+
+    fn on_read(&self) {
+        if self.first_read.load(Ordering::Relaxed) == 0 {
+            let at = u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX - 1) + 1;
+            let _ = self
+                .first_read
+                .compare_exchange(0, at, Ordering::SeqCst, Ordering::Relaxed);
+        }
+    }
+
+    /// When the first read since [`Probe::arm`] happened, if one did.
+    fn first_read(&self) -> Option<Instant> {
+        match self.first_read.load(Ordering::SeqCst) {
+            0 => None,
+            n => Some(self.base + Duration::from_nanos(n - 1)),
+        }
+    }
+}
+
+/// The TCP socket under everything else (TLS included), reporting its reads to a [`Probe`].
+#[derive(Debug)]
+struct Probed {
+    tcp: TcpStream,
+    probe: Arc<Probe>,
+}
+
+impl AsyncRead for Probed {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.probe.on_read();
+        Pin::new(&mut self.tcp).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Probed {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.tcp).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for Probed {
+    fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.tcp.peer_addr()
+    }
 }
 
 /// Lets lettre's TLS stream (`AsyncNetworkStream`, futures-io) stand where lettre expects a
@@ -222,6 +339,40 @@ async fn bounded<T>(
     }
 }
 
+/// Run the sending of a message's text and final `.` (`fut`): the write must be done within
+/// `timeout`, and the reply must come within `data_timeout` of the moment its wait began (the
+/// first read the probe saw).
+async fn end_of_data<T>(
+    probe: &Probe,
+    timeout: Duration,
+    data_timeout: Duration,
+    fut: impl Future<Output = Result<T, SmtpError>>,
+) -> Result<T, Failure> {
+    let mut fut = std::pin::pin!(fut);
+    let written_by = Instant::now() + timeout;
+    loop {
+        let now = Instant::now();
+        let wake = match probe.first_read() {
+            Some(at) if now >= at + data_timeout => {
+                return Err(Failure::timeout("the end of DATA", data_timeout));
+            }
+            Some(at) => at + data_timeout,
+            None if now >= written_by => {
+                return Err(Failure::transient(format!(
+                    "the message could not be written within {}s",
+                    timeout.as_secs()
+                )));
+            }
+            // Look again when the reply's own wait would be over, should it begin now.
+            None => written_by.min(now + data_timeout),
+        };
+        tokio::select! {
+            result = &mut fut => return result.map_err(|e| Failure::from_smtp(&e)),
+            _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {}
+        }
+    }
+}
+
 /// True when the error chain holds a TLS protocol or certificate problem (as opposed to a
 /// dropped connection): tokio-rustls reports those as `InvalidData`.
 fn is_tls_rejection(e: &SmtpError) -> bool {
@@ -282,8 +433,13 @@ fn tls_result(
 }
 
 impl Connection {
-    /// Connect, greet, secure and log in as the target says.
-    pub async fn open(target: &SmtpTarget, timeout: Duration) -> Result<Connection, ConnectError> {
+    /// Connect, greet, secure and log in as the target says. Every step waits at most
+    /// `timeout`, except the reply to a message's final `.`, which may take `data_timeout`.
+    pub async fn open(
+        target: &SmtpTarget,
+        timeout: Duration,
+        data_timeout: Duration,
+    ) -> Result<Connection, ConnectError> {
         let hello = client_id(target);
         let addr = (target.host(), target.port());
         let tcp = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
@@ -300,6 +456,11 @@ impl Connection {
         // delayed ACK (tens of milliseconds per message).
         tcp.set_nodelay(true)
             .map_err(|e| ConnectError::Transient(Failure::transient(e.to_string())))?;
+        let probe = Arc::new(Probe::new());
+        let tcp = Probed {
+            tcp,
+            probe: Arc::clone(&probe),
+        };
 
         let stream: Box<dyn AsyncTokioStream> = if target.security() == Security::Implicit {
             let params = tls_parameters(target)?;
@@ -379,6 +540,8 @@ impl Connection {
         Ok(Connection {
             inner,
             timeout,
+            data_timeout,
+            probe,
             broken: false,
             pipelining,
         })
@@ -473,26 +636,29 @@ impl Connection {
     }
 
     /// The message text and the final `.`; returns the server's reply (`250 2.0.0 Ok: queued`).
+    /// A failure once the final `.` was written in full is [`TxError::Uncertain`].
     pub async fn finish(&mut self, body: &[u8]) -> Result<String, TxError> {
         // The terminator `CRLF . CRLF` supplies the last line's end; without this trim the
         // message would gain an empty last line.
         let body = body.strip_suffix(b"\r\n").unwrap_or(body);
+        let (probe, timeout, data_timeout) =
+            (Arc::clone(&self.probe), self.timeout, self.data_timeout);
+        probe.arm();
         let sent = match std::str::from_utf8(body) {
             // One write of the dot-stuffed text and its terminator (lettre's `message` stuffs
             // byte by byte and writes the terminator apart: most of a send's CPU time).
             Ok(text) => {
-                bounded(
-                    self.timeout,
-                    "the end of DATA",
-                    self.inner.command(DataText(text)),
-                )
-                .await
+                let command = self.inner.command(DataText(text));
+                end_of_data(&probe, timeout, data_timeout, command).await
             }
-            Err(_) => bounded(self.timeout, "the end of DATA", self.inner.message(body)).await,
+            Err(_) => end_of_data(&probe, timeout, data_timeout, self.inner.message(body)).await,
         };
         match sent {
             Ok(r) => Ok(reply_text(&r)),
             Err(f) if f.permanent => Err(TxError::Refused(f)),
+            // A reply came: the server said no for now, and the message may go again.
+            Err(f) if f.code.is_some() => Err(TxError::Broken(f)),
+            Err(f) if probe.first_read().is_some() => Err(TxError::Uncertain(f)),
             Err(f) => Err(TxError::Broken(f)),
         }
     }
@@ -514,7 +680,7 @@ impl Connection {
     }
 
     /// Say goodbye politely, without waiting long.
-    pub async fn quit(mut self) {
+    pub async fn quit(&mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(2), self.inner.quit()).await;
     }
 }

@@ -81,6 +81,7 @@ pub struct SmtpTarget {
     security: Security,
     verify_certificates: bool,
     timeout: Duration,
+    data_timeout: Duration,
     helo_name: Option<String>,
 }
 
@@ -104,6 +105,7 @@ impl fmt::Debug for SmtpTarget {
             .field("security", &self.security)
             .field("verify_certificates", &self.verify_certificates)
             .field("timeout", &self.timeout)
+            .field("data_timeout", &self.data_timeout)
             .finish()
     }
 }
@@ -204,6 +206,7 @@ impl SmtpTarget {
             security,
             verify_certificates,
             timeout: Duration::from_secs(cfg.timeout_secs.max(1)),
+            data_timeout: Duration::from_secs(cfg.data_timeout_secs.max(1)),
             helo_name: cfg.helo_name.clone(),
         })
     }
@@ -241,9 +244,15 @@ impl SmtpTarget {
         self.verify_certificates
     }
 
-    /// How long to wait for a connection or any one reply (`[smtp] timeout_secs`).
+    /// How long to wait for a connection or any one reply but the one to a message's final
+    /// `.` (`[smtp] timeout_secs`).
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// How long to wait for the reply to a message's final `.` (`[smtp] data_timeout_secs`).
+    pub fn data_timeout(&self) -> Duration {
+        self.data_timeout
     }
 
     pub fn helo_name(&self) -> Option<&str> {

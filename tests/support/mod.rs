@@ -3,7 +3,7 @@
 //! - [`SmtpSink`]: Postfix's `smtp-sink` on a free `127.0.0.1` port, with its whole-command
 //!   faults (`-r`/`-f`/`-Q`/`-q`), delays (`-w`) and message dumps (`-d`); killed on drop.
 //! - [`TestServer`]: an SMTP server in this process whose replies a [`Script`] decides per stage
-//!   and per recipient (4xx/5xx, 421 and hang-ups anywhere, slow replies), with STARTTLS or
+//!   and per recipient (4xx/5xx, 421 and hang-ups anywhere, slow or missing replies), with STARTTLS or
 //!   implicit TLS on a self-signed certificate and AUTH PLAIN; it records what it received, with
 //!   the instant each message's final `.` arrived.
 #![allow(dead_code)]
@@ -161,6 +161,10 @@ pub enum Action {
     HangUp,
     /// At `Data`: answer 354, read the start of the message, then close.
     HangUpMidData,
+    /// Never answer; end the session when the client hangs up. At `EndOfData` the message
+    /// counts as received (its `reply` is empty), as when a server takes a message and its
+    /// reply is lost.
+    NoReply,
     /// Wait this long, then act normally.
     Slow(Duration),
 }
@@ -203,6 +207,30 @@ pub struct Log {
 }
 
 impl Log {
+    /// How many copies of a message each recipient got: every message whose final `.`
+    /// arrived counts, whatever the server answered (or if it never answered).
+    pub fn copies(&self) -> HashMap<String, usize> {
+        let mut m = HashMap::new();
+        for msg in &self.messages {
+            for to in &msg.to {
+                *m.entry(to.clone()).or_default() += 1;
+            }
+        }
+        m
+    }
+
+    /// Check that each of `expected` recipients got exactly one copy (see [`Log::copies`]),
+    /// after printing the duplicates and missed members under `case`.
+    #[track_caller]
+    pub fn assert_one_copy_each(&self, expected: usize, case: &str) {
+        let copies = self.copies();
+        let duplicates: usize = copies.values().map(|n| n - 1).sum();
+        let missed = expected.saturating_sub(copies.len());
+        eprintln!("{case}: {duplicates} duplicates, {missed} missed");
+        assert_eq!(copies.len(), expected, "{case}: nobody missed: {copies:?}");
+        assert_eq!(duplicates, 0, "{case}: one copy each: {copies:?}");
+    }
+
     /// Messages the server accepted (2xx after the final `.`).
     pub fn accepted(&self) -> Vec<&Received> {
         self.messages
@@ -251,6 +279,31 @@ impl ServerConfig {
             ..ServerConfig::default()
         }
     }
+}
+
+/// A server that refuses or drops some connections: the first eight are let in, then one new
+/// connection in three (of the others, half get a 421 greeting, half a silent hang-up); one
+/// MAIL in sixty-one is answered by a hang-up. Once `last`'s RCPT has been answered by a
+/// hang-up (the first time it comes), no new connection is let in at all: the worker sending
+/// to `last` then cannot connect while the others still hold connections, and must hand its
+/// job to them.
+pub fn flaky_connections(last: String) -> ServerConfig {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let tail = AtomicBool::new(false);
+    ServerConfig::script(move |stage, n| match stage {
+        Stage::Greeting if tail.load(Ordering::SeqCst) => {
+            Action::Reply("421 4.7.0 Too many connections".into())
+        }
+        Stage::Greeting if n <= 8 || n % 3 == 0 => Action::Normal,
+        Stage::Greeting if n % 3 == 1 => Action::Reply("421 4.7.0 Try again later".into()),
+        Stage::Greeting => Action::HangUp,
+        Stage::Mail if n % 61 == 0 && !tail.load(Ordering::SeqCst) => Action::HangUp,
+        Stage::Rcpt(to) if *to == last && n == 1 => {
+            tail.store(true, Ordering::SeqCst);
+            Action::HangUp
+        }
+        _ => Action::Normal,
+    })
 }
 
 /// The in-process SMTP server; stops when dropped.
@@ -368,6 +421,11 @@ async fn respond<W: AsyncWrite + Unpin>(
         Action::Normal | Action::HangUpMidData => normal.to_string(),
         Action::Reply(r) => r,
         Action::HangUp => return Ok((false, String::new())),
+        Action::NoReply => {
+            // Sessions wait for the client's hang-up themselves; elsewhere, never answer.
+            std::future::pending::<()>().await;
+            return Ok((false, String::new()));
+        }
         Action::Slow(d) => {
             tokio::time::sleep(d).await;
             normal.to_string()
@@ -549,18 +607,29 @@ async fn session(
                     let at = Instant::now();
                     let first = rcpts[0].clone();
                     let action = decide(&config, &log, &Stage::EndOfData(first));
-                    let n = log.lock().unwrap().messages.len() + 1;
-                    let (keep, reply) =
-                        respond(&mut r, action, &format!("250 2.0.0 Ok: queued as M{n}")).await?;
-                    log.lock().unwrap().messages.push(Received {
-                        conn,
-                        from: from.clone(),
-                        to: std::mem::take(&mut rcpts),
-                        data,
-                        mail_at,
-                        at,
-                        reply,
-                    });
+                    // Received once its final `.` is in, whatever becomes of the reply.
+                    let index = {
+                        let mut l = log.lock().unwrap();
+                        l.messages.push(Received {
+                            conn,
+                            from: from.clone(),
+                            to: std::mem::take(&mut rcpts),
+                            data,
+                            mail_at,
+                            at,
+                            reply: String::new(),
+                        });
+                        l.messages.len() - 1
+                    };
+                    if action == Action::NoReply {
+                        // Wait for the client to give up and close.
+                        let mut rest = Vec::new();
+                        let _ = r.read_to_end(&mut rest).await;
+                        return Ok(());
+                    }
+                    let normal = format!("250 2.0.0 Ok: queued as M{}", index + 1);
+                    let (keep, reply) = respond(&mut r, action, &normal).await?;
+                    log.lock().unwrap().messages[index].reply = reply;
                     keep
                 }
             }
