@@ -3,7 +3,10 @@
 pub mod bounces;
 pub mod build;
 pub mod check;
+pub mod completions;
 pub mod init;
+pub mod man;
+pub mod new;
 pub mod preview;
 pub mod send;
 pub mod status;
