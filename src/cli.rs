@@ -33,6 +33,34 @@ pub enum Command {
     Bounces(BouncesArgs),
     /// Report on the sends of an issue from their journals.
     Status(StatusArgs),
+    /// Start a new issue from the last one (or from --from).
+    New(NewArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Write the man pages (bulletin.1 and one per command).
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Folder of the new issue (created; must be new or empty).
+    pub dir: PathBuf,
+    /// The issue to start from (default: the last issue beside the new one, by name).
+    #[arg(long, value_name = "ISSUE")]
+    pub from: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Folder to write the pages into (default: print bulletin.1 on stdout).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +86,9 @@ pub struct BuildArgs {
     /// Output folder (default: the project's `paths.out`, `out/`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Print what was built (files, sizes, warnings) as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -111,9 +142,10 @@ pub struct PreviewArgs {
 pub struct SendArgs {
     #[command(flatten)]
     pub issue: IssueArgs,
-    /// Test send: one copy to each of these addresses, subject prefixed [TEST] (--list then
-    /// only names the list --as picks the member from).
-    #[arg(long, value_name = "ADDR")]
+    /// Test send: one copy to each of these addresses (repeat --to, or separate them with
+    /// commas), subject prefixed [TEST] (--list then only names the list --as picks the member
+    /// from).
+    #[arg(long, value_name = "ADDR", value_delimiter = ',')]
     pub to: Vec<String>,
     /// Bulk send to the members of this CSV list.
     #[arg(long, value_name = "CSV")]

@@ -43,6 +43,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Send(a) => commands::send::run(a),
         Command::Bounces(a) => commands::bounces::run(a),
         Command::Status(a) => commands::status::run(a),
+        Command::New(a) => commands::new::run(a),
+        Command::Completions(a) => commands::completions::run(a),
+        Command::Man(a) => commands::man::run(a),
     };
     match result {
         Ok(code) => code,

@@ -18,6 +18,28 @@ pub fn run(args: BuildArgs) -> anyhow::Result<i32> {
         .out
         .unwrap_or_else(|| shown(&project.path(&project.config.paths.out)));
     let written = write(&project, &compiled, &out)?;
+    if args.json {
+        let files = written
+            .iter()
+            .map(|path| {
+                let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+                serde_json::json!({ "path": path, "bytes": bytes })
+            })
+            .collect::<Vec<_>>();
+        let warnings = compiled
+            .warnings()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>();
+        let report = serde_json::json!({
+            "issue": compiled.name(),
+            "subject": compiled.content().subject,
+            "files": files,
+            "warnings": warnings,
+        });
+        println!("{report}");
+        return Ok(exit::OK);
+    }
     for w in compiled.warnings() {
         eprintln!("warning: {w}");
     }

@@ -535,7 +535,9 @@ fn local_images(
                 continue;
             }
             let rel = guard::to_braces(&markup::decode_entities(raw));
+            // Absolute, so the file is found whatever folder the command runs from.
             let path = issue_dir.join(rel.trim_start_matches("./"));
+            let path = std::path::absolute(&path).unwrap_or(path);
             let refuse = |message: String, hint: &str| {
                 let err = match issue_text.find(&rel) {
                     Some(offset) => SourceError::at_offset(issue_file, issue_text, offset, message),

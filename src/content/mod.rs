@@ -2,5 +2,6 @@
 
 mod issue;
 pub mod markdown;
+pub mod scaffold;
 
 pub use issue::{Cta, ISSUE_FILE, Image, Issue, Section, SignOff, Spotlight};
