@@ -22,6 +22,8 @@ mod dsn;
 mod feedback;
 pub mod imap;
 mod message;
+mod phrases;
+mod rhost;
 mod ses;
 pub mod source;
 mod text;

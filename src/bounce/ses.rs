@@ -50,13 +50,12 @@ pub fn read(view: &View<'_>) -> Option<(Kind, Vec<Bounce>)> {
                         .unwrap_or(""),
                 );
                 let status = pick_status(r.get("status").and_then(Value::as_str), &diag);
-                let mut reason = classify::reason(
-                    &diag,
-                    "",
-                    status.as_deref(),
-                    None,
-                    Some(classify::Command::Rcpt),
-                );
+                let mut reason = classify::reason(&classify::Facts {
+                    diagnostic: &diag,
+                    status: status.as_deref(),
+                    command: Some(classify::Command::Rcpt),
+                    ..Default::default()
+                });
                 if matches!(reason, Reason::OnHold | Reason::Undefined) && permanent {
                     reason = Reason::UserUnknown;
                 }
