@@ -516,6 +516,7 @@ fn a_hard_refusal_is_logged_suppressed_and_skipped_next_time() {
     let r = &records[0];
     assert_eq!(r["address"], "member2@example.org");
     assert_eq!(r["class"], "hard");
+    assert_eq!(r["reason"], "userunknown");
     assert_eq!(r["code"], 550);
     assert_eq!(r["enhanced_status"], "5.1.1");
     assert_eq!(r["issue"], "n1");
@@ -533,6 +534,32 @@ fn a_hard_refusal_is_logged_suppressed_and_skipped_next_time() {
     let json = p.status_json();
     assert_eq!(counts(&json)["accepted"], 3);
     assert_eq!(counts(&json)["refused_permanent"], 1);
+}
+
+#[test]
+fn a_permanent_refusal_of_our_sending_host_does_not_suppress_the_member() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(2));
+    let s = Server::script(|stage, _| match stage {
+        Stage::Rcpt(to) if to == "member2@example.org" => Action::Reply(
+            "554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org"
+                .into(),
+        ),
+        _ => Action::Normal,
+    });
+    p.send(&list, &s.url(), &[])
+        .expect(3)
+        .stderr_has("accepted: 1, refused: 1, deferred: 0");
+    let bounces = std::fs::read_to_string(p.path(".bulletin/bounces.jsonl")).expect("bounce log");
+    let r: serde_json::Value = serde_json::from_str(bounces.lines().next().unwrap()).unwrap();
+    assert_eq!(r["class"], "soft", "{bounces}");
+    assert_eq!(r["reason"], "blocked", "{bounces}");
+    let suppressed =
+        std::fs::read_to_string(p.path(".bulletin/suppressed.csv")).unwrap_or_default();
+    assert!(
+        !suppressed.contains("member2@example.org"),
+        "a blocked sending host is no dead address: {suppressed}"
+    );
 }
 
 #[test]

@@ -487,6 +487,27 @@ fn second_pass(
     None
 }
 
+/// The reason and class of a refusal during the SMTP transaction: its reply code, enhanced
+/// status code and text, as answered to RCPT TO or DATA.
+pub fn classify_reply(
+    permanent: bool,
+    code: Option<u16>,
+    enhanced: Option<&str>,
+    text: &str,
+) -> (Reason, Class) {
+    let status = enhanced
+        .map(str::to_string)
+        .or_else(|| code.map(|c| format!("{}.0.0", c / 100)))
+        .unwrap_or_else(|| if permanent { "5.0.0" } else { "4.0.0" }.to_string());
+    let reason = reason(&Facts {
+        diagnostic: text,
+        status: Some(&status),
+        command: Some(Command::Rcpt),
+        ..Default::default()
+    });
+    (reason, class_of(reason, Some(&status)))
+}
+
 /// `exit N`: a delivery program's exit status.
 fn exit_status(words: &str) -> bool {
     words

@@ -32,7 +32,7 @@ mod trace;
 use serde::Serialize;
 
 pub use apply::{Applied, Applier};
-pub use classify::{Reason, class_of};
+pub use classify::{Reason, class_of, classify_reply};
 pub use message::parse;
 pub use source::{ImapUrl, Source, SourceError, SourceItem};
 

@@ -70,6 +70,10 @@ pub struct BounceRecord {
     pub time: String,
     pub address: String,
     pub class: BounceClass,
+    /// Why, in sisimai's words (`userunknown`, `mailboxfull`, `blocked`, …); absent in
+    /// records written before reasons were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// The SMTP reply code, e.g. 550.
     pub code: Option<u16>,
     /// The enhanced status code, e.g. `5.1.1`.
@@ -341,6 +345,7 @@ mod tests {
             issue: Some("2023-09".into()),
             source: BounceSource::Dsn,
             message_id: Some("<dsn-1@mx.example.net>".into()),
+            reason: Some("userunknown".into()),
             key: key.into(),
         }
     }
