@@ -24,5 +24,6 @@ mod memory_probe;
 pub mod message;
 pub mod preview;
 pub mod project;
+pub mod report;
 pub mod run;
 pub mod subscriber;

@@ -124,6 +124,25 @@ pub fn soft_limit_reached(
     recent >= limit as usize
 }
 
+/// Every record of the log at `path`, for reports (empty when the file does not exist). A
+/// line that does not parse (the last one, cut off by a crash) is left out.
+pub fn read_records(path: &Path) -> Result<Vec<BounceRecord>, SourceError> {
+    let text = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(SourceError::file(
+                path,
+                format!("cannot read the bounce log: {e}"),
+            ));
+        }
+    };
+    Ok(String::from_utf8_lossy(&text)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<BounceRecord>(l.trim()).ok())
+        .collect())
+}
+
 /// The bounce log of a project, loaded, and open for appending.
 #[derive(Debug)]
 pub struct BounceLog {
