@@ -27,3 +27,4 @@ pub mod project;
 pub mod report;
 pub mod run;
 pub mod subscriber;
+pub mod tls;
