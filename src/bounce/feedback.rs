@@ -12,8 +12,7 @@ pub fn read(msg: &Message<'_>, view: &View<'_>) -> Option<Vec<Bounce>> {
     let subject = view.subject.to_lowercase();
     // The report's fields pasted into a plain message (some abuse desks forward them so).
     let pasted = view.feedback_report.is_none() && pasted_fields(&view.body);
-    let is_arf =
-        view.feedback_report.is_some() || view.report_type == "feedback-report" || pasted;
+    let is_arf = view.feedback_report.is_some() || view.report_type == "feedback-report" || pasted;
     let vendor = !is_arf
         && view.delivery_status.is_none()
         && (view.original.is_some() || view.original_headers.is_some())

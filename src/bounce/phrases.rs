@@ -809,6 +809,8 @@ const TOO_MANY_CONN: &[&str] = &[
     "too many smtp sessions for this host",
     "trop de connexions, ",
     "we have already made numerous attempts to deliver this message",
+    "is receiving mail at a rate that prevents additional messages from being delivered",
+    "is receiving mail too quickly",
 ];
 
 /// A local delivery program failed (procmail, maildrop, a pipe).
@@ -860,6 +862,8 @@ const VACATION: &[&str] = &[
 /// Notes, IMail, Exchange (its `RESOLVER`/`QUEUE` error names), Gmail and GMX.
 pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
     // qmail
+    ("but sender was rejected", Reason::Rejected),
+    ("but my name was rejected", Reason::Blocked),
     ("no mailbox here by that name", Reason::UserUnknown),
     ("sorry, i couldn't find any host ", Reason::HostUnknown),
     (

@@ -1,7 +1,8 @@
-//! Remote hosts whose refusals carry codes their operators document: Microsoft's Exchange
-//! Online and Outlook.com (enhanced status codes with their own details, "Email non-delivery
-//! reports and SMTP errors in Exchange Online"), and Orange / La Poste (`OFR_…`, `LPN_…`
-//! error numbers on their postmaster pages).
+//! Remote hosts whose refusals carry codes or texts their operators document: Microsoft's
+//! Exchange Online and Outlook.com (enhanced status codes with their own details, "Email
+//! non-delivery reports and SMTP errors in Exchange Online"), Google's Gmail and Workspace
+//! servers (the texts of Google's "SMTP error reference"), and Orange / La Poste (`OFR_…`,
+//! `LPN_…` error numbers on their postmaster pages).
 
 use super::classify::Reason;
 
@@ -14,6 +15,9 @@ pub fn reason(remote_mta: Option<&str>, status: Option<&str>, words: &str) -> Op
     if host.ends_with(".protection.outlook.com") || host.ends_with(".prod.outlook.com") {
         return microsoft(status?);
     }
+    if host.ends_with("aspmx.l.google.com") || host.ends_with("gmail-smtp-in.l.google.com") {
+        return google(words);
+    }
     if ["orange.fr", "wanadoo.fr", "laposte.net"]
         .iter()
         .any(|d| host == *d || host.ends_with(&format!(".{d}")))
@@ -21,6 +25,107 @@ pub fn reason(remote_mta: Option<&str>, status: Option<&str>, words: &str) -> Op
         return orange_code(words).and_then(orange);
     }
     None
+}
+
+/// Google's documented SMTP error texts, by the reason they give.
+const GOOGLE: &[(&str, Reason)] = &[
+    ("ip not in whitelist for rcpt domain", Reason::Blocked),
+    (
+        "unusual rate of unsolicited mail originating from your ip address",
+        Reason::Blocked,
+    ),
+    ("try again later, closing connection", Reason::Blocked),
+    ("helo/ehlo argument is invalid", Reason::Blocked),
+    (
+        "is not authorized to send email directly to our servers",
+        Reason::Blocked,
+    ),
+    ("does not have a ptr record setup", Reason::Blocked),
+    (
+        "is not accepted due to domain's dmarc policy",
+        Reason::Blocked,
+    ),
+    ("fails to pass authentication checks", Reason::Blocked),
+    (
+        "fails to pass spf checks for an spf record with a hard fail",
+        Reason::Blocked,
+    ),
+    (
+        "likely suspicious due to the very low reputation of the sending ip",
+        Reason::Blocked,
+    ),
+    ("mail message is malformed", Reason::ContentError),
+    ("exceeded google's message size limits", Reason::ExceedLimit),
+    ("timeout - closing connection", Reason::Expired),
+    (
+        "the email account that you tried to reach is over quota",
+        Reason::MailboxFull,
+    ),
+    ("email quota exceeded", Reason::MailboxFull),
+    ("this may indicate a mail loop", Reason::NetworkError),
+    ("mail relay denied", Reason::NoRelaying),
+    (
+        "multiple addresses in from: header are not accepted",
+        Reason::PolicyViolation,
+    ),
+    ("has a policy that prohibited", Reason::PolicyViolation),
+    (
+        "illegal attachment on your message",
+        Reason::PolicyViolation,
+    ),
+    (
+        "content presents a potential security issue",
+        Reason::PolicyViolation,
+    ),
+    ("mail sending denied", Reason::Rejected),
+    (
+        "unauthenticated email is not accepted from this domain",
+        Reason::Rejected,
+    ),
+    ("tls required for rcpt domain", Reason::SecurityError),
+    (
+        "application-specific password required",
+        Reason::SecurityError,
+    ),
+    ("username and password not accepted", Reason::SecurityError),
+    ("invalid credentials for relay", Reason::SecurityError),
+    (
+        "this message is likely unsolicited mail",
+        Reason::SpamDetected,
+    ),
+    (
+        "the email account that you tried to reach is disabled",
+        Reason::Suspend,
+    ),
+    ("temporary system problem", Reason::SystemError),
+    ("server busy", Reason::SystemError),
+    (
+        "mail server temporarily rejected message",
+        Reason::SystemError,
+    ),
+    ("your message has too many recipients", Reason::TooManyConn),
+    ("is receiving mail too quickly", Reason::TooManyConn),
+    (
+        "is receiving mail at a rate that prevents",
+        Reason::TooManyConn,
+    ),
+    ("relay limit exceeded for", Reason::TooManyConn),
+    ("daily sending quota exceeded", Reason::TooManyConn),
+    (
+        "the email account that you tried to reach does not exist",
+        Reason::UserUnknown,
+    ),
+    (
+        "we weren't able to find the recipient domain",
+        Reason::HostUnknown,
+    ),
+];
+
+fn google(words: &str) -> Option<Reason> {
+    GOOGLE
+        .iter()
+        .find(|(p, _)| words.contains(p))
+        .map(|(_, r)| *r)
 }
 
 /// Exchange Online's enhanced status codes.
@@ -112,6 +217,28 @@ mod tests {
             Some(Reason::NoRelaying)
         );
         assert_eq!(reason(Some("mx.example.org"), Some("5.4.1"), ""), None);
+    }
+
+    #[test]
+    fn google_texts() {
+        let host = Some("gmail-smtp-in.l.google.com");
+        assert_eq!(
+            reason(
+                host,
+                Some("5.7.26"),
+                "550 5.7.26 unauthenticated email from example.org is not accepted due to domain's dmarc policy"
+            ),
+            Some(Reason::Blocked)
+        );
+        assert_eq!(
+            reason(
+                host,
+                Some("4.2.1"),
+                "450 4.2.1 the user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered"
+            ),
+            Some(Reason::TooManyConn)
+        );
+        assert_eq!(reason(host, Some("5.0.0"), "something else"), None);
     }
 
     #[test]
