@@ -215,3 +215,16 @@ Content-Type: text/plain
         ("kim@example.net", Class::Complaint)
     );
 }
+
+#[test]
+fn ses_transient_mailbox_full_by_its_sub_type() {
+    let raw = r#"From: no-reply@sns.amazonaws.com
+To: bounces@example.org
+Subject: AWS Notification Message
+Content-Type: text/plain
+
+{"notificationType":"Bounce","bounce":{"bounceType":"Transient","bounceSubType":"MailboxFull","bouncedRecipients":[{"emailAddress":"kim@example.net"}]}}
+"#;
+    let b = one(raw);
+    assert_eq!((b.reason.as_str(), b.class), ("mailboxfull", Class::Soft));
+}

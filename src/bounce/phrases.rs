@@ -957,7 +957,12 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
 
 /// The reason a mail system's own words name, if any.
 pub fn mta_statement(text: &str) -> Option<Reason> {
-    MTA_STATEMENTS
+    named_in(MTA_STATEMENTS, text)
+}
+
+/// The reason of the first phrase of `table` that `text` holds.
+pub fn named_in(table: &[(&str, Reason)], text: &str) -> Option<Reason> {
+    table
         .iter()
         .find(|(p, _)| text.contains(p))
         .map(|(_, r)| *r)

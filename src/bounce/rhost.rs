@@ -122,10 +122,7 @@ const GOOGLE: &[(&str, Reason)] = &[
 ];
 
 fn google(words: &str) -> Option<Reason> {
-    GOOGLE
-        .iter()
-        .find(|(p, _)| words.contains(p))
-        .map(|(_, r)| *r)
+    super::phrases::named_in(GOOGLE, words)
 }
 
 /// Exchange Online's enhanced status codes.
