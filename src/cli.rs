@@ -219,6 +219,10 @@ pub struct StatusArgs {
     /// Journal files to merge (e.g. one per shard); default: every journal of the issue.
     #[arg(long, value_name = "FILE")]
     pub journal: Vec<PathBuf>,
+    /// List every member with what became of them (accepted, refused with the reply, bounced
+    /// later with the reason, complained, unsubscribed, …).
+    #[arg(long)]
+    pub members: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

@@ -19,6 +19,7 @@ pub struct Config {
     pub paths: Paths,
     pub dkim: Option<Dkim>,
     pub bounces: Bounces,
+    pub imap: Imap,
     pub preview: Preview,
     pub dns: Dns,
     pub lists: Lists,
@@ -213,6 +214,17 @@ impl Default for Bounces {
             soft_window_days: 30,
         }
     }
+}
+
+/// `[imap]`: how `bulletin bounces imaps://…` trusts the mailbox's server. The system's
+/// certificate store and the bundled web roots are always trusted.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Imap {
+    /// A PEM file of extra certificate authorities (a private CA), relative to the project.
+    pub ca_file: Option<PathBuf>,
+    /// Skip certificate verification for these hosts only (self-signed test servers).
+    pub insecure_skip_verify_hosts: Vec<String>,
 }
 
 /// `[preview]`

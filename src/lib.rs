@@ -25,5 +25,7 @@ mod memory_probe;
 pub mod message;
 pub mod preview;
 pub mod project;
+pub mod report;
 pub mod run;
 pub mod subscriber;
+pub mod tls;

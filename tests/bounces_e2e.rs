@@ -411,6 +411,34 @@ postlog unix-dgram n - n - 1 postlogd
 
 const DSN: &str = include_str!("fixtures/bounces/postfix-dsn.eml");
 
+/// Write `cert.pem` and `key.pem` for `localhost` into `dir`, issued by a private CA made for
+/// the test; return the CA's certificate (PEM).
+fn private_ca_certificate(dir: &Path) -> String {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "bulletin test authority");
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+    std::fs::write(dir.join("cert.pem"), leaf.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), leaf_key.serialize_pem()).unwrap();
+    ca_cert.pem()
+}
+
 #[test]
 fn imap_mailbox_is_read_flagged_and_moved() {
     require_root();
@@ -433,11 +461,9 @@ fn imap_mailbox_is_read_flagged_and_moved() {
     std::fs::create_dir_all(t.join("run")).unwrap();
     std::fs::write(t.join("passwd"), "bounce:{PLAIN}imap-test-pass\n").unwrap();
     let (port, tls_port) = (free_port(), free_port());
-    // A self-signed certificate for the imaps listener: bulletin must refuse it.
-    let rcgen::CertifiedKey { cert, signing_key } =
-        rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    std::fs::write(t.join("cert.pem"), cert.pem()).unwrap();
-    std::fs::write(t.join("key.pem"), signing_key.serialize_pem()).unwrap();
+    // The imaps listener's certificate comes from a private CA: bulletin trusts it only
+    // through a configured CA file.
+    let ca_pem = private_ca_certificate(t);
     let log = t.join("dovecot.log");
     let conf = t.join("dovecot.conf");
     std::fs::write(
@@ -503,12 +529,62 @@ service anvil {{
     let project = tempfile::tempdir().unwrap();
     let p = project.path().to_str().unwrap();
 
-    // imaps:// checks the server's certificate: a self-signed one is refused.
+    // imaps:// checks the server's certificate: one from an authority this machine does not
+    // trust is refused, with a sentence that says so and what to do.
     let tls_url = format!("imaps://bounce@localhost:{tls_port}/INBOX");
     wait_for_port(tls_port, "Dovecot imaps", &log);
-    let (code, out, err) = bulletin(&["bounces", &tls_url], &env);
+    let untrusting = tempfile::tempdir().unwrap();
+    std::fs::write(untrusting.path().join("bulletin.toml"), "").unwrap();
+    let untrusting = untrusting.path().to_str().unwrap();
+    let (code, out, err) = bulletin(&["bounces", &tls_url, "--project", untrusting], &env);
     assert_eq!(code, 1, "{out}");
-    assert!(err.contains("TLS") && err.contains("certificate"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "localhost:{tls_port}: TLS: its certificate is not signed by an authority this machine trusts"
+        )) && err.contains("[imap] ca_file"),
+        "{err}"
+    );
+    assert!(!err.contains("Some(") && !err.contains("code:"), "{err}");
+
+    // Trusted through the CA file of [imap] ca_file (relative to the project).
+    let trusting = tempfile::tempdir().unwrap();
+    std::fs::write(trusting.path().join("ca.pem"), &ca_pem).unwrap();
+    std::fs::write(
+        trusting.path().join("bulletin.toml"),
+        "[imap]\nca_file = \"ca.pem\"\n",
+    )
+    .unwrap();
+    let trusting = trusting.path().to_str().unwrap();
+    let (code, out, err) = bulletin(
+        &["bounces", &tls_url, "--project", trusting, "--json"],
+        &env,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json_lines(&out).len(), 1, "{out}");
+
+    // A wrong password over TLS: the server's words, not the client's debug output.
+    let (code, _, err) = bulletin(
+        &["bounces", &tls_url, "--project", trusting],
+        &[("BULLETIN_IMAP_PASSWORD", "wrong")],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("login as bounce failed: the server refused: ")
+            && !err.contains("info:")
+            && !err.contains("Some("),
+        "{err}"
+    );
+
+    // Skipping verification is by host name, and only for the host named.
+    let skipping = tempfile::tempdir().unwrap();
+    std::fs::write(
+        skipping.path().join("bulletin.toml"),
+        "[imap]\ninsecure_skip_verify_hosts = [\"localhost\"]\n",
+    )
+    .unwrap();
+    let skipping = skipping.path().to_str().unwrap();
+    let (code, _, err) = bulletin(&["bounces", &tls_url, "--project", skipping], &env);
+    assert_eq!(code, 0, "{err}");
 
     // Without the password: a clear error, nothing read.
     let (code, _, err) = bulletin(&["bounces", &url], &[]);

@@ -501,6 +501,7 @@ fn a_hard_refusal_is_logged_suppressed_and_skipped_next_time() {
     let r = &records[0];
     assert_eq!(r["address"], "member2@example.org");
     assert_eq!(r["class"], "hard");
+    assert_eq!(r["reason"], "userunknown");
     assert_eq!(r["code"], 550);
     assert_eq!(r["enhanced_status"], "5.1.1");
     assert_eq!(r["issue"], "n1");
@@ -518,6 +519,32 @@ fn a_hard_refusal_is_logged_suppressed_and_skipped_next_time() {
     let json = p.status_json();
     assert_eq!(counts(&json)["accepted"], 3);
     assert_eq!(counts(&json)["refused_permanent"], 1);
+}
+
+#[test]
+fn a_permanent_refusal_of_our_sending_host_does_not_suppress_the_member() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(2));
+    let s = Server::script(|stage, _| match stage {
+        Stage::Rcpt(to) if to == "member2@example.org" => Action::Reply(
+            "554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org"
+                .into(),
+        ),
+        _ => Action::Normal,
+    });
+    p.send(&list, &s.url(), &[])
+        .expect(3)
+        .stderr_has("accepted: 1, refused: 1, deferred: 0");
+    let bounces = std::fs::read_to_string(p.path(".bulletin/bounces.jsonl")).expect("bounce log");
+    let r: serde_json::Value = serde_json::from_str(bounces.lines().next().unwrap()).unwrap();
+    assert_eq!(r["class"], "soft", "{bounces}");
+    assert_eq!(r["reason"], "blocked", "{bounces}");
+    let suppressed =
+        std::fs::read_to_string(p.path(".bulletin/suppressed.csv")).unwrap_or_default();
+    assert!(
+        !suppressed.contains("member2@example.org"),
+        "a blocked sending host is no dead address: {suppressed}"
+    );
 }
 
 #[test]
@@ -1416,4 +1443,132 @@ fn ctrl_c_stops_after_the_messages_in_flight_and_the_rerun_completes() {
         member_set(40)
     );
     assert!(accepted.values().all(|n| *n == 1), "{accepted:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// `bulletin status --members`: what became of each member
+
+/// A DSN for `rcpt` with the returned headers naming issue n1.
+fn dsn_for(rcpt: &str, status: &str, diagnostic: &str) -> String {
+    format!(
+        "From: MAILER-DAEMON@mx.example.net\r\nTo: bounces@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+Message-ID: <dsn-{rcpt}@mx.example.net>\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nThe message could not be delivered.\r\n\r\n\
+--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n\
+Final-Recipient: rfc822; {rcpt}\r\nAction: failed\r\nStatus: {status}\r\n\
+Diagnostic-Code: smtp; {diagnostic}\r\n\r\n\
+--b\r\nContent-Type: text/rfc822-headers\r\n\r\nTo: {rcpt}\r\nSubject: n1\r\nX-Bulletin-Issue: n1\r\n\r\n--b--\r\n"
+    )
+}
+
+/// An ARF complaint (RFC 5965) about issue n1 from `rcpt`.
+fn arf_for(rcpt: &str) -> String {
+    format!(
+        "From: feedback@isp.example\r\nTo: abuse@example.org\r\nSubject: Abuse report\r\n\
+Message-ID: <arf-{rcpt}@isp.example>\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=feedback-report; boundary=\"f\"\r\n\r\n\
+--f\r\nContent-Type: text/plain\r\n\r\nA complaint.\r\n\r\n\
+--f\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: isp/1.0\r\nVersion: 1\r\n\
+Original-Rcpt-To: {rcpt}\r\n\r\n\
+--f\r\nContent-Type: text/rfc822-headers\r\n\r\nTo: {rcpt}\r\nSubject: n1\r\nX-Bulletin-Issue: n1\r\n\r\n--f--\r\n"
+    )
+}
+
+#[test]
+fn status_names_what_became_of_each_member() {
+    let p = Project::new();
+    let list = p.list(
+        "m.csv",
+        "email,status\nmember1@example.org,\nmember2@example.org,\nmember3@example.org,\n\
+member4@example.org,\nmember5@example.org,\nleft@example.org,unsubscribed\n",
+    );
+    let s = Server::script(|stage, _| match stage {
+        Stage::Rcpt(to) if to == "member2@example.org" => Action::Reply(
+            "550 5.1.1 <member2@example.org>: Recipient address rejected: User unknown".into(),
+        ),
+        _ => Action::Normal,
+    });
+    p.send(&list, &s.url(), &[]).expect(3);
+    let inbox = p.path("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::write(
+        inbox.join("1.eml"),
+        dsn_for(
+            "member3@example.org",
+            "5.2.2",
+            "552 5.2.2 <member3@example.org>: mailbox is full",
+        ),
+    )
+    .unwrap();
+    std::fs::write(inbox.join("2.eml"), arf_for("member4@example.org")).unwrap();
+    p.run(&["bounces", "inbox", "--apply"]).expect(0);
+
+    let run = p.run(&["status", "issues/n1", "--members", "--json"]);
+    run.expect(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let l = &json["lists"][0];
+    assert_eq!(l["list"], "lists/m.csv");
+    let fate = |email: &str| {
+        l["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["email"] == email)
+            .unwrap_or_else(|| panic!("{email} in {}", run.stdout))
+            .clone()
+    };
+    assert_eq!(fate("member1@example.org")["fate"], "accepted");
+    let m2 = fate("member2@example.org");
+    assert_eq!(m2["fate"], "refused");
+    assert!(m2["reply"].as_str().unwrap().contains("550 5.1.1"), "{m2}");
+    let m3 = fate("member3@example.org");
+    assert_eq!(m3["fate"], "bounced-later");
+    assert_eq!(m3["delivery"], "accepted");
+    assert_eq!(m3["bounce"]["reason"], "mailboxfull");
+    assert_eq!(m3["bounce"]["class"], "soft");
+    assert_eq!(fate("member4@example.org")["fate"], "complained");
+    assert_eq!(fate("member5@example.org")["fate"], "accepted");
+    let left = fate("left@example.org");
+    assert_eq!(left["fate"], "unsubscribed");
+    assert_eq!(left["delivery"], "not-sent");
+    let t = &l["totals"];
+    assert_eq!(
+        (
+            t["accepted"].as_u64(),
+            t["refused"].as_u64(),
+            t["bounced-later"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1))
+    );
+    assert_eq!(
+        (t["complained"].as_u64(), t["unsubscribed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(json["fates"]["accepted"], 2);
+
+    let text = p.run(&["status", "issues/n1", "--members"]);
+    text.expect(0);
+    assert!(
+        text.stdout.contains(
+            "bounced-later  member3@example.org: soft bounce, mailboxfull (5.2.2) (after accepted)"
+        ),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("refused        member2@example.org: 550 5.1.1 <member2@example.org>: Recipient address rejected: User unknown"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn status_of_an_issue_never_sent_is_an_error() {
+    let p = Project::new();
+    let run = p.run(&["status", "issues/n1"]);
+    run.expect(1)
+        .stderr_has("n1 was never sent: there is no journal of it in");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
 }

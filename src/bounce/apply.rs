@@ -133,6 +133,7 @@ impl Applier {
             time,
             address: b.recipient.clone(),
             class: class_of(b.class),
+            reason: Some(b.reason.as_str().to_string()),
             code: b.smtp_code,
             enhanced_status: b.status.clone(),
             text: b.diagnostic.clone(),

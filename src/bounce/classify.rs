@@ -1,4 +1,10 @@
 //! Reason words (as sisimai names them) and the hard/soft decision.
+//!
+//! A bounce's reason is decided from three things together: the status code (RFC 3463
+//! enhanced codes, as the IANA registry describes each), the words of the diagnostic (see
+//! [`super::phrases`]) and the mail systems involved (the reporting MTA's own statements, the
+//! remote host's documented codes). The class follows from the reason alone, by sisimai's
+//! documented policy ([`class_of`]): a 4xx that says "user unknown" is still a dead address.
 
 use serde::Serialize;
 
@@ -80,616 +86,98 @@ impl std::fmt::Display for Reason {
     }
 }
 
-/// The class of a bounce with this reason and status: dead addresses (unknown user or host,
-/// moved, refused outright with a 5xx) are hard; everything else is soft.
+/// The class of a bounce with this reason and status, by sisimai's documented policy: an
+/// unknown user or host and a moved address are hard; `notaccept`, `onhold` and `undefined`
+/// follow the reply class (5xx hard, 4xx soft, hard when no code says); a complaint and an
+/// auto-reply are no bounce; every other reason is soft.
 pub fn class_of(reason: Reason, status: Option<&str>) -> Class {
     match reason {
         Reason::Feedback => Class::Complaint,
         Reason::Vacation => Class::AutoReply,
         Reason::UserUnknown | Reason::HostUnknown | Reason::HasMoved => Class::Hard,
-        Reason::NotAccept if status.is_some_and(|s| s.starts_with('5')) => Class::Hard,
+        Reason::NotAccept | Reason::OnHold | Reason::Undefined => {
+            if status.is_some_and(|s| s.starts_with('4')) {
+                Class::Soft
+            } else if status.is_some_and(|s| s.starts_with('5')) || reason == Reason::NotAccept {
+                Class::Hard
+            } else {
+                Class::Soft
+            }
+        }
         _ => Class::Soft,
     }
 }
 
-/// The reason an enhanced status code names on its own, if it is specific enough.
+/// The reason an enhanced status code names on its own (RFC 3463 and the codes registered
+/// after it: RFC 3886, 4468, 4954, 5248, 6710, 7293, 7372, 7505), or `None` when the code
+/// is too general (`X.0.0`, `4.3.0`, …) to name one.
 pub fn from_status(status: &str) -> Option<Reason> {
     use Reason::*;
     let mut it = status.splitn(3, '.');
     let class = it.next()?;
     let subject = it.next()?;
-    let detail = it.next()?;
-    let r = match (subject, detail) {
-        ("1", "1") | ("1", "3") | ("1", "10") | ("1", "351") => UserUnknown,
-        ("1", "2") => HostUnknown,
-        ("1", "6") => HasMoved,
-        ("1", "7") | ("1", "8") => Rejected,
-        ("2", "1") => Filtered,
-        ("2", "2") => MailboxFull,
-        ("2", "3") => ExceedLimit,
-        ("2", "4") => SystemError,
-        ("3", "1") => SystemFull,
-        ("3", "2") => NotAccept,
-        ("3", "4") => MesgTooBig,
-        ("3", "5") => SystemError,
-        ("4", "1") | ("4", "2") | ("4", "6") => NetworkError,
-        ("4", "3") => SystemError,
-        ("4", "4") => HostUnknown,
-        ("4", "5") => SystemFull,
-        ("4", "7") => Expired,
-        ("5", "3") => TooManyConn,
-        ("5", _) if detail != "0" => SyntaxError,
-        ("6", _) => ContentError,
-        ("7", "1") => Blocked,
-        ("7", "26") | ("7", "27") | ("7", "23") | ("7", "25") => PolicyViolation,
-        ("7", "7") | ("7", "8") | ("7", "9") | ("7", "5") | ("7", "6") => SecurityError,
+    let detail: u32 = it.next()?.parse().ok()?;
+    let permanent = match class {
+        "5" => true,
+        "4" => false,
         _ => return None,
     };
-    if class == "2" {
-        return None;
-    }
+    let r = match (permanent, subject, detail) {
+        // X.1.x: addressing
+        (_, "1", 6) => HasMoved,
+        (_, "1", 7 | 8) => Rejected,
+        (_, "1", 9) => SystemError,
+        (true, "1", 0 | 1 | 3) => UserUnknown,
+        (true, "1", 2) => HostUnknown,
+        (true, "1", 4) => Filtered,
+        (true, "1", 10) => NotAccept,
+        // X.2.x: mailbox
+        (false, "2", 1) => Suspend,
+        (true, "2", 0 | 1 | 4) => Filtered,
+        (_, "2", 2) => MailboxFull,
+        (_, "2", 3) => ExceedLimit,
+        (false, "2", 4) => Filtered,
+        // X.3.x: mail system
+        (_, "3", 1) => SystemFull,
+        (_, "3", 2) => NotAccept,
+        (_, "3", 3 | 5) => SystemError,
+        (true, "3", 0) => SystemError,
+        (true, "3", 4) => MesgTooBig,
+        // X.4.x: network and routing
+        (false, "4", 1) => Expired,
+        (false, "4", 2 | 4 | 6) => NetworkError,
+        (false, "4", 5) => SystemFull,
+        (false, "4", 7) => Expired,
+        (true, "4", 0) => NetworkError,
+        (true, "4", 3) => SystemError,
+        (true, "4", 4) => HostUnknown,
+        // X.5.x: protocol
+        (_, "5", 3) => {
+            if permanent {
+                TooManyConn
+            } else {
+                SystemError
+            }
+        }
+        (_, "5", 5) => SystemError,
+        (true, "5", 4) => SystemError,
+        (true, "5", 6) => SecurityError,
+        // X.6.x: content
+        (false, "6", 0 | 2 | 5) => ContentError,
+        (true, "6", 0..=3 | 5..=9) => ContentError,
+        // X.7.x: security and policy
+        (false, "7", 1 | 2) => Blocked,
+        (false, "7", 5..=7 | 12 | 15 | 24) => SecurityError,
+        (false, "7", 16) => MesgTooBig,
+        (_, "7", 25) => Blocked,
+        (true, "7", 13) => Suspend,
+        (true, "7", 16) => MesgTooBig,
+        (true, "7", 17 | 18) => HasMoved,
+        (true, "7", 27) => NotAccept,
+        (true, "7", 0..=11 | 14 | 15 | 19..=24 | 26) => SecurityError,
+        _ => return None,
+    };
     Some(r)
-}
-
-/// Phrases, lower-case, that name a reason. Order matters: the first reason with a match wins,
-/// so more specific reasons come first.
-const PHRASES: &[(Reason, &[&str])] = &[
-    (
-        Reason::Expired,
-        &[
-            "retry timeout exceeded",
-            "retry time not reached for any host after a long failure period",
-            "could not be delivered for",
-            "delivery time expired",
-            "message expired",
-            "queue too long",
-            "was not delivered within",
-            "has been delayed",
-            "delivery attempts will continue",
-            "delivery expired",
-            "message timed out",
-            "unable to deliver message after multiple retries",
-            "could not be delivered within",
-            "too long in queue",
-            "giving up on",
-            "i'm not going to try again; this message has been in the queue too long",
-            "the message was undeliverable due to the following reason: a problem occurred",
-            "has not been able to deliver the message",
-            "warning: message still undelivered",
-            "delivery is delayed",
-            "delivery has been delayed",
-            "delivery to the following recipients has been delayed",
-            "delivery to the following recipient has been delayed",
-            "message could not be delivered for more than",
-        ],
-    ),
-    (
-        Reason::MailboxFull,
-        &[
-            "mailbox full",
-            "mailbox is full",
-            "mailbox quota",
-            "over quota",
-            "overquota",
-            "quota exceeded",
-            "exceeded quota",
-            "exceeded storage",
-            "exceeds the quota",
-            "quota exceed",
-            "mailbox size limit exceeded",
-            "user is over",
-            "is over its quota",
-            "account is full",
-            "mailfolder is full",
-            "not enough storage space",
-            "disk quota",
-            "insufficient disk space",
-            "mailbox has exceeded",
-            "mailbox exceeded",
-            "user's mailbox is full",
-            "full mailbox",
-            "recipient's mailbox is full",
-            "maildir over quota",
-            "too much mail data",
-            "exceed mailbox quota",
-            "mail box full",
-            "mail quota exceeded",
-            "the user's space has been used up",
-            "inbox is full",
-            "box is full",
-            "no space left",
-            "quota full",
-            "over the allowed quota",
-            "requested mail action aborted: exceeded storage allocation",
-            "temporarily over quota",
-            "account is over quota",
-            "mailbox would exceed maximum allowed storage",
-            "quota violation",
-            "the recipient's inbox is out of storage space",
-        ],
-    ),
-    (
-        Reason::MesgTooBig,
-        &[
-            "message too large",
-            "message is too large",
-            "message size exceeds",
-            "message too big",
-            "exceeds size limit",
-            "message exceeds maximum",
-            "size limit",
-            "message length exceeds",
-            "too big for",
-            "size exceeds",
-            "exceeded maximum message size",
-            "message is larger than",
-        ],
-    ),
-    (
-        Reason::ExceedLimit,
-        &[
-            "message header size exceeds limit",
-            "too many recipients",
-            "message too many recipients",
-        ],
-    ),
-    (
-        Reason::Suspend,
-        &[
-            "account disabled",
-            "account has been disabled",
-            "account is disabled",
-            "mailbox disabled",
-            "mailbox is disabled",
-            "mailbox unavailable or access denied",
-            "is inactive",
-            "inactive user",
-            "account is inactive",
-            "mailbox is inactive",
-            "has been suspended",
-            "account suspended",
-            "account is suspended",
-            "suspended account",
-            "account expired",
-            "mailbox currently suspended",
-            "mailbox has been blocked due to inactivity",
-            "recipient suspend the service",
-            "disabled recipient",
-            "boite du destinataire archivee",
-            "email account that you tried to reach is disabled",
-            "is a deactivated mailbox",
-            "not an active address",
-            "user suspended",
-            "vdeliver: delivery failed: account is locked",
-            "this account has been disabled or discontinued",
-        ],
-    ),
-    (
-        Reason::NotAccept,
-        &[
-            "does not accept mail",
-            "null mx",
-            "does not accept any mail",
-            "accepts no mail",
-        ],
-    ),
-    (
-        Reason::HasMoved,
-        &[
-            "address has moved",
-            "has been replaced by",
-            "user has moved",
-            "no longer with us",
-        ],
-    ),
-    (
-        Reason::NoRelaying,
-        &[
-            "relay access denied",
-            "relaying denied",
-            "relay denied",
-            "relaying not permitted",
-            "relay not permitted",
-            "not permitted to relay",
-            "unable to relay",
-            "we do not relay",
-            "relaying mail to",
-            "relay not allowed",
-            "relaying is prohibited",
-            "that domain isn't in my list of allowed rcpthosts",
-            "not local host",
-            "sorry, that domain isn't in my list",
-            "no relaying allowed",
-            "relay prohibited",
-            "domain isn't in my list of allowed rcpthost",
-            "this system is not configured to relay mail",
-            "not allowed to relay",
-            "relaying prohibited",
-            "mail for this domain is not accepted",
-            "cannot relay",
-        ],
-    ),
-    (
-        Reason::VirusDetected,
-        &[
-            "virus detected",
-            "contains a virus",
-            "infected",
-            "virus found",
-            "message contains malware",
-            "was infected with a virus",
-        ],
-    ),
-    (
-        Reason::SpamDetected,
-        &[
-            "spam",
-            "junk mail",
-            "unsolicited",
-            "message content rejected",
-            "content filter",
-            "bulk mail",
-            "message has been blocked due to content",
-            "scored too high",
-            "high probability of being",
-            "considered unsolicited",
-            "our filters",
-            "mail appears to be unsolicited",
-            "message classified as",
-            "rejected due to content",
-            "message filtered",
-            "blacklisted url",
-            "listed in a url blacklist",
-            "not accepted for policy reasons",
-            "suspicious content",
-        ],
-    ),
-    (
-        Reason::UserUnknown,
-        &[
-            "user unknown",
-            "unknown user",
-            "no such user",
-            "user not found",
-            "unknown recipient",
-            "recipient unknown",
-            "recipient not found",
-            "no such recipient",
-            "recipient address rejected: user unknown",
-            "recipient address rejected: undeliverable address",
-            "recipient address rejected: unknown user",
-            "recipient address rejected: access denied",
-            "invalid recipient",
-            "invalid mailbox",
-            "mailbox not found",
-            "mailbox unavailable",
-            "mailbox does not exist",
-            "mailbox doesn't exist",
-            "no mailbox here",
-            "no such mailbox",
-            "user does not exist",
-            "user doesn't exist",
-            "user doesn't have a",
-            "account does not exist",
-            "account doesn't exist",
-            "address does not exist",
-            "address doesn't exist",
-            "email address that you tried to reach does not exist",
-            "does not exist",
-            "doesn't exist",
-            "not exist",
-            "unknown address",
-            "unknown local part",
-            "unknown mailbox",
-            "no mailbox",
-            "not a valid mailbox",
-            "invalid address",
-            "address rejected",
-            "is not a valid",
-            "no valid recipients",
-            "recipient rejected",
-            "recipient is not",
-            "mailbox is not",
-            "the recipient name is not recognized",
-            "not listed in domino directory",
-            "not listed in public name & address book",
-            "no such local user",
-            "no such person",
-            "no such address",
-            "unrouteable address",
-            "unknown or illegal alias",
-            "user reject",
-            "bad destination mailbox",
-            "undeliverable address",
-            "user invalid",
-            "name is not recognized",
-            "address unknown",
-            "unknown recipient address",
-            "recipient no longer on server",
-            "this user doesn't have a",
-            "said: 550 5.1.1",
-            "is not a known user",
-            "is not a valid user",
-            "destination address rejected",
-            "no longer available",
-            "not our customer",
-            "sorry, no mailbox here by that name",
-            "mailbox does not exist",
-            "couldn't find any host named",
-            "address is not valid",
-            "not a valid recipient",
-            "there is no one at this address",
-            "user missing home directory",
-            "mailbox unknown",
-            "this address no longer accepts mail",
-            "no user with that name",
-            "user_unknown",
-            "address couldn't be found",
-            "address could not be found",
-        ],
-    ),
-    (
-        Reason::HostUnknown,
-        &[
-            "host unknown",
-            "unknown host",
-            "host not found",
-            "domain not found",
-            "no such domain",
-            "domain does not exist",
-            "domain doesn't exist",
-            "unrouteable mail domain",
-            "name or service not known",
-            "name server error",
-            "dns lookup failed",
-            "no mx record",
-            "all relevant mx records point to non-existent hosts",
-            "domain name not found",
-            "no route to host",
-            "host or domain name not found",
-            "unknown domain",
-            "mail domain is not",
-            "domain is not reachable",
-            "couldn't find any host",
-            "domain must exist",
-            "illegal host/domain name found",
-            "unrouteable address",
-        ],
-    ),
-    (
-        Reason::TooManyConn,
-        &[
-            "too many connections",
-            "too many concurrent",
-            "connection limit",
-            "too many sessions",
-            "too many simultaneous",
-            "exceeded the rate limit",
-            "rate limit",
-            "throttl",
-            "too many messages",
-            "too many smtp sessions",
-            "temporarily deferred due to user complaints",
-        ],
-    ),
-    (
-        Reason::SecurityError,
-        &[
-            "authentication required",
-            "authentication failed",
-            "must be authenticated",
-            "starttls",
-            "tls required",
-            "encryption required",
-            "sender is not authorized",
-            "user not authenticated",
-            "please turn on smtp authentication",
-            "authentication is required",
-        ],
-    ),
-    (
-        Reason::PolicyViolation,
-        &[
-            "dmarc",
-            "policy",
-            "spf",
-            "dkim",
-            "not accepted due to domain's",
-            "message not accepted for policy reasons",
-            "unauthenticated email",
-            "authentication checks",
-        ],
-    ),
-    (
-        Reason::Blocked,
-        &[
-            "blocked",
-            "blacklist",
-            "block list",
-            "blocklist",
-            "denylist",
-            "listed at",
-            "listed on",
-            "listed in",
-            "rbl",
-            "spamhaus",
-            "spamcop",
-            "reverse dns",
-            "reverse lookup",
-            "ptr record",
-            "no ptr",
-            "client host rejected",
-            "connection refused",
-            "not allowed to send",
-            "ip address",
-            "your ip",
-            "poor reputation",
-            "bad reputation",
-            "helo",
-            "has been temporarily rate limited",
-            "refused",
-            "banned",
-            "sender ip",
-            "ip name lookup failed",
-            "not accepting mail from",
-            "your network",
-            "dynamic",
-            "hostname",
-            "rejected by dnsbl",
-            "your server requires",
-            "deny",
-        ],
-    ),
-    (
-        Reason::Rejected,
-        &[
-            "sender rejected",
-            "sender address rejected",
-            "domain of sender address",
-            "sender verify failed",
-            "sender domain",
-            "address verification",
-            "envelope sender",
-            "mail from",
-            "sender is",
-            "return path",
-            "from address",
-            "sender denied",
-            "bad sender",
-            "invalid sender",
-            "sender unknown",
-        ],
-    ),
-    (
-        Reason::Filtered,
-        &[
-            "filtered",
-            "due to extended inactivity",
-            "has restricted",
-            "content rejected",
-        ],
-    ),
-    (
-        Reason::SystemFull,
-        &[
-            "mail system full",
-            "system full",
-            "insufficient system storage",
-            "out of disk",
-            "disk full",
-        ],
-    ),
-    (
-        Reason::NetworkError,
-        &[
-            "could not connect",
-            "connection timed out",
-            "connection timeout",
-            "timed out",
-            "no route",
-            "network is unreachable",
-            "connection reset",
-            "lost connection",
-            "could not be reached",
-            "mail loop",
-            "loops back to myself",
-            "too many hops",
-            "hop count exceeded",
-            "routing loop",
-            "unable to connect",
-            "temporary failure in name resolution",
-            "dns",
-            "host not reachable",
-            "remote host did not respond",
-            "connection closed",
-            "connection dropped",
-        ],
-    ),
-    (
-        Reason::MailerError,
-        &[
-            "unknown mailer error",
-            "mailer error",
-            "command died with status",
-            "command failed",
-            "pipe to",
-            "exited with",
-            "procmail",
-            "x-unix;",
-            "exit code",
-        ],
-    ),
-    (
-        Reason::ContentError,
-        &[
-            "content error",
-            "message header",
-            "illegal attachment",
-            "mime",
-            "8-bit",
-            "bare lf",
-            "charset",
-        ],
-    ),
-    (
-        Reason::SyntaxError,
-        &[
-            "syntax error",
-            "command unrecognized",
-            "unrecognized command",
-            "line too long",
-        ],
-    ),
-    (
-        Reason::SystemError,
-        &[
-            "system error",
-            "internal error",
-            "server error",
-            "local error",
-            "temporary failure",
-            "temporarily unavailable",
-            "service unavailable",
-            "try again later",
-            "resources temporarily unavailable",
-            "too busy",
-            "system config error",
-            "configuration error",
-            "i/o error",
-            "unable to",
-        ],
-    ),
-];
-
-/// Unknown-recipient wordings particular to one mail system (Exchange, Domino, Gmail,
-/// IMail), which mean a dead address whatever command they answered.
-const VENDOR_USER_UNKNOWN: &[&str] = &[
-    "the recipient name is not recognized",
-    "not listed in public name & address book",
-    "not listed in domino directory",
-    "address couldn't be found",
-    "unknown user:",
-];
-
-/// Does `lower` (lower-case text) hold a phrase of `reason`?
-fn says(reason: Reason, lower: &str) -> bool {
-    PHRASES
-        .iter()
-        .filter(|(r, _)| *r == reason)
-        .any(|(_, phrases)| phrases.iter().any(|p| lower.contains(p)))
-}
-
-/// A reason named by the words of `text` (lower-case), scanning reasons in priority order.
-pub fn from_text(lower: &str) -> Option<Reason> {
-    if lower.contains("name service error")
-        && (lower.contains("try again") || lower.contains("malformed"))
-    {
-        return Some(Reason::NetworkError);
-    }
-    PHRASES
-        .iter()
-        .find(|(_, phrases)| phrases.iter().any(|p| lower.contains(p)))
-        .map(|(r, _)| *r)
 }
 
 /// The SMTP command a refusal answered, when the words say.
@@ -710,6 +198,7 @@ pub fn command_in(lower: &str) -> Option<Command> {
         ("after data", Command::Data),
         ("data command", Command::Data),
         ("in reply to data", Command::Data),
+        ("in reply to end of data", Command::Data),
         ("rcpt to", Command::Rcpt),
         ("rcpt command", Command::Rcpt),
         ("rcpt_to", Command::Rcpt),
@@ -722,6 +211,7 @@ pub fn command_in(lower: &str) -> Option<Command> {
         ("ehlo command", Command::Helo),
         ("after helo", Command::Helo),
         ("after ehlo", Command::Helo),
+        ("after initial connection", Command::Connect),
         ("after connect", Command::Connect),
         ("connection rejected", Command::Connect),
     ];
@@ -732,46 +222,127 @@ pub fn command_in(lower: &str) -> Option<Command> {
         .map(|(_, c)| c)
 }
 
-/// Decide the reason from a recipient's diagnostic (and the report's wider text when the
-/// diagnostic says nothing), its status code, action and the SMTP command it answered.
+/// Everything known about one recipient's failure.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Facts<'a> {
+    /// The recipient's diagnostic (the server's reply, or the words said about it).
+    pub diagnostic: &'a str,
+    /// The report's wider human text, read when the diagnostic says nothing.
+    pub context: &'a str,
+    /// The enhanced status code.
+    pub status: Option<&'a str>,
+    /// DSN `Action` (`failed`, `delayed`, …).
+    pub action: Option<&'a str>,
+    /// The command assumed when the words name none.
+    pub command: Option<Command>,
+    /// The diagnostic's type (`smtp`, `x-unix`, `x-postfix`), lower-case.
+    pub diagnostic_type: Option<&'a str>,
+    /// The host that refused the message.
+    pub remote_mta: Option<&'a str>,
+}
+
+/// Decide the reason of one failure.
 ///
-/// The order follows sisimai's: a list of reasons is tried in turn, each accepted when the
-/// status code names it or the words do; then the status code alone; then any phrase.
-pub fn reason(
-    diagnostic: &str,
-    context: &str,
-    status: Option<&str>,
-    action: Option<&str>,
-    default_command: Option<Command>,
-) -> Reason {
+/// In order: what the mail system itself says (its statements and, for the remote hosts
+/// whose codes are documented, their codes); then the reasons that depend on the command
+/// and the status code (sisimai's first pass: full mailbox, size, suspension, moved, relay,
+/// unknown user, filter, refused sender, unknown host, spam, connections, blocked host);
+/// then the status code's own reason, the remaining phrases, the status class, and the
+/// action.
+pub fn reason(f: &Facts<'_>) -> Reason {
     use Reason::*;
-    let lower = diagnostic.to_lowercase();
-    let context_lower = context.to_lowercase();
-    let command = command_in(&lower)
-        .or_else(|| command_in(&context_lower))
-        .or(default_command);
-    let words: &str = if lower.trim().is_empty() {
-        &context_lower
+    let lower = f.diagnostic.to_lowercase();
+    let words: String = if lower.trim().is_empty() {
+        f.context.to_lowercase()
     } else {
-        &lower
+        lower
     };
-    let by_status = status.and_then(from_status);
+    let words = without_continuations(&words);
+    let words = words.as_str();
+    let status = f.status;
     if status.is_some_and(|s| s.starts_with("2.")) {
         return Undefined;
     }
-    if words.contains("name service error")
-        && (words.contains("try again") || words.contains("malformed"))
+    let command = command_in(words)
+        .or_else(|| command_in(&f.context.to_lowercase()))
+        .or(f.command);
+    // Exim: a delivery to a file or a pipe that a forward or alias file generated.
+    if words.starts_with(['/', '|']) && words.contains(" generated by ") {
+        return MailerError;
+    }
+    if let Some(r) = super::rhost::reason(f.remote_mta, status, words) {
+        return r;
+    }
+    let by_status = status.and_then(from_status);
+    let smtp_type = f
+        .diagnostic_type
+        .is_none_or(|t| t.is_empty() || t.eq_ignore_ascii_case("smtp"));
+    // What the mail system says of itself is final, unless it is one of the reasons that the
+    // code and the command may refine (an unknown user or host, network, system or security
+    // trouble): those are weighed with the rest, and kept when nothing else speaks.
+    let statement = super::phrases::mta_statement(words);
+    if let Some(r) = statement
+        && !REFINED.contains(&r)
     {
-        return NetworkError;
+        return r;
     }
-    if says(NotAccept, words) {
-        return NotAccept;
+    if smtp_type && let Some(r) = first_pass(words, status, by_status, command, statement) {
+        return r;
     }
-    // Vendors' own words for an unknown recipient, whatever the command.
-    if VENDOR_USER_UNKNOWN.iter().any(|p| words.contains(p)) {
-        return UserUnknown;
+    if let Some(r) = statement {
+        return r;
     }
-    const ORDER: &[Reason] = &[
+    if let Some(r) = second_pass(
+        words,
+        status,
+        by_status,
+        f.diagnostic_type,
+        f.action,
+        command,
+    ) {
+        return r;
+    }
+    if f.action.is_some_and(|a| a.eq_ignore_ascii_case("delayed")) {
+        return Expired;
+    }
+    if says(Vacation, words) {
+        return Vacation;
+    }
+    if !words.trim().is_empty() {
+        return OnHold;
+    }
+    Undefined
+}
+
+/// Reasons a mail system's statement names that the status code and the words may refine.
+const REFINED: &[Reason] = &[
+    Reason::UserUnknown,
+    Reason::HostUnknown,
+    Reason::NetworkError,
+    Reason::SystemError,
+    Reason::SecurityError,
+    Reason::OnHold,
+    Reason::Undefined,
+];
+
+fn says(reason: Reason, words: &str) -> bool {
+    super::phrases::says(reason, words)
+}
+
+/// The reasons whose phrases only count when the command or the status code agrees.
+fn first_pass(
+    words: &str,
+    status: Option<&str>,
+    by_status: Option<Reason>,
+    command: Option<Command>,
+    statement: Option<Reason>,
+) -> Option<Reason> {
+    use Reason::*;
+    let at_or_before_rcpt = matches!(
+        command,
+        Some(Command::Connect | Command::Helo | Command::Mail | Command::Rcpt)
+    );
+    let order = [
         MailboxFull,
         MesgTooBig,
         ExceedLimit,
@@ -786,106 +357,479 @@ pub fn reason(
         TooManyConn,
         Blocked,
     ];
-    for &r in ORDER {
-        let hit = match r {
-            UserUnknown => {
-                (by_status == Some(UserUnknown)
-                    && ![
-                        NoRelaying,
-                        Blocked,
-                        MailboxFull,
-                        HasMoved,
-                        Rejected,
-                        NotAccept,
-                    ]
-                    .iter()
-                    .any(|o| says(*o, words)))
-                    || (command == Some(Command::Rcpt)
-                        && says(UserUnknown, words)
-                        && !says(Rejected, words))
+    order.into_iter().find(|&r| {
+        statement == Some(r)
+            || match r {
+                MailboxFull => status.is_some() && (by_status == Some(r) || says(r, words)),
+                MesgTooBig => {
+                    by_status == Some(r)
+                        || (by_status != Some(ExceedLimit)
+                            && status != Some("5.2.3")
+                            && says(r, words))
+                }
+                ExceedLimit | TooManyConn | Blocked => by_status == Some(r) || says(r, words),
+                Suspend | HasMoved => says(r, words),
+                NoRelaying => {
+                    !matches!(command, Some(Command::Connect | Command::Helo)) && says(r, words)
+                }
+                UserUnknown => {
+                    if by_status == Some(Suspend) {
+                        false
+                    } else if by_status == Some(UserUnknown) {
+                        ![NoRelaying, Blocked, MailboxFull, HasMoved, NotAccept]
+                            .iter()
+                            .any(|o| says(*o, words))
+                            && !super::phrases::says_rejected(words)
+                    } else {
+                        command == Some(Command::Rcpt) && says(UserUnknown, words)
+                    }
+                }
+                Filtered => {
+                    if by_status == Some(Suspend) {
+                        false
+                    } else if by_status == Some(Filtered) {
+                        says(UserUnknown, words) || says(Filtered, words)
+                    } else {
+                        !at_or_before_rcpt && (says(Filtered, words) || says(UserUnknown, words))
+                    }
+                }
+                Rejected => {
+                    by_status == Some(Rejected)
+                        || match command {
+                            Some(Command::Mail) => super::phrases::says_rejected(words),
+                            Some(Command::Data) => {
+                                by_status != Some(UserUnknown)
+                                    && super::phrases::says_rejected(words)
+                            }
+                            _ => {
+                                matches!(
+                                    by_status,
+                                    None | Some(OnHold | SecurityError | SystemError)
+                                ) && super::phrases::says_rejected(words)
+                            }
+                        }
+                }
+                HostUnknown => {
+                    if by_status == Some(HostUnknown) {
+                        !says(NetworkError, words)
+                    } else {
+                        says(HostUnknown, words)
+                    }
+                }
+                SpamDetected => !at_or_before_rcpt && says(r, words),
+                _ => false,
             }
-            Filtered => {
-                (by_status == Some(Filtered) && (says(UserUnknown, words) || says(Filtered, words)))
-                    || (!matches!(command, Some(Command::Rcpt | Command::Mail))
-                        && (says(Filtered, words)
-                            || says(UserUnknown, words) && !says(HostUnknown, words)))
-            }
-            Rejected => {
-                by_status == Some(Rejected)
-                    || command == Some(Command::Mail) && says(Rejected, words)
-            }
-            _ => by_status == Some(r) || says(r, words),
-        };
-        if hit {
-            if r == HostUnknown && status.is_some_and(|s| s.starts_with('4')) {
-                return NetworkError;
-            }
-            return r;
-        }
+    })
+}
+
+/// The status code's own reason, refined by the remaining phrases when the code is general.
+fn second_pass(
+    words: &str,
+    status: Option<&str>,
+    by_status: Option<Reason>,
+    diagnostic_type: Option<&str>,
+    action: Option<&str>,
+    command: Option<Command>,
+) -> Option<Reason> {
+    use Reason::*;
+    let general = match by_status {
+        None => true,
+        Some(
+            Expired | Undefined | OnHold | SystemError | SecurityError | NetworkError | HostUnknown
+            | UserUnknown,
+        ) => true,
+        Some(_) => false,
+    };
+    let smtp_type = diagnostic_type.is_none_or(|t| t.is_empty() || t == "smtp");
+    if !general && smtp_type {
+        return by_status;
     }
-    if let Some(r) = by_status {
-        return r;
+    let order = [
+        MailboxFull,
+        SpamDetected,
+        PolicyViolation,
+        VirusDetected,
+        NoRelaying,
+        SecurityError,
+        SystemError,
+        NetworkError,
+        Suspend,
+        Expired,
+        ContentError,
+        SystemFull,
+        NotAccept,
+        MailerError,
+    ];
+    if let Some(r) = order.into_iter().find(|&r| says(r, words)) {
+        return Some(r);
     }
-    if let Some(r) = from_text(words) {
-        return r;
+    if words.contains("exit ") && exit_status(words) {
+        return Some(MailerError);
     }
-    match command {
-        Some(Command::Connect | Command::Helo) => return Blocked,
-        Some(Command::Mail) => return Rejected,
+    if by_status.is_some() {
+        return by_status;
+    }
+    let prefix = status.map(|s| s.get(..3).unwrap_or(s));
+    match prefix {
+        Some("4.6" | "5.6") => return Some(ContentError),
+        Some("4.7" | "5.7") => return Some(SecurityError),
         _ => {}
     }
-    if action.is_some_and(|a| a.eq_ignore_ascii_case("delayed")) {
-        return Expired;
+    if diagnostic_type.is_some_and(|t| t == "x-unix" || t == "x-postfix") {
+        return Some(MailerError);
     }
-    if !words.trim().is_empty() {
-        return OnHold;
+    if let Some(code) = super::address::find_smtp_code(words)
+        && (500..=507).contains(&code)
+    {
+        return Some(SyntaxError);
     }
-    Undefined
+    if action.is_some_and(|a| a.starts_with("delayed") || a.starts_with("expired")) {
+        return Some(Expired);
+    }
+    if command == Some(Command::Helo) {
+        return Some(Blocked);
+    }
+    None
+}
+
+/// The reason and class of a refusal during the SMTP transaction: its reply code, enhanced
+/// status code and text, as answered to RCPT TO or DATA.
+pub fn classify_reply(
+    permanent: bool,
+    code: Option<u16>,
+    enhanced: Option<&str>,
+    text: &str,
+) -> (Reason, Class) {
+    let status = enhanced
+        .map(str::to_string)
+        .or_else(|| code.map(|c| format!("{}.0.0", c / 100)))
+        .unwrap_or_else(|| if permanent { "5.0.0" } else { "4.0.0" }.to_string());
+    let reason = reason(&Facts {
+        diagnostic: text,
+        status: Some(&status),
+        command: Some(Command::Rcpt),
+        ..Default::default()
+    });
+    (reason, class_of(reason, Some(&status)))
+}
+
+/// A multi-line reply on one line (`550-5.7.1 our system has 550-5.7.1 detected …`) without
+/// the code at the head of each continuation, so phrases that span lines match.
+fn without_continuations(words: &str) -> String {
+    let mut out = String::with_capacity(words.len());
+    let mut rest = words;
+    let mut first = true;
+    while let Some(pos) = rest.find(|c: char| c.is_ascii_digit()) {
+        let (before, at) = rest.split_at(pos);
+        let code_len = continuation_len(at);
+        let boundary = before.is_empty() || before.ends_with(' ');
+        if code_len > 0 && boundary && !(first && out.is_empty() && before.trim().is_empty()) {
+            out.push_str(before);
+            rest = &at[code_len..];
+        } else {
+            let step = at.char_indices().nth(1).map_or(at.len(), |(i, _)| i);
+            out.push_str(before);
+            out.push_str(&at[..step]);
+            rest = &at[step..];
+        }
+        first = false;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The length of `550-` or `550-5.7.1 ` at the start of `s` (a continuation line's head), or 0.
+fn continuation_len(s: &str) -> usize {
+    let b = s.as_bytes();
+    if b.len() < 4
+        || !b[..3].iter().all(u8::is_ascii_digit)
+        || !matches!(b[0], b'2' | b'4' | b'5')
+        || b[3] != b'-'
+    {
+        return 0;
+    }
+    let mut n = 4;
+    // An enhanced code after it: `5.7.1 `.
+    let tail = &s[4..];
+    let code: String = tail
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    if code.matches('.').count() == 2 && tail[code.len()..].starts_with(' ') {
+        n += code.len() + 1;
+    } else if tail.starts_with(|c: char| c.is_ascii_digit()) {
+        // `555-1234`: a number, not a reply's head.
+        return 0;
+    }
+    n
+}
+
+/// `exit N`: a delivery program's exit status.
+fn exit_status(words: &str) -> bool {
+    words
+        .match_indices("exit ")
+        .any(|(i, m)| words[i + m.len()..].starts_with(|c: char| c.is_ascii_digit()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn r(diagnostic: &str, status: Option<&str>) -> Reason {
+        reason(&Facts {
+            diagnostic,
+            status,
+            command: status
+                .filter(|s| !s.ends_with(".0.0"))
+                .map(|_| Command::Rcpt),
+            ..Default::default()
+        })
+    }
+
+    fn class(diagnostic: &str, status: Option<&str>) -> Class {
+        class_of(r(diagnostic, status), status)
+    }
+
     #[test]
-    fn hard_reasons() {
-        assert_eq!(class_of(Reason::UserUnknown, Some("5.1.1")), Class::Hard);
+    fn the_class_follows_the_reason() {
+        assert_eq!(class_of(Reason::UserUnknown, Some("4.0.0")), Class::Hard);
+        assert_eq!(class_of(Reason::HostUnknown, None), Class::Hard);
+        assert_eq!(class_of(Reason::HasMoved, Some("5.1.6")), Class::Hard);
         assert_eq!(class_of(Reason::NotAccept, Some("5.3.2")), Class::Hard);
         assert_eq!(class_of(Reason::NotAccept, Some("4.3.2")), Class::Soft);
-        assert_eq!(class_of(Reason::MailboxFull, Some("5.2.2")), Class::Soft);
+        assert_eq!(class_of(Reason::NotAccept, None), Class::Hard);
+        assert_eq!(class_of(Reason::OnHold, Some("5.0.0")), Class::Hard);
+        assert_eq!(class_of(Reason::OnHold, Some("4.0.0")), Class::Soft);
+        assert_eq!(class_of(Reason::Undefined, None), Class::Soft);
+        for soft in [
+            Reason::MailboxFull,
+            Reason::Suspend,
+            Reason::Blocked,
+            Reason::Filtered,
+            Reason::SecurityError,
+            Reason::Rejected,
+            Reason::SpamDetected,
+            Reason::PolicyViolation,
+            Reason::Expired,
+        ] {
+            assert_eq!(class_of(soft, Some("5.0.0")), Class::Soft, "{soft}");
+        }
         assert_eq!(class_of(Reason::Feedback, None), Class::Complaint);
         assert_eq!(class_of(Reason::Vacation, None), Class::AutoReply);
     }
 
     #[test]
-    fn reasons_from_words_and_codes() {
-        assert_eq!(
-            reason(
-                "550 5.1.1 <a@b.c>... User Unknown",
-                "",
+    fn user_unknown_in_a_4xx_is_still_hard() {
+        // Postfix with `unknown_local_recipient_reject_code = 450` while testing.
+        let d = "450 4.1.1 <kim@example.org>: Recipient address rejected: User unknown in local recipient table (in reply to RCPT TO command)";
+        assert_eq!(r(d, Some("4.1.1")), Reason::UserUnknown);
+        assert_eq!(class(d, Some("4.1.1")), Class::Hard);
+    }
+
+    #[test]
+    fn unknown_users_as_mail_systems_say_it() {
+        for (d, s) in [
+            // Postfix
+            (
+                "550 5.1.1 <kim@example.org>: Recipient address rejected: User unknown in virtual mailbox table",
                 Some("5.1.1"),
-                None,
-                None
             ),
-            Reason::UserUnknown
+            // Exim
+            ("550 5.1.1 <kim@example.org>: unknown user", Some("5.1.1")),
+            // Sendmail
+            ("550 5.1.1 <kim@example.org>... User unknown", Some("5.1.1")),
+            // Gmail
+            (
+                "550-5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos",
+                Some("5.1.1"),
+            ),
+            // Exchange 2007 and later
+            (
+                "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##",
+                Some("5.1.1"),
+            ),
+            // Outlook.com
+            (
+                "550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302)",
+                Some("5.5.0"),
+            ),
+            // Yahoo
+            (
+                "554 delivery error: dd This user doesn't have a yahoo.com account (kim@yahoo.com) [RCPT_TO]",
+                Some("5.0.0"),
+            ),
+            // qmail
+            ("Sorry, no mailbox here by that name. (#5.1.1)", None),
+            // Domino
+            ("kim@example.org is not listed in Domino Directory", None),
+            // Exchange 2003
+            ("The recipient name is not recognized", None),
+        ] {
+            assert_eq!(r(d, s), Reason::UserUnknown, "{d}");
+        }
+    }
+
+    #[test]
+    fn a_full_mailbox_is_soft_whatever_the_code() {
+        for (d, s) in [
+            ("552 5.2.2 Mailbox full", Some("5.2.2")),
+            ("550 5.1.1 mailbox is full", Some("5.1.1")),
+            (
+                "452 4.2.2 The email account that you tried to reach is over quota.",
+                Some("4.2.2"),
+            ),
+            (
+                "552 RCPT TO:<kim@example.org> Mailbox disk quota exceeded",
+                Some("5.0.0"),
+            ),
+            (
+                "maildir delivery failed: userdisk quota 5000000 bytes exceeded",
+                Some("5.2.2"),
+            ),
+        ] {
+            assert_eq!(r(d, s), Reason::MailboxFull, "{d}");
+            assert_eq!(class(d, s), Class::Soft, "{d}");
+        }
+    }
+
+    #[test]
+    fn our_sending_host_refused_is_not_a_dead_address() {
+        for (d, s, want) in [
+            (
+                "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+                Some("5.7.1"),
+                Reason::Blocked,
+            ),
+            (
+                "550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150).",
+                Some("5.7.1"),
+                Reason::Blocked,
+            ),
+            (
+                "553 5.7.1 <news@example.org>: Sender address rejected: not owned by user",
+                Some("5.7.1"),
+                Reason::Rejected,
+            ),
+            (
+                "550 5.7.26 Unauthenticated email from example.org is not accepted due to domain's DMARC policy",
+                Some("5.7.26"),
+                Reason::PolicyViolation,
+            ),
+            (
+                "550 5.7.1 relay access denied",
+                Some("5.7.1"),
+                Reason::NoRelaying,
+            ),
+            (
+                "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints",
+                Some("4.7.0"),
+                Reason::Blocked,
+            ),
+            (
+                "550 5.7.1 Message rejected as spam by Content Filtering.",
+                Some("5.7.1"),
+                Reason::SpamDetected,
+            ),
+        ] {
+            assert_eq!(r(d, s), want, "{d}");
+            assert_eq!(class(d, s), Class::Soft, "{d}");
+        }
+    }
+
+    #[test]
+    fn spam_words_after_data() {
+        let f = Facts {
+            diagnostic: "554 5.7.1 This message has been identified as spam (in reply to end of DATA command)",
+            status: Some("5.0.0"),
+            ..Default::default()
+        };
+        assert_eq!(reason(&f), Reason::SpamDetected);
+    }
+
+    #[test]
+    fn hosts_and_domains() {
+        assert_eq!(
+            r(
+                "Host or domain name not found. Name service error for name=example.invalid type=MX: Host not found",
+                Some("5.4.4")
+            ),
+            Reason::HostUnknown
         );
         assert_eq!(
-            reason("552 5.2.2 Mailbox full", "", Some("5.2.2"), None, None),
-            Reason::MailboxFull
+            r("all relevant MX records point to non-existent hosts", None),
+            Reason::HostUnknown
         );
         assert_eq!(
-            reason("550 5.1.1 mailbox is full", "", Some("5.1.1"), None, None),
-            Reason::MailboxFull
+            r("556 5.1.10 Recipient address has null MX", Some("5.1.10")),
+            Reason::NotAccept
         );
+        assert_eq!(class("556 5.1.10 null MX", Some("5.1.10")), Class::Hard);
+    }
+
+    #[test]
+    fn delays_and_expiry() {
         assert_eq!(
-            reason("554 relay access denied", "", Some("5.7.1"), None, None),
-            Reason::NoRelaying
-        );
-        assert_eq!(
-            reason("", "", Some("4.4.7"), Some("delayed"), None),
+            reason(&Facts {
+                status: Some("4.4.7"),
+                action: Some("delayed"),
+                ..Default::default()
+            }),
             Reason::Expired
         );
-        assert_eq!(reason("", "", None, Some("delayed"), None), Reason::Expired);
-        assert_eq!(reason("", "", None, None, None), Reason::Undefined);
+        assert_eq!(
+            reason(&Facts {
+                action: Some("delayed"),
+                ..Default::default()
+            }),
+            Reason::Expired
+        );
+        assert_eq!(r("retry timeout exceeded", None), Reason::Expired);
+        assert_eq!(reason(&Facts::default()), Reason::Undefined);
+    }
+
+    #[test]
+    fn local_delivery_programs() {
+        let f = Facts {
+            diagnostic: "Command died with status 75: \"/usr/bin/procmail\"",
+            status: Some("5.3.0"),
+            diagnostic_type: Some("x-unix"),
+            ..Default::default()
+        };
+        assert_eq!(reason(&f), Reason::MailerError);
+    }
+
+    #[test]
+    fn words_nobody_knows_follow_the_reply_class() {
+        let d = "550 5.0.0 computer says no";
+        assert_eq!(r(d, Some("5.0.0")), Reason::OnHold);
+        assert_eq!(class(d, Some("5.0.0")), Class::Hard);
+        let d = "451 4.0.0 computer says not now";
+        assert_eq!(class(d, Some("4.0.0")), Class::Soft);
+    }
+
+    #[test]
+    fn continuation_heads_are_dropped() {
+        assert_eq!(
+            without_continuations("550-5.7.1 our system has 550-5.7.1 detected spam 550 5.7.1 bye"),
+            "550-5.7.1 our system has detected spam 550 5.7.1 bye"
+        );
+        assert_eq!(
+            without_continuations("call 555-1234 now"),
+            "call 555-1234 now"
+        );
+    }
+
+    #[test]
+    fn status_codes_alone() {
+        assert_eq!(from_status("5.1.1"), Some(Reason::UserUnknown));
+        assert_eq!(from_status("5.1.2"), Some(Reason::HostUnknown));
+        assert_eq!(from_status("5.2.2"), Some(Reason::MailboxFull));
+        assert_eq!(from_status("4.2.2"), Some(Reason::MailboxFull));
+        assert_eq!(from_status("5.7.1"), Some(Reason::SecurityError));
+        assert_eq!(from_status("4.7.1"), Some(Reason::Blocked));
+        assert_eq!(from_status("5.7.13"), Some(Reason::Suspend));
+        assert_eq!(from_status("5.0.0"), None);
+        assert_eq!(from_status("4.1.1"), None);
+        assert_eq!(from_status("2.0.0"), None);
     }
 }

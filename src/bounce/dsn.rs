@@ -9,6 +9,8 @@ pub struct RecipientFields {
     pub action: Option<String>,
     pub status: Option<String>,
     pub diagnostic: Option<String>,
+    /// The diagnostic's type (`smtp`, `x-unix`, `x-postfix`), lower-case.
+    pub diagnostic_type: Option<String>,
     pub remote_mta: Option<String>,
 }
 
@@ -106,7 +108,13 @@ pub fn parse(text: &str) -> DeliveryStatus {
                     }
                     "action" => c.action = Some(v.to_ascii_lowercase()),
                     "status" => c.status = Some(v),
-                    "diagnostic-code" => c.diagnostic = Some(v),
+                    "diagnostic-code" => {
+                        c.diagnostic_type = value
+                            .split_once(';')
+                            .map(|(t, _)| t.trim().to_ascii_lowercase())
+                            .filter(|t| !t.contains(' ') && t.len() < 20);
+                        c.diagnostic = Some(v);
+                    }
                     "remote-mta" => c.remote_mta = Some(v),
                     "reporting-mta" => ds.reporting_mta = Some(v),
                     _ => {}

@@ -10,7 +10,9 @@ use super::{Bounce, Class, address, dsn, text, trace};
 /// The complaint in `msg`, if it is one.
 pub fn read(msg: &Message<'_>, view: &View<'_>) -> Option<Vec<Bounce>> {
     let subject = view.subject.to_lowercase();
-    let is_arf = view.feedback_report.is_some() || view.report_type == "feedback-report";
+    // The report's fields pasted into a plain message (some abuse desks forward them so).
+    let pasted = view.feedback_report.is_none() && pasted_fields(&view.body);
+    let is_arf = view.feedback_report.is_some() || view.report_type == "feedback-report" || pasted;
     let vendor = !is_arf
         && view.delivery_status.is_none()
         && (view.original.is_some() || view.original_headers.is_some())
@@ -21,11 +23,11 @@ pub fn read(msg: &Message<'_>, view: &View<'_>) -> Option<Vec<Bounce>> {
     if !is_arf && !vendor {
         return None;
     }
-    let fields = view
-        .feedback_report
-        .as_deref()
-        .map(dsn::fields)
-        .unwrap_or_default();
+    let fields = match view.feedback_report.as_deref() {
+        Some(report) => dsn::fields(report),
+        None if pasted => dsn::fields(&view.body),
+        None => Vec::new(),
+    };
     let field = |name: &str| {
         fields
             .iter()
@@ -78,4 +80,17 @@ pub fn read(msg: &Message<'_>, view: &View<'_>) -> Option<Vec<Bounce>> {
             })
             .collect(),
     )
+}
+
+/// Does the body hold an ARF report's own fields at the start of lines: `Feedback-Type` and a
+/// field naming the recipient?
+fn pasted_fields(body: &str) -> bool {
+    let mut feedback_type = false;
+    let mut recipient = false;
+    for line in body.lines().take(200) {
+        let l = line.trim_start().to_ascii_lowercase();
+        feedback_type |= l.starts_with("feedback-type:");
+        recipient |= l.starts_with("original-rcpt-to:") || l.starts_with("removal-recipient:");
+    }
+    feedback_type && recipient
 }

@@ -8,9 +8,9 @@ use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::{self, pki_types::ServerName};
 
 use super::source::{ImapUrl, SourceError, SourceItem};
+use crate::tls::{self, Trust};
 
 /// The keyword set on every message read through, so the next run skips it.
 pub const PROCESSED_KEYWORD: &str = "$BulletinProcessed";
@@ -48,30 +48,88 @@ fn err(server: &str, message: impl std::fmt::Display) -> SourceError {
     }
 }
 
+/// An IMAP failure as `what: sentence`.
+fn failed(server: &str, what: &str, e: &async_imap::error::Error) -> SourceError {
+    err(server, format!("{what}: {}", said(e)))
+}
+
+/// What went wrong in an IMAP exchange, as a sentence (never the client's debug output).
+fn said(e: &async_imap::error::Error) -> String {
+    use async_imap::error::Error as E;
+    match e {
+        E::No(s) => format!("the server refused: {}", server_text(s)),
+        E::Bad(s) => format!("the server rejected the command: {}", server_text(s)),
+        E::Io(io) => io_sentence(io),
+        E::ConnectionLost => "the server closed the connection".to_string(),
+        E::Parse(_) => "the server's answer is not IMAP that could be read".to_string(),
+        E::Validate(v) => format!("the character {:?} cannot be sent in an IMAP command", v.0),
+        E::Append => "the message could not be added to the mailbox".to_string(),
+        _ => "the IMAP exchange failed".to_string(),
+    }
+}
+
+/// The server's own words out of the client's `code: …, info: Some("…")` rendering.
+fn server_text(s: &str) -> String {
+    let Some(start) = s.find("info: Some(\"") else {
+        return "it gave no reason".to_string();
+    };
+    let rest = &s[start + "info: Some(\"".len()..];
+    let end = rest.rfind("\")").unwrap_or(rest.len());
+    let text = rest[..end].replace("\\\"", "\"").replace("\\\\", "\\");
+    let text = text.trim();
+    if text.is_empty() {
+        "it gave no reason".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+/// A network or TLS failure as a sentence.
+fn io_sentence(e: &std::io::Error) -> String {
+    if e.get_ref()
+        .is_some_and(|i| i.downcast_ref::<tokio_rustls::rustls::Error>().is_some())
+    {
+        return tls::handshake_error(e);
+    }
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
+            "the server closed the connection".to_string()
+        }
+        std::io::ErrorKind::TimedOut => "the server did not answer in time".to_string(),
+        _ => e.to_string(),
+    }
+}
+
 impl Mailbox {
-    /// Connect (TLS verified against the web PKI roots for `imaps://`), log in and select
-    /// the mailbox.
-    pub async fn open(url: &ImapUrl, password: &str) -> Result<Mailbox, SourceError> {
+    /// Connect (for `imaps://`, TLS verified as `trust` says: the system's store, the bundled
+    /// roots and the CA file, unless the host is listed to skip), log in and select the mailbox.
+    pub async fn open(
+        url: &ImapUrl,
+        password: &str,
+        trust: &Trust,
+    ) -> Result<Mailbox, SourceError> {
         let server = format!("{}:{}", url.host, url.port);
         let tcp = TcpStream::connect((url.host.as_str(), url.port))
             .await
-            .map_err(|e| err(&server, format!("cannot connect: {e}")))?;
+            .map_err(|e| err(&server, format!("cannot connect: {}", io_sentence(&e))))?;
         let _ = tcp.set_nodelay(true);
         let stream: Box<dyn Io> = if url.tls {
-            let mut roots = rustls::RootCertStore::empty();
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| err(&server, e))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-            let name = ServerName::try_from(url.host.clone()).map_err(|e| err(&server, e))?;
+            let config = trust
+                .client_config(&url.host)
+                .map_err(|e| err(&server, e))?;
+            let name = Trust::server_name(&url.host).map_err(|e| err(&server, e))?;
             let tls = TlsConnector::from(Arc::new(config))
                 .connect(name, tcp)
                 .await
-                .map_err(|e| err(&server, format!("TLS: {e}")))?;
+                .map_err(|e| {
+                    let mut m = format!("TLS: {}", tls::handshake_error(&e));
+                    if !trust.skips(&url.host) {
+                        m.push_str(
+                            " (for a private certificate authority set [imap] ca_file; for a test server with a self-signed certificate list its host in [imap] insecure_skip_verify_hosts)",
+                        );
+                    }
+                    err(&server, m)
+                })?;
             Box::new(tls)
         } else {
             Box::new(tcp)
@@ -80,16 +138,16 @@ impl Mailbox {
         client
             .read_response()
             .await
-            .map_err(|e| err(&server, format!("no greeting: {e}")))?
+            .map_err(|e| err(&server, format!("no greeting: {}", io_sentence(&e))))?
             .ok_or_else(|| err(&server, "closed the connection before its greeting"))?;
         let mut session = client
             .login(&url.user, password)
             .await
-            .map_err(|(e, _)| err(&server, format!("login as {} failed: {e}", url.user)))?;
+            .map_err(|(e, _)| failed(&server, &format!("login as {} failed", url.user), &e))?;
         session
             .select(&url.mailbox)
             .await
-            .map_err(|e| err(&server, format!("cannot select {}: {e}", url.mailbox)))?;
+            .map_err(|e| failed(&server, &format!("cannot select {}", url.mailbox), &e))?;
         Ok(Mailbox { session, server })
     }
 
@@ -102,7 +160,7 @@ impl Mailbox {
             .session
             .uid_search(format!("NOT KEYWORD {PROCESSED_KEYWORD} NOT DELETED"))
             .await
-            .map_err(|e| err(&self.server, format!("search failed: {e}")))?;
+            .map_err(|e| failed(&self.server, "search failed", &e))?;
         let mut uids: Vec<u32> = uids.into_iter().collect();
         uids.sort_unstable();
         let mut items = Vec::with_capacity(uids.len());
@@ -112,10 +170,10 @@ impl Mailbox {
                 .session
                 .uid_fetch(&set, "(UID BODY.PEEK[])")
                 .await
-                .map_err(|e| err(&self.server, format!("fetch failed: {e}")))?
+                .map_err(|e| failed(&self.server, "fetch failed", &e))?
                 .try_collect()
                 .await
-                .map_err(|e| err(&self.server, format!("fetch failed: {e}")))?;
+                .map_err(|e| failed(&self.server, "fetch failed", &e))?;
             for f in fetches {
                 let (Some(uid), Some(body)) = (f.uid, f.body()) else {
                     continue;
@@ -153,18 +211,16 @@ impl Mailbox {
                     .session
                     .capabilities()
                     .await
-                    .map_err(|e| err(&self.server, e))?;
+                    .map_err(|e| failed(&self.server, "cannot read the capabilities", &e))?;
                 let set = uid_set(reports);
                 if caps.has_str("MOVE") {
-                    self.session
-                        .uid_mv(&set, target)
-                        .await
-                        .map_err(|e| err(&self.server, format!("cannot move to {target}: {e}")))?;
+                    self.session.uid_mv(&set, target).await.map_err(|e| {
+                        failed(&self.server, &format!("cannot move to {target}"), &e)
+                    })?;
                 } else {
-                    self.session
-                        .uid_copy(&set, target)
-                        .await
-                        .map_err(|e| err(&self.server, format!("cannot copy to {target}: {e}")))?;
+                    self.session.uid_copy(&set, target).await.map_err(|e| {
+                        failed(&self.server, &format!("cannot copy to {target}"), &e)
+                    })?;
                     self.store(reports, "+FLAGS.SILENT (\\Deleted)").await?;
                     self.expunge(reports, caps.has_str("UIDPLUS")).await?;
                 }
@@ -174,7 +230,7 @@ impl Mailbox {
                     .session
                     .capabilities()
                     .await
-                    .map_err(|e| err(&self.server, e))?;
+                    .map_err(|e| failed(&self.server, "cannot read the capabilities", &e))?;
                 self.store(reports, "+FLAGS.SILENT (\\Deleted)").await?;
                 self.expunge(reports, caps.has_str("UIDPLUS")).await?;
             }
@@ -188,10 +244,10 @@ impl Mailbox {
                 .session
                 .uid_store(uid_set(chunk), what)
                 .await
-                .map_err(|e| err(&self.server, format!("cannot flag messages: {e}")))?
+                .map_err(|e| failed(&self.server, "cannot flag messages", &e))?
                 .try_collect()
                 .await
-                .map_err(|e| err(&self.server, format!("cannot flag messages: {e}")))?;
+                .map_err(|e| failed(&self.server, "cannot flag messages", &e))?;
         }
         Ok(())
     }
@@ -203,19 +259,19 @@ impl Mailbox {
                 .session
                 .uid_expunge(uid_set(uids))
                 .await
-                .map_err(|e| err(&server, e))?
+                .map_err(|e| failed(&server, "cannot expunge", &e))?
                 .try_collect()
                 .await
-                .map_err(|e| err(&server, e))?;
+                .map_err(|e| failed(&server, "cannot expunge", &e))?;
         } else {
             let _: Vec<_> = self
                 .session
                 .expunge()
                 .await
-                .map_err(|e| err(&server, e))?
+                .map_err(|e| failed(&server, "cannot expunge", &e))?
                 .try_collect()
                 .await
-                .map_err(|e| err(&server, e))?;
+                .map_err(|e| failed(&server, "cannot expunge", &e))?;
         }
         Ok(())
     }
@@ -236,6 +292,29 @@ fn uid_set(uids: &[u32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_refusals_are_sentences() {
+        let no = async_imap::error::Error::No(
+            "code: None, info: Some(\"[AUTHENTICATIONFAILED] Authentication failed.\")".into(),
+        );
+        assert_eq!(
+            said(&no),
+            "the server refused: [AUTHENTICATIONFAILED] Authentication failed."
+        );
+        let bad = async_imap::error::Error::Bad("code: None, info: None".into());
+        assert_eq!(
+            said(&bad),
+            "the server rejected the command: it gave no reason"
+        );
+        let quoted = async_imap::error::Error::No(
+            "code: Some(TryCreate), info: Some(\"Mailbox \\\"X\\\" doesn't exist\")".into(),
+        );
+        assert_eq!(
+            said(&quoted),
+            "the server refused: Mailbox \"X\" doesn't exist"
+        );
+    }
 
     #[test]
     fn uid_sets() {

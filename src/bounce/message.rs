@@ -266,17 +266,23 @@ fn from_dsn(ds: &dsn::DeliveryStatus, view: &View<'_>) -> Vec<Bounce> {
         }
         let diagnostic = text::one_line(&diagnostic);
         let status = pick_status(r.status.as_deref(), &diagnostic);
-        let reason = classify::reason(
-            &diagnostic,
-            human,
-            status.as_deref(),
-            r.action.as_deref(),
+        let remote_mta = r
+            .remote_mta
+            .as_deref()
+            .map(|s| dsn::typed_value(s).to_string());
+        let reason = classify::reason(&classify::Facts {
+            diagnostic: &diagnostic,
+            context: human,
+            status: status.as_deref(),
+            action: r.action.as_deref(),
             // A specific status code without a named command: most likely refused at RCPT.
-            status
+            command: status
                 .as_deref()
                 .filter(|s| !s.ends_with(".0.0"))
                 .map(|_| classify::Command::Rcpt),
-        );
+            diagnostic_type: r.diagnostic_type.as_deref(),
+            remote_mta: remote_mta.as_deref(),
+        });
         if out.iter().any(|b| b.recipient == recipient) {
             continue;
         }
@@ -289,10 +295,7 @@ fn from_dsn(ds: &dsn::DeliveryStatus, view: &View<'_>) -> Vec<Bounce> {
             action: r.action.clone(),
             diagnostic,
             reporting_mta: ds.reporting_mta.clone(),
-            remote_mta: r
-                .remote_mta
-                .as_deref()
-                .map(|s| dsn::typed_value(s).to_string()),
+            remote_mta,
         });
     }
     out
@@ -349,7 +352,12 @@ pub(crate) fn pick_status(field: Option<&str>, diagnostic: &str) -> Option<Strin
 pub(crate) fn bounce_from_text(recipient: String, diagnostic: &str, context: &str) -> Bounce {
     let diagnostic = text::one_line(diagnostic);
     let status = pick_status(None, &diagnostic).or_else(|| pick_status(None, context));
-    let reason: Reason = classify::reason(&diagnostic, context, status.as_deref(), None, None);
+    let reason: Reason = classify::reason(&classify::Facts {
+        diagnostic: &diagnostic,
+        context,
+        status: status.as_deref(),
+        ..Default::default()
+    });
     Bounce {
         class: classify::class_of(reason, status.as_deref()),
         smtp_code: address::find_smtp_code(&diagnostic),

@@ -22,6 +22,8 @@ mod dsn;
 mod feedback;
 pub mod imap;
 mod message;
+mod phrases;
+mod rhost;
 mod ses;
 pub mod source;
 mod text;
@@ -30,7 +32,7 @@ mod trace;
 use serde::Serialize;
 
 pub use apply::{Applied, Applier};
-pub use classify::{Reason, class_of};
+pub use classify::{Reason, class_of, classify_reply};
 pub use message::parse;
 pub use source::{ImapUrl, Source, SourceError, SourceItem};
 

@@ -32,6 +32,10 @@ pub fn read(view: &View<'_>) -> Option<(Kind, Vec<Bounce>)> {
         "Bounce" => {
             let b = v.get("bounce")?;
             let permanent = b.get("bounceType").and_then(Value::as_str) == Some("Permanent");
+            let subtype = b
+                .get("bounceSubType")
+                .and_then(Value::as_str)
+                .unwrap_or("General");
             let reporting = b
                 .get("reportingMTA")
                 .and_then(Value::as_str)
@@ -50,15 +54,23 @@ pub fn read(view: &View<'_>) -> Option<(Kind, Vec<Bounce>)> {
                         .unwrap_or(""),
                 );
                 let status = pick_status(r.get("status").and_then(Value::as_str), &diag);
-                let mut reason = classify::reason(
-                    &diag,
-                    "",
-                    status.as_deref(),
-                    None,
-                    Some(classify::Command::Rcpt),
-                );
-                if matches!(reason, Reason::OnHold | Reason::Undefined) && permanent {
-                    reason = Reason::UserUnknown;
+                let mut reason = classify::reason(&classify::Facts {
+                    diagnostic: &diag,
+                    status: status.as_deref(),
+                    command: Some(classify::Command::Rcpt),
+                    ..Default::default()
+                });
+                // When the server's words name nothing, SES's own bounce sub-type does (as
+                // its notification contents document them).
+                if matches!(reason, Reason::OnHold | Reason::Undefined) {
+                    reason = match (permanent, subtype) {
+                        (_, "MailboxFull") => Reason::MailboxFull,
+                        (_, "MessageTooLarge") => Reason::MesgTooBig,
+                        (_, "ContentRejected") => Reason::ContentError,
+                        (_, "AttachmentRejected") => Reason::PolicyViolation,
+                        (true, _) => Reason::UserUnknown,
+                        (false, _) => reason,
+                    };
                 }
                 out.push(Bounce {
                     class: classify::class_of(reason, status.as_deref()),

@@ -524,15 +524,21 @@ fn log_refusal(
         return Ok(());
     };
     let time = now_rfc3339();
+    // The class follows the reason, not the reply class alone: a 550 for our sending host's
+    // reputation is no dead address, a 450 "user unknown" is.
+    let (reason, class) =
+        crate::bounce::classify_reply(*permanent, *code, enhanced.as_deref(), text);
+    let hard = class == crate::bounce::Class::Hard;
     let record = BounceRecord {
         key: dedupe_key(&[issue_id, &member.email, &time, text]),
         time,
         address: member.email.clone(),
-        class: if *permanent {
+        class: if hard {
             BounceClass::Hard
         } else {
             BounceClass::Soft
         },
+        reason: Some(reason.as_str().to_string()),
         code: *code,
         enhanced_status: enhanced.clone(),
         text: text.clone(),
@@ -541,9 +547,13 @@ fn log_refusal(
         message_id: None,
     };
     log.append(&record).context("cannot write the bounce log")?;
-    if *permanent {
+    if hard {
         suppression
-            .add(&member.email, "hard bounce at send time", issue_id)
+            .add(
+                &member.email,
+                &format!("hard bounce at send time ({reason})"),
+                issue_id,
+            )
             .context("cannot write the suppression list")?;
     }
     Ok(())

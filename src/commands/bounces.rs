@@ -14,6 +14,7 @@ use crate::bounce::{self, Applier, Bounce, Report, Source, SourceItem};
 use crate::cli::BouncesArgs;
 use crate::project::Project;
 use crate::run::exit;
+use crate::tls::Trust;
 
 /// One line of `--json` output: a bounced recipient.
 #[derive(Debug, Serialize)]
@@ -72,16 +73,27 @@ pub fn run(args: BouncesArgs) -> anyhow::Result<i32> {
     if args.delete && args.move_to.is_some() {
         anyhow::bail!("choose one of --move-to and --delete");
     }
-    let mut applier = if args.apply {
-        let start = args.project.clone().unwrap_or_else(|| PathBuf::from("."));
-        let project = Project::discover(&start)?;
-        Some(Applier::open(
+    let start = args.project.clone().unwrap_or_else(|| PathBuf::from("."));
+    // Reading needs no project; applying and an IMAP trust setting come from one.
+    let project = if args.apply {
+        Some(Project::discover(&start)?)
+    } else {
+        Project::discover(&start).ok()
+    };
+    let mut applier = match (&project, args.apply) {
+        (Some(project), true) => Some(Applier::open(
             &project.state_dir(),
             &project.config.bounces,
-        )?)
-    } else {
-        None
+        )?),
+        _ => None,
     };
+    let trust = project
+        .as_ref()
+        .map(|p| Trust {
+            ca_file: p.config.imap.ca_file.as_ref().map(|f| p.root.join(f)),
+            skip_verify_hosts: p.config.imap.insecure_skip_verify_hosts.clone(),
+        })
+        .unwrap_or_default();
     match &source {
         Source::Imap(url) => {
             let password = std::env::var("BULLETIN_IMAP_PASSWORD").map_err(|_| {
@@ -99,7 +111,7 @@ pub fn run(args: BouncesArgs) -> anyhow::Result<i32> {
                 .build()
                 .context("starting the IMAP client")?;
             rt.block_on(async {
-                let mut mailbox = Mailbox::open(url, &password).await?;
+                let mut mailbox = Mailbox::open(url, &password, &trust).await?;
                 let items = mailbox.fetch_unprocessed(url).await?;
                 let all: Vec<u32> = items.iter().filter_map(|i| i.uid).collect();
                 let done = process(items.into_iter().map(Ok), &args, applier.as_mut())?;

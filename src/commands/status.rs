@@ -1,5 +1,6 @@
 //! `bulletin status`: where every member of an issue's sends stands, merged over its journals
-//! (its own, one per shard when a list was split over machines, and those of earlier versions).
+//! (its own, one per shard when a list was split over machines, and those of earlier versions),
+//! with what came back later (bounce log, suppression list); `--members` lists each member.
 
 use std::path::PathBuf;
 
@@ -7,11 +8,14 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
+use crate::deliver::bounce_log::{self, BounceLog};
 use crate::deliver::issue_record;
 use crate::deliver::journal::{Counts, JournalState};
 use crate::list::OptOuts;
 use crate::list::opt_outs::ListConsent;
+use crate::list::suppression::Suppression;
 use crate::project::Project;
+use crate::report::issue_status::{self, Inputs, IssueStatus};
 use crate::run::exit;
 
 #[derive(Debug, Serialize)]
@@ -73,18 +77,46 @@ pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
     } else {
         args.journal.clone()
     };
-    if files.is_empty() {
-        eprintln!("no journal of {issue_id} yet: nothing was sent");
-        return Ok(exit::OK);
-    }
-    let mut reports = Vec::new();
-    // One standing per member over every journal: a member in two of them counts once.
-    let mut merged = JournalState::default();
+    let mut states = Vec::new();
     for file in files {
         let state = JournalState::read(&file)?;
         for damage in state.damage() {
             eprintln!("warning: {damage}");
         }
+        if state.round() > 0 {
+            states.push((file, state));
+        }
+    }
+    if states.is_empty() {
+        anyhow::bail!(
+            "{issue_id} was never sent: there is no journal of it in {} (send it with `bulletin send {} --list LIST`)",
+            project.state_dir().join("journals").display(),
+            args.issue.display()
+        );
+    }
+    let bounces = bounce_log::read_records(&BounceLog::path_in(&project.state_dir()))?;
+    let suppression = Suppression::load_state(&project.state_dir())?;
+    let mut bases = Vec::new();
+    if let Ok(cwd) = std::env::current_dir() {
+        bases.push(cwd);
+    }
+    bases.push(project.root.clone());
+    let mut view = issue_status::build(&Inputs {
+        issue: &issue_id,
+        journals: &states,
+        bounces: &bounces,
+        suppression: &suppression,
+        bases: &bases,
+    });
+    if !args.members {
+        for l in &mut view.lists {
+            l.members.clear();
+        }
+    }
+    let mut reports = Vec::new();
+    // One standing per member over every journal: a member in two of them counts once.
+    let mut merged = JournalState::default();
+    for (file, state) in states {
         let counts = state.counts();
         let list_consent = list_consent(&project, state.id().map(|id| id.list.as_str()));
         reports.push(JournalReport {
@@ -112,6 +144,8 @@ pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
                 "issue": issue_id,
                 "total": total,
                 "journals": reports,
+                "fates": view.totals,
+                "lists": view.lists,
             }))?
         );
     } else {
@@ -148,8 +182,50 @@ pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
             println!("all journals of {issue_id}:");
             print_counts("  ", &total);
         }
+        print_view(&view);
     }
     Ok(exit::OK)
+}
+
+/// Per list: members per fate, then (with `--members`) one line per member.
+fn print_view(view: &IssueStatus) {
+    for l in &view.lists {
+        println!("{}: what became of its members", l.list);
+        let line: Vec<String> = l
+            .totals
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        println!("  {}", line.join(", "));
+        if let Some(e) = &l.list_unreadable {
+            println!("  note: cannot read the list ({e}); members accepted are counted, not named");
+        }
+        for m in &l.members {
+            let mut detail = String::new();
+            if let Some(r) = &m.reply {
+                detail = format!(": {r}");
+            }
+            if let Some(b) = &m.bounce {
+                detail = format!(
+                    ": {} bounce, {}{}",
+                    b.class.as_str(),
+                    b.reason.as_deref().unwrap_or("no reason recorded"),
+                    b.status
+                        .as_deref()
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default()
+                );
+            }
+            if let Some(n) = &m.note {
+                detail = format!(": {n}");
+            }
+            if m.fate != m.delivery && m.delivery != crate::report::Fate::NotSent {
+                detail = format!("{detail} (after {})", m.delivery.as_str());
+            }
+            println!("  {:<14} {}{detail}", m.fate.as_str(), m.email);
+        }
+    }
 }
 
 fn print_counts(indent: &str, c: &Counts) {

@@ -70,6 +70,10 @@ pub struct BounceRecord {
     pub time: String,
     pub address: String,
     pub class: BounceClass,
+    /// Why, in sisimai's words (`userunknown`, `mailboxfull`, `blocked`, …); absent in
+    /// records written before reasons were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// The SMTP reply code, e.g. 550.
     pub code: Option<u16>,
     /// The enhanced status code, e.g. `5.1.1`.
@@ -118,6 +122,25 @@ pub fn soft_limit_reached(
     let since = now - time::Duration::days(i64::from(window_days));
     let recent = times.iter().filter(|t| **t > since && **t <= now).count();
     recent >= limit as usize
+}
+
+/// Every record of the log at `path`, for reports (empty when the file does not exist). A
+/// line that does not parse (the last one, cut off by a crash) is left out.
+pub fn read_records(path: &Path) -> Result<Vec<BounceRecord>, SourceError> {
+    let text = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(SourceError::file(
+                path,
+                format!("cannot read the bounce log: {e}"),
+            ));
+        }
+    };
+    Ok(String::from_utf8_lossy(&text)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<BounceRecord>(l.trim()).ok())
+        .collect())
 }
 
 /// The bounce log of a project, loaded, and open for appending.
@@ -341,6 +364,7 @@ mod tests {
             issue: Some("2023-09".into()),
             source: BounceSource::Dsn,
             message_id: Some("<dsn-1@mx.example.net>".into()),
+            reason: Some("userunknown".into()),
             key: key.into(),
         }
     }
