@@ -20,6 +20,7 @@ pub struct Config {
     pub dkim: Option<Dkim>,
     pub bounces: Bounces,
     pub preview: Preview,
+    pub compose: Compose,
 }
 
 /// `[sender]`: who the bulletin comes from.
@@ -202,6 +203,29 @@ impl Default for Bounces {
             soft_window_days: 30,
         }
     }
+}
+
+/// `[compose]`: how issues are compiled.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Compose {
+    /// What MJML that breaks MJML's rules does: `strict` (an error), `soft` (a warning) or
+    /// `skip` (not checked).
+    pub validation: Validation,
+}
+
+/// `[compose] validation`: what broken MJML rules do, as the `mjml` compiler's
+/// `validationLevel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Validation {
+    /// Broken rules are errors: nothing is built, previewed or sent.
+    #[default]
+    Strict,
+    /// Broken rules are warnings; the issue is built as mrml compiles it.
+    Soft,
+    /// No validation.
+    Skip,
 }
 
 /// `[preview]`

@@ -15,9 +15,12 @@ use crate::compose::locate::{
     compiled_error, mjml_error, render_error, template_error, used_sources,
 };
 use crate::compose::personalise::Personaliser;
-use crate::compose::protect::{Protected, is_recipient_path, protect, tokens};
+use crate::compose::protect::{Protected, is_recipient_path, protect_marked, tokens};
+use crate::compose::sourcemap::{Origins, SourceMap};
+use crate::compose::validate;
 use crate::compose::view::{issue_view, sender_view};
 use crate::compose::{guard, markup, text, theme};
+use crate::config::Validation;
 use crate::content::{ISSUE_FILE, Issue};
 use crate::diagnostic::{SourceError, line_col, read_text};
 use crate::project::Project;
@@ -111,7 +114,7 @@ pub fn compile(
     }
 
     // The templates: the main one and every partial (the built-in theme's, then the project's).
-    let main = main_template(project, &issue_dir, &content, template)?;
+    let mut main = main_template(project, &issue_dir, &content, template)?;
     let mut partials: Vec<TemplateSource> = theme::PARTIALS
         .iter()
         .map(|(name, text)| TemplateSource {
@@ -119,13 +122,13 @@ pub fn compile(
             path: PathBuf::from(format!("(built-in theme) partials/{name}.mjml.hbs")),
             on_disk: false,
             text: (*text).to_string(),
-            protected: protect(text),
+            protected: Protected::default(),
         })
         .collect();
     for (name, path) in partial_files(&project.path(&project.config.paths.partials)) {
         let text = read_text(&path)?;
         let source = TemplateSource {
-            protected: protect(&text),
+            protected: Protected::default(),
             name,
             path: shown(&path),
             on_disk: true,
@@ -139,6 +142,14 @@ pub fn compile(
     }
     if main.on_disk {
         watched.push(main.path.clone());
+    }
+    // Every tag marked with where it was written, then recipient expressions escaped.
+    let mut origins = Origins::default();
+    for (k, source) in std::iter::once(&mut main)
+        .chain(partials.iter_mut())
+        .enumerate()
+    {
+        source.protected = protect_marked(origins.mark(k, &source.text));
     }
 
     // First pass: content into the template.
@@ -159,12 +170,13 @@ pub fn compile(
     let generated = first
         .render(MAIN, &data)
         .map_err(|e| render_error(&all, &e, &data))?;
+    let (generated, map) = origins.strip(&generated);
     let generated = markup::flatten_attribute_newlines(&generated);
 
     // MJML → HTML.
     let used = used_sources(&all);
     let parsed = mrml::parse(&generated).map_err(|e| mjml_error(&used, &main, &generated, &e))?;
-    let warnings = parsed
+    let mut warnings: Vec<String> = parsed
         .warnings
         .iter()
         .map(|w| {
@@ -176,6 +188,19 @@ pub fn compile(
             )
         })
         .collect();
+    let level = project.config.compose.validation;
+    if level != Validation::Skip {
+        let problems: Vec<SourceError> = validate::validate(&generated)
+            .into_iter()
+            .map(|p| invalid_mjml(&all, &main, &generated, &map, p))
+            .collect();
+        match level {
+            Validation::Strict if !problems.is_empty() => {
+                return Err(ComposeError::Invalid(problems));
+            }
+            _ => warnings.extend(problems.iter().map(ToString::to_string)),
+        }
+    }
     let html = parsed
         .element
         .render(&mrml::prelude::render::RenderOptions::default())
@@ -397,6 +422,35 @@ fn recipient_data(r: &Recipient<'_>) -> Value {
     Value::Object(root)
 }
 
+/// A broken MJML rule at its place in the template or partial that wrote it (else in the
+/// compiled MJML).
+fn invalid_mjml(
+    all: &[&TemplateSource],
+    main: &TemplateSource,
+    generated: &str,
+    map: &SourceMap,
+    problem: validate::Problem,
+) -> SourceError {
+    let texts: Vec<&str> = all.iter().map(|s| s.text.as_str()).collect();
+    let message = format!("invalid MJML: {}", problem.message);
+    let err = match map.locate(generated, problem.offset, &texts) {
+        Some((k, offset)) => SourceError::at_offset(&all[k].path, &all[k].text, offset, message),
+        None => {
+            let shown_text = guard::to_braces(generated);
+            SourceError::at_offset(
+                PathBuf::from(format!("{} (compiled MJML)", main.path.display())),
+                &shown_text,
+                problem.offset,
+                message,
+            )
+        }
+    };
+    match problem.hint {
+        Some(h) => err.with_hint(h),
+        None => err,
+    }
+}
+
 /// A helper printing a fixed string (a brace from content, in the text part).
 fn brace(
     s: &'static str,
@@ -463,7 +517,7 @@ fn main_template(
             let text = read_text(&path)?;
             TemplateSource {
                 name: MAIN.into(),
-                protected: protect(&text),
+                protected: Protected::default(),
                 path: shown(&path),
                 on_disk: true,
                 text,
@@ -474,7 +528,7 @@ fn main_template(
             path: PathBuf::from("(built-in theme) bulletin.mjml.hbs"),
             on_disk: false,
             text: theme::TEMPLATE.to_string(),
-            protected: protect(theme::TEMPLATE),
+            protected: Protected::default(),
         },
     })
 }

@@ -5,15 +5,17 @@
 //! private-use characters; the compiled HTML gets them as character references and the plain
 //! text as `{{lb}}` / `{{rb}}` expressions that print one brace each.
 
+use crate::compose::sourcemap;
+
 /// Stands for `{` from content while compiling.
 pub const OPEN: char = '\u{E000}';
 /// Stands for `}` from content while compiling.
 pub const CLOSE: char = '\u{E001}';
 
 /// Content text made safe to pass through the templates: braces become the stand-ins (and any
-/// stand-in already in the text becomes U+FFFD).
+/// stand-in or source-map mark already in the text becomes U+FFFD).
 pub fn content(text: &str) -> String {
-    if !text.contains(['{', '}', OPEN, CLOSE]) {
+    if !text.contains(['{', '}', OPEN, CLOSE]) && !text.contains(sourcemap::is_mark) {
         return text.to_string();
     }
     text.chars()
@@ -21,6 +23,7 @@ pub fn content(text: &str) -> String {
             '{' => OPEN,
             '}' => CLOSE,
             OPEN | CLOSE => '\u{FFFD}',
+            c if sourcemap::is_mark(c) => '\u{FFFD}',
             c => c,
         })
         .collect()

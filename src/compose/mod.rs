@@ -14,10 +14,13 @@ mod error;
 mod guard;
 mod locate;
 pub mod markup;
+mod mjml_rules;
 mod personalise;
 mod protect;
+mod sourcemap;
 mod text;
 pub mod theme;
+mod validate;
 mod view;
 
 pub use body::{Body, Piece, SharedText};

@@ -13,19 +13,31 @@ pub struct Protected {
     pub text: String,
     /// (1-based line, 1-based column in the *original* text) of every inserted backslash.
     inserted: Vec<(usize, usize)>,
+    /// The same for the source-map marks, inserted before the backslashes.
+    marks: Vec<(usize, usize)>,
 }
 
 impl Protected {
     /// Map a 1-based (line, column) of [`Protected::text`] back to the original text.
     pub fn original_position(&self, line: usize, column: usize) -> (usize, usize) {
         let mut col = column;
-        for &(l, c) in &self.inserted {
-            // Each backslash inserted on this line before the position shifted it right by one.
-            if l == line && c < col {
-                col -= 1;
+        // Each character inserted on this line before the position shifted it right by one.
+        for list in [&self.inserted, &self.marks] {
+            for &(l, c) in list {
+                if l == line && c < col {
+                    col -= 1;
+                }
             }
         }
         (line, col)
+    }
+}
+
+/// A template with source-map marks, escaped for the first pass.
+pub fn protect_marked(marked: crate::compose::sourcemap::Marked) -> Protected {
+    Protected {
+        marks: marked.inserted,
+        ..protect(&marked.text)
     }
 }
 
@@ -149,6 +161,7 @@ pub fn protect(source: &str) -> Protected {
     Protected {
         text: out,
         inserted,
+        marks: Vec::new(),
     }
 }
 

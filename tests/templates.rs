@@ -1,0 +1,209 @@
+//! Templates that tell the truth: MJML validation, literal braces, language and direction, a
+//! hand-written text part, and the accessibility lints of `check`; the real binary on
+//! projects in temporary folders.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use support::files::{dry_run, tiny, write};
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bulletin"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const ISSUE: &str = "subject = \"S\"\ntitle = \"T\"\n";
+const LIST: &str = "email,name\nada@example.org,Ada\n";
+
+/// A template whose every line is its own, so positions can be pinned.
+const TEMPLATE: &str = "<mjml>
+  <mj-body>
+    <mj-section>
+      <mj-column>
+        <mj-text>{{issue.title}}</mj-text>
+        <mj-text><a href=\"{{unsubscribe_url}}\">Unsubscribe</a></mj-text>
+      </mj-column>
+    </mj-section>
+  </mj-body>
+</mjml>
+";
+
+/// `TEMPLATE` with a partial `part` holding the first `mj-text`, and `part` broken as given.
+fn with_broken_partial(part: &str) -> tempfile::TempDir {
+    let dir = tiny(
+        &TEMPLATE.replace("<mj-text>{{issue.title}}</mj-text>", "{{> part}}"),
+        ISSUE,
+        LIST,
+    );
+    write(
+        &dir.path().join("templates/partials/part.mjml.hbs"),
+        part.as_bytes(),
+    );
+    dir
+}
+
+#[test]
+fn invalid_mjml_is_an_error_at_the_template_line_and_column() {
+    let template = TEMPLATE
+        .replace("<mj-text>{{issue.title}}</mj-text>", "<mj-divder />")
+        .replace("<mj-section>", "<mj-section padding=\"4\">")
+        .replace("<mj-text><a", "<mj-text colour=\"#fff\"><a");
+    let dir = tiny(&template, ISSUE, LIST);
+    let o = run_in(dir.path(), &["build", "issues/one"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: templates/bulletin.mjml.hbs:3:17: invalid MJML: attribute `padding` of <mj-section> has invalid value `4`: 1 to 4 values in `px`, `%` expected
+  |
+3 |     <mj-section padding=\"4\">
+  |                 ^
+error: templates/bulletin.mjml.hbs:5:9: invalid MJML: unknown element <mj-divder>
+  |
+5 |         <mj-divder />
+  |         ^
+  = hint: did you mean <mj-divider>?
+error: templates/bulletin.mjml.hbs:6:18: invalid MJML: unknown attribute `colour` on <mj-text>
+  |
+6 |         <mj-text colour=\"#fff\"><a href=\"{{unsubscribe_url}}\">Unsubscribe</a></mj-text>
+  |                  ^
+  = hint: did you mean `color`?
+3 MJML errors: nothing was built (`[compose] validation = \"soft\"` in bulletin.toml builds anyway)
+"
+    );
+    assert!(!dir.path().join("out").exists());
+
+    // `check` lists each as a finding.
+    let o = run_in(dir.path(), &["check", "issues/one", "--json"]);
+    assert_eq!(o.status.code(), Some(3));
+    let codes: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!(
+                "{} {}",
+                v["code"].as_str().unwrap(),
+                v["location"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "invalid-mjml templates/bulletin.mjml.hbs:3:17",
+            "invalid-mjml templates/bulletin.mjml.hbs:5:9",
+            "invalid-mjml templates/bulletin.mjml.hbs:6:18"
+        ]
+    );
+
+    // `send` refuses, even a dry run, and writes nothing.
+    let o = run_in(
+        dir.path(),
+        &[
+            "send",
+            "issues/one",
+            "--list",
+            "lists/members.csv",
+            "--yes",
+            "--dry-run",
+            "--outbox",
+            "box",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("templates/bulletin.mjml.hbs:5:9: invalid MJML: unknown element <mj-divder>")
+    );
+    assert!(!dir.path().join("box").exists());
+}
+
+#[test]
+fn errors_in_a_partial_and_wrong_parents_and_closing_tags_are_placed() {
+    let dir = with_broken_partial("<mj-section>\n  <mj-text>x</mj-text>\n</mj-colum>\n");
+    let o = run_in(dir.path(), &["build", "issues/one"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(
+            "error: templates/partials/part.mjml.hbs:1:1: invalid MJML: <mj-section> cannot be used inside <mj-column>, only inside <mj-attributes>, <mj-body>, <mj-wrapper>\n"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "error: templates/partials/part.mjml.hbs:2:3: invalid MJML: <mj-text> cannot be used inside <mj-section>, only inside <mj-attributes>, <mj-column>, <mj-hero>\n"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "error: templates/partials/part.mjml.hbs:3:1: invalid MJML: </mj-colum> closes no open element\n"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn soft_validation_builds_with_warnings_and_skip_says_nothing() {
+    let template = TEMPLATE.replace("<mj-text>{{issue.title}}</mj-text>", "<mj-divder />");
+    let dir = tiny(&template, ISSUE, LIST);
+    let config = dir.path().join("bulletin.toml");
+    let base = std::fs::read_to_string(&config).unwrap();
+
+    std::fs::write(&config, format!("{base}[compose]\nvalidation = \"soft\"\n")).unwrap();
+    let o = run_in(dir.path(), &["build", "issues/one"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with(
+            "warning: templates/bulletin.mjml.hbs:5:9: invalid MJML: unknown element <mj-divder>"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = run_in(dir.path(), &["check", "issues/one"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning[mjml]: templates/bulletin.mjml.hbs:5:9: invalid MJML: unknown element <mj-divder>"), "{}", stderr(&o));
+
+    std::fs::write(&config, format!("{base}[compose]\nvalidation = \"skip\"\n")).unwrap();
+    let o = run_in(dir.path(), &["build", "issues/one"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+
+    std::fs::write(
+        &config,
+        format!("{base}[compose]\nvalidation = \"lenient\"\n"),
+    )
+    .unwrap();
+    let o = run_in(dir.path(), &["build", "issues/one"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("bulletin.toml:"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown variant `lenient`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn the_default_theme_and_the_flagship_are_valid_mjml() {
+    let dir = tiny(TEMPLATE, ISSUE, LIST);
+    std::fs::remove_file(dir.path().join("templates/bulletin.mjml.hbs")).unwrap();
+    let o = run_in(dir.path(), &["build", "issues/one"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+    let files = dry_run(dir.path(), "lists/members.csv");
+    assert_eq!(files.len(), 1);
+}
