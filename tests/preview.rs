@@ -505,6 +505,42 @@ fn invalid_mjml_shows_in_the_overlay_at_its_line() {
 }
 
 #[test]
+fn escaped_braces_show_as_braces_in_the_preview() {
+    let project = Project::flagship();
+    let partial = project.root.join("templates/partials/sign_off.mjml.hbs");
+    let good = std::fs::read_to_string(&partial).unwrap();
+    std::fs::write(
+        &partial,
+        good.replacen(
+            "<strong>{{name}}</strong>",
+            "<strong>{{name}}</strong> \\{{FirstName}} <a href=\"https://esp.example.org/?id=\\{{ID}}\">esp</a>",
+            1,
+        ),
+    )
+    .unwrap();
+    let p = Preview::start(&project, &[]);
+    let mut b = Browser::launch();
+    open_page(&mut b, &p, 1400);
+    let shown = b.eval(&frame_text("frame-desktop"));
+    assert!(
+        shown.as_str().unwrap().contains(" {{FirstName}} esp"),
+        "{shown}"
+    );
+    let href = b.eval(
+        "[...document.getElementById('frame-desktop').contentDocument.querySelectorAll('a')].map(a => a.getAttribute('href')).find(h => h.includes('esp.example.org'))",
+    );
+    assert_eq!(href.as_str(), Some("https://esp.example.org/?id={{ID}}"));
+    let state = b.eval("fetch('/api/state').then(r => r.json())");
+    let text = state["text"].as_str().unwrap();
+    assert!(text.contains(" {{FirstName}} [esp]"), "{text}");
+    assert!(
+        text.contains("https://esp.example.org/?id={{ID}}"),
+        "{text}"
+    );
+    assert_eq!(state["error"], serde_json::Value::Null);
+}
+
+#[test]
 fn the_member_picker_renders_each_members_copy() {
     let project = Project::flagship();
     std::fs::create_dir_all(project.root.join("lists")).unwrap();

@@ -207,3 +207,85 @@ fn the_default_theme_and_the_flagship_are_valid_mjml() {
     let files = dry_run(dir.path(), "lists/members.csv");
     assert_eq!(files.len(), 1);
 }
+
+/// A template with ESP merge tags meant literally, in text, an attribute and an entity form.
+const LITERAL_BRACES: &str = "<mjml>
+  <mj-body>
+    <mj-section>
+      <mj-column>
+        <mj-text>Dear \\{{FirstName}}, {{issue.title}} for {{subscriber.name}}. &#123;&#123;Code&#125;&#125;</mj-text>
+        <mj-button href=\"https://esp.example.org/?id=\\{{ID}}\">Go</mj-button>
+        <mj-text><a href=\"{{unsubscribe_url}}\">Unsubscribe</a></mj-text>
+      </mj-column>
+    </mj-section>
+  </mj-body>
+</mjml>
+";
+
+#[test]
+fn escaped_braces_come_out_literal_in_build_and_send() {
+    let dir = tiny(LITERAL_BRACES, ISSUE, LIST);
+    let o = run_in(dir.path(), &["build", "issues/one"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = std::fs::read_to_string(dir.path().join("out/one.html")).unwrap();
+    assert!(
+        html.contains(
+            "Dear &#123;&#123;FirstName&#125;&#125;, T for Reader. &#123;&#123;Code&#125;&#125;"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("href=\"https://esp.example.org/?id=&#123;&#123;ID&#125;&#125;\""),
+        "{html}"
+    );
+    let text = std::fs::read_to_string(dir.path().join("out/one.txt")).unwrap();
+    assert!(
+        text.contains("Dear {{FirstName}}, T for Reader. {{Code}}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("https://esp.example.org/?id={{ID}}"),
+        "{text}"
+    );
+
+    // Sent: the member's name filled in, the merge tags kept as braces in both parts.
+    let files = dry_run(dir.path(), "lists/members.csv");
+    let eml = std::fs::read(&files[0]).unwrap();
+    let m = mail_parser::MessageParser::default().parse(&eml).unwrap();
+    let html = m.body_html(0).unwrap();
+    assert!(
+        html.contains(
+            "Dear &#123;&#123;FirstName&#125;&#125;, T for Ada. &#123;&#123;Code&#125;&#125;"
+        ),
+        "{html}"
+    );
+    let text = m.body_text(0).unwrap();
+    assert!(
+        text.contains("Dear {{FirstName}}, T for Ada. {{Code}}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("https://esp.example.org/?id={{ID}}"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unescaped_merge_tag_is_refused_with_the_escape_as_hint() {
+    let dir = tiny(
+        &LITERAL_BRACES.replace("\\{{FirstName}}", "{{FirstName}}"),
+        ISSUE,
+        LIST,
+    );
+    let o = run_in(dir.path(), &["build", "issues/one"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("error: templates/bulletin.mjml.hbs:5:23: unknown placeholder `FirstName`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("write `\\{{FirstName}}` for literal braces"),
+        "{err}"
+    );
+}

@@ -208,7 +208,7 @@ pub fn compile(
             path: shown(&main.path),
             message: e.to_string(),
         })?;
-    let html = markup::ensure_img_alt(&html);
+    let html = guard::from_entities(&guard::from_debug_escapes(&markup::ensure_img_alt(&html)));
 
     let images = local_images(
         &html,

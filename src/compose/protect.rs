@@ -5,6 +5,11 @@
 //! as `{{#if subscriber.name}}…{{else}}…{{/if}}`, untouched. [`protect`] finds those expressions
 //! and escapes them (`\{{`), which handlebars prints verbatim; the inserted backslashes are
 //! remembered so error positions can be mapped back to the file as written.
+//!
+//! An author's own escape, `\{{FirstName}}`, means literal braces: it becomes the guarded
+//! stand-ins content braces travel as, so neither pass reads it as an expression.
+
+use crate::compose::guard;
 
 /// A template made ready for the first pass.
 #[derive(Debug, Clone, Default)]
@@ -15,6 +20,8 @@ pub struct Protected {
     inserted: Vec<(usize, usize)>,
     /// The same for the source-map marks, inserted before the backslashes.
     marks: Vec<(usize, usize)>,
+    /// (line, column) of every author's escape `\{{`: one character shorter once rewritten.
+    removed: Vec<(usize, usize)>,
 }
 
 impl Protected {
@@ -27,6 +34,11 @@ impl Protected {
                 if l == line && c < col {
                     col -= 1;
                 }
+            }
+        }
+        for &(l, c) in &self.removed {
+            if l == line && c <= col {
+                col += 1;
             }
         }
         (line, col)
@@ -94,15 +106,30 @@ pub fn protect(source: &str) -> Protected {
     let bytes = source.as_bytes();
     let mut out = String::with_capacity(source.len() + 64);
     let mut inserted = Vec::new();
+    let mut removed = Vec::new();
     // Open blocks: does each belong to the recipient pass?
     let mut blocks: Vec<bool> = Vec::new();
     let mut copied = 0;
     let mut i = 0;
     while let Some(found) = source[i..].find("{{") {
         let start = i + found;
-        // Already escaped by the author: literal braces, leave alone.
+        // Escaped by the author, `\{{ … }}`: literal braces in the output, for both passes.
         if start > 0 && bytes[start - 1] == b'\\' {
-            i = start + 2;
+            let close = source[start + 2..].find("}}").map(|e| start + 2 + e);
+            out.push_str(&source[copied..start - 1]);
+            out.push(guard::OPEN);
+            out.push(guard::OPEN);
+            removed.push(crate::diagnostic::line_col(source, start - 1));
+            match close {
+                Some(close) => {
+                    out.push_str(&source[start + 2..close]);
+                    out.push(guard::CLOSE);
+                    out.push(guard::CLOSE);
+                    copied = close + 2;
+                }
+                None => copied = start + 2,
+            }
+            i = copied;
             continue;
         }
         // Comments.
@@ -162,6 +189,7 @@ pub fn protect(source: &str) -> Protected {
         text: out,
         inserted,
         marks: Vec::new(),
+        removed,
     }
 }
 
@@ -203,12 +231,23 @@ mod tests {
     }
 
     #[test]
-    fn comments_and_author_escapes_are_left_alone() {
-        let src = "{{!-- {{subscriber.name}} --}} \\{{subscriber.name}} {{{subscriber.note}}}";
+    fn comments_are_left_alone() {
+        let src = "{{!-- {{subscriber.name}} --}} {{{subscriber.note}}}";
         assert_eq!(
             protect(src).text,
-            "{{!-- {{subscriber.name}} --}} \\{{subscriber.name}} \\{{{subscriber.note}}}"
+            "{{!-- {{subscriber.name}} --}} \\{{{subscriber.note}}}"
         );
+    }
+
+    #[test]
+    fn author_escapes_become_literal_braces() {
+        let p = protect("a \\{{FirstName}} {{oops}}");
+        assert_eq!(
+            p.text,
+            "a \u{E000}\u{E000}FirstName\u{E001}\u{E001} {{oops}}"
+        );
+        // `{{oops}}` is at column 18 of the protected text, 19 as written.
+        assert_eq!(p.original_position(1, 18), (1, 19));
     }
 
     #[test]
