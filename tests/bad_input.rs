@@ -345,7 +345,7 @@ fn template_with_an_unknown_placeholder() {
   |
 5 |         <mj-text>{{issue.titel}}</mj-text>
   |                  ^
-  = hint: known here: `issue.banner`, `issue.date`, `issue.dateline`, `issue.editor_note_html`, `issue.number`, `issue.preheader`, `issue.sections`, `issue.sign_off`, `issue.spotlight`, `issue.subject`, `issue.title`
+  = hint: known here: `issue.banner`, `issue.date`, `issue.dateline`, `issue.direction`, `issue.editor_note_html`, `issue.language`, `issue.number`, `issue.preheader`, `issue.rtl`, `issue.sections`, `issue.sign_off`, `issue.spotlight`, `issue.subject`, `issue.title`
 ",
     );
 }

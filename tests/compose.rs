@@ -284,7 +284,7 @@ fn unknown_placeholder_is_named_at_its_place() {
   |
 5 |         <mj-text>{{subscriber.email}} {{issue.titel}}</mj-text>
   |                                       ^
-  = hint: known here: `issue.banner`, `issue.date`, `issue.dateline`, `issue.editor_note_html`, `issue.number`, `issue.preheader`, `issue.sections`, `issue.sign_off`, `issue.spotlight`, `issue.subject`, `issue.title`
+  = hint: known here: `issue.banner`, `issue.date`, `issue.dateline`, `issue.direction`, `issue.editor_note_html`, `issue.language`, `issue.number`, `issue.preheader`, `issue.rtl`, `issue.sections`, `issue.sign_off`, `issue.spotlight`, `issue.subject`, `issue.title`
 "
     );
     // `check` reports it as a finding and fails with the "partial" exit code.

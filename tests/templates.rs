@@ -289,3 +289,63 @@ fn an_unescaped_merge_tag_is_refused_with_the_escape_as_hint() {
         "{err}"
     );
 }
+
+#[test]
+fn language_and_direction_from_the_config_overridden_per_issue() {
+    let dir = tiny(TEMPLATE, ISSUE, LIST);
+    std::fs::remove_file(dir.path().join("templates/bulletin.mjml.hbs")).unwrap();
+    let config = dir.path().join("bulletin.toml");
+    let base = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        base.replace(
+            "[sender]\n",
+            "[sender]\nlanguage = \"en-GB\"\ndirection = \"ltr\"\n",
+        ),
+    )
+    .unwrap();
+    let o = run_in(dir.path(), &["build", "issues/one"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = std::fs::read_to_string(dir.path().join("out/one.html")).unwrap();
+    assert!(
+        html.starts_with("<!doctype html><html lang=\"en-GB\" dir=\"ltr\""),
+        "{}",
+        &html[..200]
+    );
+
+    // An Arabic issue of the same project: right to left throughout.
+    write(
+        &dir.path().join("issues/one/issue.toml"),
+        "subject = \"S\"\ntitle = \"T\"\nlanguage = \"ar\"\ndirection = \"rtl\"\ndate = \"2026\"\n\n[[sections]]\nheading = \"H\"\nbody = \"- a\\n- b\\n\"\n".as_bytes(),
+    );
+    let o = run_in(dir.path(), &["build", "issues/one"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let html = std::fs::read_to_string(dir.path().join("out/one.html")).unwrap();
+    assert!(
+        html.starts_with("<!doctype html><html lang=\"ar\" dir=\"rtl\""),
+        "{}",
+        &html[..200]
+    );
+    assert!(!html.contains("direction:ltr"), "{html}");
+    assert!(html.contains("direction:rtl"), "{html}");
+    // Text is aligned right, but for the dateline, which sits at the far end: the left.
+    assert_eq!(html.matches("text-align:left").count(), 1, "{html}");
+    assert!(
+        html.contains("text-align:left;color:#cfe8f3;\">2026"),
+        "{html}"
+    );
+
+    // A language that is no tag is refused at its line.
+    write(
+        &dir.path().join("issues/one/issue.toml"),
+        b"subject = \"S\"\ntitle = \"T\"\nlanguage = \"English\"\n",
+    );
+    let o = run_in(dir.path(), &["build", "issues/one"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o)
+            .starts_with("error: issues/one/issue.toml:3:12: `English` is not a language tag"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -19,7 +19,7 @@ use crate::compose::protect::{Protected, is_recipient_path, protect_marked, toke
 use crate::compose::sourcemap::{Origins, SourceMap};
 use crate::compose::validate;
 use crate::compose::view::{issue_view, sender_view};
-use crate::compose::{guard, markup, text, theme};
+use crate::compose::{guard, locale, markup, text, theme};
 use crate::config::Validation;
 use crate::content::{ISSUE_FILE, Issue};
 use crate::diagnostic::{SourceError, line_col, read_text};
@@ -163,13 +163,19 @@ pub fn compile(
             .register_template_string(&source.name, &source.protected.text)
             .map_err(|e| template_error(&all, &e))?;
     }
+    let language = content
+        .language
+        .as_ref()
+        .or(project.config.sender.language.as_ref());
+    let direction = content.direction.or(project.config.sender.direction);
     let data = json!({
-        "issue": issue_view(&content),
+        "issue": issue_view(&content, language, direction),
         "sender": sender_view(project),
     });
     let generated = first
         .render(MAIN, &data)
         .map_err(|e| render_error(&all, &e, &data))?;
+    let generated = locale::apply(&generated, language, direction);
     let (generated, map) = origins.strip(&generated);
     let generated = markup::flatten_attribute_newlines(&generated);
 
@@ -209,6 +215,7 @@ pub fn compile(
             message: e.to_string(),
         })?;
     let html = guard::from_entities(&guard::from_debug_escapes(&markup::ensure_img_alt(&html)));
+    let html = locale::rtl_html(&html, direction);
 
     let images = local_images(
         &html,

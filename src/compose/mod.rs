@@ -12,6 +12,7 @@ mod check;
 mod compiled;
 mod error;
 mod guard;
+mod locale;
 mod locate;
 pub mod markup;
 mod mjml_rules;
