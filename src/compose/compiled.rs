@@ -19,7 +19,7 @@ use crate::compose::protect::{Protected, is_recipient_path, protect_marked, toke
 use crate::compose::sourcemap::{Origins, SourceMap};
 use crate::compose::validate;
 use crate::compose::view::{issue_view, sender_view};
-use crate::compose::{guard, locale, markup, text, theme};
+use crate::compose::{guard, locale, markup, preheader, text, theme};
 use crate::config::Validation;
 use crate::content::{ISSUE_FILE, Issue};
 use crate::diagnostic::{SourceError, line_col, read_text};
@@ -215,7 +215,7 @@ pub fn compile(
             message: e.to_string(),
         })?;
     let html = guard::from_entities(&guard::from_debug_escapes(&markup::ensure_img_alt(&html)));
-    let html = locale::rtl_html(&html, direction);
+    let html = preheader::restyle(&locale::rtl_html(&html, direction));
 
     let images = local_images(
         &html,

@@ -17,6 +17,7 @@ mod locate;
 pub mod markup;
 mod mjml_rules;
 mod personalise;
+mod preheader;
 mod protect;
 mod sourcemap;
 mod text;
