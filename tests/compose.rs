@@ -84,7 +84,11 @@ fn flagship_builds_whole_and_the_same_twice() {
     let text = std::fs::read_to_string(out.path().join("2023-09-cluster-news.txt")).unwrap();
     let mjml = std::fs::read_to_string(out.path().join("2023-09-cluster-news.mjml")).unwrap();
     assert!(mjml.starts_with("<mjml lang=\"en-GB\">"), "{}", &mjml[..40]);
-    assert!(html.starts_with("<!doctype html><html lang=\"en-GB\""), "{}", &html[..60]);
+    assert!(
+        html.starts_with("<!doctype html><html lang=\"en-GB\""),
+        "{}",
+        &html[..60]
+    );
 
     // Every section of the seed, in order, in the plain text.
     let headings = [

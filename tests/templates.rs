@@ -349,3 +349,83 @@ fn language_and_direction_from_the_config_overridden_per_issue() {
         stderr(&o)
     );
 }
+
+const WRITTEN_TEXT: &str = r#"subject = "S"
+title = "T"
+
+text = '''
+{{issue.title}}, written by hand for {{#if subscriber.name}}{{subscriber.name}}{{else}}you{{/if}}.
+
+Literal: \{{FirstName}}.
+
+Leave: {{unsubscribe_url}}
+'''
+"#;
+
+#[test]
+fn a_hand_written_text_part_replaces_the_generated_one() {
+    let dir = tiny(TEMPLATE, WRITTEN_TEXT, LIST);
+    let o = run_in(dir.path(), &["build", "issues/one"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(dir.path().join("out/one.txt")).unwrap();
+    assert_eq!(
+        text,
+        "T, written by hand for Reader.\n\nLiteral: {{FirstName}}.\n\nLeave: mailto:unsubscribe@example.org?subject=unsubscribe\n"
+    );
+    // The HTML is the template's, as ever.
+    let html = std::fs::read_to_string(dir.path().join("out/one.html")).unwrap();
+    assert!(html.contains(">T</div>"), "{html}");
+    let o = run_in(dir.path(), &["check", "issues/one"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // As sent: personalised per member.
+    let files = dry_run(dir.path(), "lists/members.csv");
+    let eml = std::fs::read(&files[0]).unwrap();
+    let m = mail_parser::MessageParser::default().parse(&eml).unwrap();
+    let text = m.body_text(0).unwrap();
+    assert!(text.starts_with("T, written by hand for Ada."), "{text}");
+    assert!(text.contains("Literal: {{FirstName}}."), "{text}");
+}
+
+#[test]
+fn a_hand_written_text_part_is_checked_like_a_template() {
+    // A typo: named at its line in issue.toml.
+    let dir = tiny(
+        TEMPLATE,
+        &WRITTEN_TEXT.replace("{{issue.title}}", "{{issue.titel}}"),
+        LIST,
+    );
+    let o = run_in(dir.path(), &["build", "issues/one"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("error: issues/one/issue.toml:5:1: unknown placeholder `issue.titel`\n  |\n5 | {{issue.titel}}, written by hand"),
+        "{}",
+        stderr(&o)
+    );
+    // A list column no list has: found by check at its place.
+    let dir = tiny(
+        TEMPLATE,
+        &WRITTEN_TEXT.replace("Literal:", "{{subscriber.city}}:"),
+        LIST,
+    );
+    let o = run_in(dir.path(), &["check", "issues/one"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("error[unknown-placeholder]: issues/one/issue.toml:7:3: unknown placeholder `subscriber.city`"),
+        "{}",
+        stderr(&o)
+    );
+    // No way out in the text: an error.
+    let dir = tiny(
+        TEMPLATE,
+        &WRITTEN_TEXT.replace("Leave: {{unsubscribe_url}}", "Bye."),
+        LIST,
+    );
+    let o = run_in(dir.path(), &["check", "issues/one"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("error[no-unsubscribe]: issues/one/issue.toml:4: the hand-written text part has no unsubscribe link"),
+        "{}",
+        stderr(&o)
+    );
+}

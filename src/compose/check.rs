@@ -79,6 +79,18 @@ pub fn check(c: &CompiledIssue) -> Vec<Finding> {
             location: Some(template.clone()),
         });
     }
+    if c.content().text.is_some() && !c.text_template().contains("unsubscribe_url") {
+        out.push(Finding {
+            severity: Severity::Error,
+            code: "no-unsubscribe",
+            message: "the hand-written text part has no unsubscribe link (`{{unsubscribe_url}}`)"
+                .into(),
+            location: Some(
+                find_in_file(c.issue_file(), "text =")
+                    .unwrap_or_else(|| crate::compose::shown(c.issue_file()).display().to_string()),
+            ),
+        });
+    }
     let size = html.len();
     if size > CLIP_BYTES {
         out.push(Finding {

@@ -15,7 +15,7 @@ use crate::compose::locate::{
     compiled_error, mjml_error, render_error, template_error, used_sources,
 };
 use crate::compose::personalise::Personaliser;
-use crate::compose::protect::{Protected, is_recipient_path, protect_marked, tokens};
+use crate::compose::protect::{Protected, is_recipient_path, protect, protect_marked, tokens};
 use crate::compose::sourcemap::{Origins, SourceMap};
 use crate::compose::validate;
 use crate::compose::view::{issue_view, sender_view};
@@ -227,10 +227,28 @@ pub fn compile(
     watched.extend(images.iter().map(|i| i.path.clone()));
 
     let html_template = guard::to_entities(&html);
-    let text = text::html_to_text(&html).map_err(|message| ComposeError::Render {
-        path: shown(&main.path),
-        message: format!("cannot make the plain-text part: {message}"),
-    })?;
+    // The plain-text part: the editor's own when the issue has one, else read from the HTML.
+    let written = content
+        .text
+        .as_deref()
+        .map(|t| written_text(&issue_file, &issue_text, t));
+    let text = match &written {
+        Some(source) => {
+            first
+                .register_template_string(&source.name, &source.protected.text)
+                .map_err(|e| template_error(&[source], &e))?;
+            let mut filled = first
+                .render(&source.name, &data)
+                .map_err(|e| render_error(&[source], &e, &data))?;
+            filled.truncate(filled.trim_end().len());
+            filled.push('\n');
+            filled.trim_start_matches('\n').to_string()
+        }
+        None => text::html_to_text(&html).map_err(|message| ComposeError::Render {
+            path: shown(&main.path),
+            message: format!("cannot make the plain-text part: {message}"),
+        })?,
+    };
     let text_template = guard::to_text_template(&text);
 
     // Second pass, per recipient: the compiled HTML and text as templates.
@@ -260,6 +278,8 @@ pub fn compile(
     watched.dedup();
     let sources = used
         .iter()
+        .copied()
+        .chain(written.as_ref())
         .map(|s| (s.path.clone(), s.text.clone()))
         .collect();
     Ok(CompiledIssue {
@@ -427,6 +447,29 @@ fn recipient_data(r: &Recipient<'_>) -> Value {
         Value::String(r.unsubscribe_url.to_string()),
     );
     Value::Object(root)
+}
+
+/// The issue's hand-written plain-text part as a template of its own: placed in `issue.toml`
+/// so that line numbers of errors are those of the file (the text is preceded by as many
+/// blank lines as come before it there).
+fn written_text(issue_file: &Path, issue_text: &str, text: &str) -> TemplateSource {
+    let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let before = issue_text
+        .find(first_line)
+        .map_or(0, |at| issue_text[..at].matches('\n').count());
+    let first_blank = text.lines().take_while(|l| l.trim().is_empty()).count();
+    let padded = format!(
+        "{}{}",
+        "\n".repeat(before.saturating_sub(first_blank)),
+        text
+    );
+    TemplateSource {
+        name: "(text part)".into(),
+        path: shown(issue_file),
+        on_disk: true,
+        protected: protect(&padded),
+        text: padded,
+    }
 }
 
 /// A broken MJML rule at its place in the template or partial that wrote it (else in the

@@ -56,6 +56,10 @@ pub struct Issue {
     /// The closing words and signature.
     #[serde(default)]
     pub sign_off: Option<SignOff>,
+    /// A hand-written plain-text part, used instead of the one read from the HTML. A template
+    /// like the others: `{{issue.title}}`, `{{subscriber.name}}`, `{{unsubscribe_url}}`.
+    #[serde(default)]
+    pub text: Option<String>,
 }
 
 /// An image file of the issue folder (or an `https://` URL).
