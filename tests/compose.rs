@@ -449,7 +449,8 @@ fn check_reports_alt_links_and_missing_unsubscribe() {
         "warning[missing-alt]: issues/one/issue.toml:3: image b.png has no alt text (screen readers and blocked images show nothing useful)
 error[bad-link]: issues/one/issue.toml:4: link `ftp://example.org/x` is not an https://, http:// or mailto: link
 error[no-unsubscribe]: templates/bulletin.mjml.hbs: the template has no unsubscribe link (an <a href=\"{{unsubscribe_url}}\">)
-issues/one: 2 errors, 1 warning
+warning[small-text]: issues/one/issue.toml:4: text set at 13 px, under 14 px, is hard to read on a phone: “files”
+issues/one: 2 errors, 2 warnings
 "
     );
     let o = run_in(dir.path(), &["check", "issues/one", "--json"]);
@@ -463,7 +464,10 @@ issues/one: 2 errors, 1 warning
                 .to_string()
         })
         .collect();
-    assert_eq!(codes, ["missing-alt", "bad-link", "no-unsubscribe"]);
+    assert_eq!(
+        codes,
+        ["missing-alt", "bad-link", "no-unsubscribe", "small-text"]
+    );
 }
 
 #[test]
@@ -481,7 +485,7 @@ fn check_flags_columns_the_list_lacks() {
     assert_eq!(o.status.code(), Some(3));
     assert_eq!(
         stdout(&o),
-        "{\"severity\":\"error\",\"code\":\"unknown-placeholder\",\"message\":\"unknown placeholder `subscriber.company`: lists/members.csv has no column `company`\",\"location\":\"templates/bulletin.mjml.hbs:6:49\"}\n"
+        "{\"severity\":\"error\",\"code\":\"unknown-placeholder\",\"message\":\"unknown placeholder `subscriber.company`: lists/members.csv has no column `company`\",\"location\":\"templates/bulletin.mjml.hbs:6:49\"}\n{\"severity\":\"warning\",\"code\":\"small-text\",\"message\":\"text set at 13 px, under 14 px, is hard to read on a phone: “T”\",\"location\":\"issues/one/issue.toml:2\"}\n"
     );
 }
 

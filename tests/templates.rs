@@ -429,3 +429,32 @@ fn a_hand_written_text_part_is_checked_like_a_template() {
         stderr(&o)
     );
 }
+
+#[test]
+fn check_flags_vague_links_skipped_headings_and_small_text() {
+    let template = TEMPLATE.replace(
+        "<mj-text>{{issue.title}}</mj-text>",
+        "<mj-text><h1>{{issue.title}}</h1></mj-text>\n        <mj-text font-size=\"12px\">Small print</mj-text>",
+    );
+    let issue = "subject = \"S\"\ntitle = \"T\"\n[[sections]]\nbody = \"\"\"\n#### Deep heading\n\nRegister [here](https://events.example.org/r).\n\"\"\"\n";
+    let dir = tiny(
+        &template.replace(
+            "{{issue.title}}</h1></mj-text>",
+            "{{issue.title}}</h1>{{#each issue.sections}}{{{body_html}}}{{/each}}</mj-text>",
+        ),
+        issue,
+        LIST,
+    );
+    // mj-text's own default size, 13 px, is small text too.
+    let o = run_in(dir.path(), &["check", "issues/one"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "warning[vague-link]: issues/one/issue.toml:7: link text “here” says nothing about where it leads (https://events.example.org/r): name the destination, e.g. “Register for the roundtable”
+warning[heading-order]: issues/one/issue.toml:5: heading “Deep heading” is an h4 after an h1: headings go down one level at a time (h2 here)
+warning[small-text]: issues/one/issue.toml:5: text set at 13 px, under 14 px, is hard to read on a phone: “Deep heading”
+warning[small-text]: templates/bulletin.mjml.hbs:6:35: text set at 12 px, under 14 px, is hard to read on a phone: “Small print”
+issues/one: 0 errors, 4 warnings
+"
+    );
+}

@@ -19,6 +19,7 @@ mod mjml_rules;
 mod personalise;
 mod preheader;
 mod protect;
+mod readability;
 mod sourcemap;
 mod text;
 pub mod theme;
