@@ -36,7 +36,8 @@ impl Origins {
         let mut i = 0;
         let bytes = text.as_bytes();
         while i < bytes.len() {
-            if text[i..].starts_with("{{") {
+            // Bytes, not `str` slices: `i` may sit inside a multi-byte character.
+            if bytes[i] == b'{' && bytes.get(i + 1) == Some(&b'{') {
                 let close = if text[i..].starts_with("{{!--") {
                     "--}}"
                 } else if text[i..].starts_with("{{{{") {
@@ -158,6 +159,13 @@ mod tests {
             map.locate(&clean, end, &texts),
             Some((0, main.find("</mjml>").unwrap()))
         );
+    }
+
+    #[test]
+    fn multi_byte_text_is_walked_safely() {
+        let mut origins = Origins::default();
+        let m = origins.mark(0, "<p>👋 é</p>{{x}}");
+        assert_eq!(m.inserted, [(1, 1), (1, 7)]);
     }
 
     #[test]
