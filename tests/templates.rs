@@ -458,3 +458,37 @@ issues/one: 0 errors, 4 warnings
 "
     );
 }
+
+/// Build one of `tests/fixtures/mjml/` as a project's template; returns the HTML.
+fn build_fixture(name: &str) -> String {
+    let mjml = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/mjml/{name}.mjml")),
+    )
+    .unwrap();
+    let dir = tiny(&mjml, ISSUE, LIST);
+    let o = run_in(dir.path(), &["build", "issues/one"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    std::fs::read_to_string(dir.path().join("out/one.html")).unwrap()
+}
+
+#[test]
+fn workaround_first_duplicate_attribute_wins() {
+    let html = build_fixture("duplicate-attribute");
+    assert!(html.contains("font-size:12px;"), "{html}");
+    assert!(!html.contains("font-size:24px"), "{html}");
+}
+
+#[test]
+fn workaround_carousel_media_query() {
+    let html = build_fixture("carousel-arrows");
+    assert!(html.contains("@media screen yahoo {"), "{html}");
+    assert!(!html.contains("@media screen, yahoo"), "{html}");
+}
+
+#[test]
+fn workaround_image_padding_sides() {
+    // Three 200 px columns, images of 184 px with 25 px of padding each side: 150 px, as mjml.
+    let html = build_fixture("image-wider-than-column");
+    assert_eq!(html.matches("width=\"150\"").count(), 3, "{html}");
+    assert!(!html.contains("width=\"184\""), "{html}");
+}

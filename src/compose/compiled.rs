@@ -19,7 +19,7 @@ use crate::compose::protect::{Protected, is_recipient_path, protect, protect_mar
 use crate::compose::sourcemap::{Origins, SourceMap};
 use crate::compose::validate;
 use crate::compose::view::{issue_view, sender_view};
-use crate::compose::{guard, locale, markup, preheader, text, theme};
+use crate::compose::{guard, locale, markup, preheader, text, theme, workarounds};
 use crate::config::Validation;
 use crate::content::{ISSUE_FILE, Issue};
 use crate::diagnostic::{SourceError, line_col, read_text};
@@ -178,15 +178,17 @@ pub fn compile(
     let generated = locale::apply(&generated, language, direction);
     let (generated, map) = origins.strip(&generated);
     let generated = markup::flatten_attribute_newlines(&generated);
+    let generated = workarounds::first_duplicate_attribute_wins(&generated);
 
     // MJML → HTML.
     let used = used_sources(&all);
-    let parsed = mrml::parse(&generated).map_err(|e| mjml_error(&used, &main, &generated, &e))?;
+    let for_mrml = workarounds::image_padding_sides(&generated);
+    let parsed = mrml::parse(&for_mrml).map_err(|e| mjml_error(&used, &main, &for_mrml, &e))?;
     let mut warnings: Vec<String> = parsed
         .warnings
         .iter()
         .map(|w| {
-            let (line, col) = line_col(&generated, w.span.start);
+            let (line, col) = line_col(&for_mrml, w.span.start);
             format!(
                 "{}: {} (line {line}, column {col} of the compiled MJML)",
                 shown(&main.path).display(),
@@ -216,6 +218,7 @@ pub fn compile(
         })?;
     let html = guard::from_entities(&guard::from_debug_escapes(&markup::ensure_img_alt(&html)));
     let html = preheader::restyle(&locale::rtl_html(&html, direction));
+    let html = workarounds::carousel_media_query(&html);
 
     let images = local_images(
         &html,

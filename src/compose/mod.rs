@@ -25,6 +25,7 @@ mod text;
 pub mod theme;
 mod validate;
 mod view;
+mod workarounds;
 
 pub use body::{Body, Piece, SharedText};
 pub use check::{Finding, Severity, check};

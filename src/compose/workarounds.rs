@@ -1,0 +1,137 @@
+//! Small corrections that make mrml's output match the reference compiler's (mjml 5), each
+//! named after the difference it removes and each with its minimal reproduction in
+//! `tests/fixtures/mjml/` (see `docs/MJML-FIDELITY.md`).
+
+use crate::compose::markup;
+
+/// **Duplicated attribute: the first wins.** Of `<mj-text font-size="12px" font-size="14px">`
+/// mjml keeps the first value and mrml the last. Later duplicates of an attribute in an `mj-`
+/// tag are blanked out (replaced by spaces, so byte offsets keep their meaning).
+pub fn first_duplicate_attribute_wins(mjml: &str) -> String {
+    let mut blanks: Vec<(usize, usize)> = Vec::new();
+    for tag in markup::tags(mjml) {
+        if !tag.name.starts_with("mj") {
+            continue;
+        }
+        for (k, &(name, value)) in tag.attrs.iter().enumerate() {
+            if tag.attrs[..k].iter().any(|(n, _)| *n == name) {
+                let start = name.as_ptr() as usize - mjml.as_ptr() as usize;
+                let value_end = value.as_ptr() as usize - mjml.as_ptr() as usize + value.len();
+                // Past the closing quote, when there is one.
+                let end = match mjml.as_bytes().get(value_end) {
+                    Some(b'"' | b'\'') => value_end + 1,
+                    _ => value_end,
+                };
+                blanks.push((start, end));
+            }
+        }
+    }
+    if blanks.is_empty() {
+        return mjml.to_string();
+    }
+    let mut out = String::with_capacity(mjml.len());
+    let mut copied = 0;
+    for (start, end) in blanks {
+        out.push_str(&mjml[copied..start]);
+        out.extend(
+            mjml[start..end]
+                .chars()
+                .map(|c| if c == '\n' { '\n' } else { ' ' }),
+        );
+        copied = end;
+    }
+    out.push_str(&mjml[copied..]);
+    out
+}
+
+/// **Image box from `mj-all`'s padding.** mrml sizes an `mj-image` (its width clamped to the
+/// column) with the left and right padding of `<mj-all padding>`, not with the image's own
+/// `padding`, so an image wider than its column is not clamped (and is wider on phones). The
+/// image's own padding is repeated as `padding-left` and `padding-right`, which mrml reads.
+pub fn image_padding_sides(mjml: &str) -> String {
+    let mut inserts: Vec<(usize, String)> = Vec::new();
+    for tag in markup::tags(mjml) {
+        if tag.name != "mj-image"
+            || tag.attr("padding-left").is_some()
+            || tag.attr("padding-right").is_some()
+        {
+            continue;
+        }
+        let Some(padding) = tag.attr("padding") else {
+            continue;
+        };
+        let sides: Vec<&str> = padding.split_whitespace().collect();
+        let (right, left) = match sides.as_slice() {
+            [all] => (*all, *all),
+            [_, h] | [_, h, _] => (*h, *h),
+            [_, r, _, l] => (*r, *l),
+            _ => continue,
+        };
+        // Before the tag's end (`/>` or `>`), so nothing before it on the line moves.
+        let end = if mjml[..tag.end].ends_with("/>") {
+            tag.end - 2
+        } else {
+            tag.end - 1
+        };
+        inserts.push((
+            end,
+            format!(" padding-left=\"{left}\" padding-right=\"{right}\""),
+        ));
+    }
+    if inserts.is_empty() {
+        return mjml.to_string();
+    }
+    let mut out = String::with_capacity(mjml.len() + inserts.len() * 48);
+    let mut copied = 0;
+    for (at, text) in inserts {
+        out.push_str(&mjml[copied..at]);
+        out.push_str(&text);
+        copied = at;
+    }
+    out.push_str(&mjml[copied..]);
+    out
+}
+
+/// **Carousel arrows hidden everywhere.** mrml writes the carousel's fallback rule as
+/// `@media screen, yahoo {…}`, a list that matches every screen, so the arrows and thumbnails
+/// are hidden in every client; mjml writes `@media screen yahoo`, which matches nothing (the
+/// rule is meant for Yahoo's rewriting only).
+pub fn carousel_media_query(html: &str) -> String {
+    html.replace("@media screen, yahoo", "@media screen yahoo")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_duplicates_are_blanked() {
+        let src = "<mjml><mj-text color=\"#fff\" font-size=\"12px\" font-size='14px' align=\"center\">a font-size=\"9px\"</mj-text><p x=\"1\" x=\"2\"></mjml>";
+        let out = first_duplicate_attribute_wins(src);
+        assert_eq!(
+            out,
+            "<mjml><mj-text color=\"#fff\" font-size=\"12px\"                  align=\"center\">a font-size=\"9px\"</mj-text><p x=\"1\" x=\"2\"></mjml>"
+        );
+        assert_eq!(out.len(), src.len());
+    }
+
+    #[test]
+    fn image_padding_is_spelt_out_per_side() {
+        assert_eq!(
+            image_padding_sides(
+                "<mj-image src=\"a\" padding=\"0 25px\" /><mj-image padding=\"1px 2px 3px 4px\"></mj-image><mj-image padding=\"5px\" padding-left=\"0\" /><mj-text padding=\"9px\">"
+            ),
+            "<mj-image src=\"a\" padding=\"0 25px\"  padding-left=\"25px\" padding-right=\"25px\"/><mj-image padding=\"1px 2px 3px 4px\" padding-left=\"4px\" padding-right=\"2px\"></mj-image><mj-image padding=\"5px\" padding-left=\"0\" /><mj-text padding=\"9px\">"
+        );
+    }
+
+    #[test]
+    fn the_carousel_rule_matches_no_screen() {
+        assert_eq!(
+            carousel_media_query(
+                "@media screen, yahoo { .mj-carousel-previous-icons { display:none !important; } }"
+            ),
+            "@media screen yahoo { .mj-carousel-previous-icons { display:none !important; } }"
+        );
+    }
+}
