@@ -492,3 +492,16 @@ fn workaround_image_padding_sides() {
     assert_eq!(html.matches("width=\"150\"").count(), 3, "{html}");
     assert!(!html.contains("width=\"184\""), "{html}");
 }
+
+#[test]
+fn workaround_whole_pixel_image_widths() {
+    // Two columns of 287.5 px: mjml truncates the images' box to 287 px.
+    let html = build_fixture("fractional-image-width");
+    assert_eq!(html.matches("width=\"287\"").count(), 2, "{html}");
+    assert_eq!(
+        html.matches("<td style=\"width:287px;\">").count(),
+        2,
+        "{html}"
+    );
+    assert!(!html.contains("width=\"287.5\""), "{html}");
+}

@@ -92,6 +92,65 @@ pub fn image_padding_sides(mjml: &str) -> String {
     out
 }
 
+/// **Fractional image widths.** mjml truncates an image's box to whole pixels (`parseInt`):
+/// in a 575 px column pair an image is 287 px wide; mrml writes `width="287.5"` on the image
+/// and `width:287.5px` on the cell around it. Both are truncated.
+pub fn whole_pixel_image_widths(html: &str) -> String {
+    let mut fixes: Vec<(usize, usize, String)> = Vec::new();
+    let tags = markup::tags(html);
+    for (k, tag) in tags.iter().enumerate() {
+        if !tag.name.eq_ignore_ascii_case("img") {
+            continue;
+        }
+        let Some(width) = tag.attr("width").filter(|w| w.contains('.')) else {
+            continue;
+        };
+        let Some(whole) = truncated(width) else {
+            continue;
+        };
+        let at = width.as_ptr() as usize - html.as_ptr() as usize;
+        fixes.push((at, at + width.len(), whole.clone()));
+        // The cell holding the image (directly, or through its link).
+        let cell = tags[..k]
+            .iter()
+            .rev()
+            .take(2)
+            .find(|t| t.name.eq_ignore_ascii_case("td"));
+        if let Some(style) = cell.and_then(|t| t.attr("style")) {
+            let needle = format!("width:{width}px");
+            if let Some(pos) = style.find(&needle) {
+                let at = style.as_ptr() as usize - html.as_ptr() as usize + pos;
+                fixes.push((at, at + needle.len(), format!("width:{whole}px")));
+            }
+        }
+    }
+    if fixes.is_empty() {
+        return html.to_string();
+    }
+    fixes.sort_by_key(|f| f.0);
+    let mut out = String::with_capacity(html.len());
+    let mut copied = 0;
+    for (start, end, text) in fixes {
+        if start < copied {
+            continue;
+        }
+        out.push_str(&html[copied..start]);
+        out.push_str(&text);
+        copied = end;
+    }
+    out.push_str(&html[copied..]);
+    out
+}
+
+/// `287.5` → `287`.
+fn truncated(width: &str) -> Option<String> {
+    let (whole, fraction) = width.split_once('.')?;
+    (!whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit()))
+    .then(|| whole.to_string())
+}
+
 /// **Carousel arrows hidden everywhere.** mrml writes the carousel's fallback rule as
 /// `@media screen, yahoo {…}`, a list that matches every screen, so the arrows and thumbnails
 /// are hidden in every client; mjml writes `@media screen yahoo`, which matches nothing (the
@@ -122,6 +181,15 @@ mod tests {
                 "<mj-image src=\"a\" padding=\"0 25px\" /><mj-image padding=\"1px 2px 3px 4px\"></mj-image><mj-image padding=\"5px\" padding-left=\"0\" /><mj-text padding=\"9px\">"
             ),
             "<mj-image src=\"a\" padding=\"0 25px\"  padding-left=\"25px\" padding-right=\"25px\"/><mj-image padding=\"1px 2px 3px 4px\" padding-left=\"4px\" padding-right=\"2px\"></mj-image><mj-image padding=\"5px\" padding-left=\"0\" /><mj-text padding=\"9px\">"
+        );
+    }
+
+    #[test]
+    fn fractional_image_widths_are_truncated() {
+        let html = "<td style=\"width:287.5px;\"><a href=\"x\"><img alt=\"\" width=\"287.5\" style=\"width:100%;\"></a></td><td style=\"width:50.5px\"><img width=\"50\"></td>";
+        assert_eq!(
+            whole_pixel_image_widths(html),
+            "<td style=\"width:287px;\"><a href=\"x\"><img alt=\"\" width=\"287\" style=\"width:100%;\"></a></td><td style=\"width:50.5px\"><img width=\"50\"></td>"
         );
     }
 
