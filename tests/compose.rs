@@ -1,32 +1,15 @@
 //! Compose end to end: the real `bulletin` binary (build, check, init) on fixture projects in
 //! temporary folders, and the library's compile/render API.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+use support::files::{run_in, stderr, stdout};
 
 use bulletin::compose::{self, Recipient, Severity};
 use bulletin::project::Project;
 use bulletin::subscriber::Subscriber;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_bulletin"))
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    bin()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

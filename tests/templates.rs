@@ -5,25 +5,8 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use support::files::{dry_run, tiny, write};
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulletin"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use support::files::{dry_run, run_in, stderr, stdout, tiny, write};
 
 const ISSUE: &str = "subject = \"S\"\ntitle = \"T\"\n";
 const LIST: &str = "email,name\nada@example.org,Ada\n";

@@ -54,50 +54,37 @@ const COLUMN_CONTENT: &[&str] = &[
     "mj-navbar",
 ];
 
-const SECTION: &[(&str, &str)] = attrs!(
-    "background-color": "color",
-    "background-url": "string",
-    "background-repeat": "enum(repeat,no-repeat)",
-    "background-size": "string",
-    "background-position": "string",
-    "background-position-x": "string",
-    "background-position-y": "string",
-    "border": "string",
-    "border-bottom": "string",
-    "border-left": "string",
-    "border-radius": "string",
-    "border-right": "string",
-    "border-top": "string",
-    "direction": "enum(ltr,rtl)",
-    "full-width": "enum(full-width,false,)",
-    "gutter": "unit(px,%)",
-    "text-align": "enum(left,center,right)",
-    "text-padding": "unit(px,%){1,4}";
-    padding
-);
+/// `mj-section`'s attributes, with more (`mj-wrapper` adds `gap`).
+macro_rules! section_attrs {
+    ($($name:literal : $ty:literal),*) => {
+        attrs!(
+            "background-color": "color",
+            "background-url": "string",
+            "background-repeat": "enum(repeat,no-repeat)",
+            "background-size": "string",
+            "background-position": "string",
+            "background-position-x": "string",
+            "background-position-y": "string",
+            "border": "string",
+            "border-bottom": "string",
+            "border-left": "string",
+            "border-radius": "string",
+            "border-right": "string",
+            "border-top": "string",
+            "direction": "enum(ltr,rtl)",
+            "full-width": "enum(full-width,false,)",
+            "gutter": "unit(px,%)",
+            "text-align": "enum(left,center,right)",
+            "text-padding": "unit(px,%){1,4}"
+            $(, $name: $ty)*;
+            padding
+        )
+    };
+}
 
-const WRAPPER: &[(&str, &str)] = attrs!(
-    "background-color": "color",
-    "background-url": "string",
-    "background-repeat": "enum(repeat,no-repeat)",
-    "background-size": "string",
-    "background-position": "string",
-    "background-position-x": "string",
-    "background-position-y": "string",
-    "border": "string",
-    "border-bottom": "string",
-    "border-left": "string",
-    "border-radius": "string",
-    "border-right": "string",
-    "border-top": "string",
-    "direction": "enum(ltr,rtl)",
-    "full-width": "enum(full-width,false,)",
-    "gutter": "unit(px,%)",
-    "text-align": "enum(left,center,right)",
-    "text-padding": "unit(px,%){1,4}",
-    "gap": "unit(px)";
-    padding
-);
+const SECTION: &[(&str, &str)] = section_attrs!();
+
+const WRAPPER: &[(&str, &str)] = section_attrs!("gap": "unit(px)");
 
 /// Every MJML component.
 pub const COMPONENTS: &[Component] = &[
@@ -950,6 +937,23 @@ mod tests {
         assert_eq!(type_error("enum(full-width,false,)", ""), None);
         assert_eq!(type_error("boolean", "true"), None);
         assert!(type_error("boolean", "yes").is_some());
+    }
+
+    #[test]
+    fn wrapper_is_a_section_with_a_gap() {
+        let has_gap = |c: &str| {
+            component(c)
+                .unwrap()
+                .attributes
+                .iter()
+                .any(|a| a.0 == "gap")
+        };
+        assert!(has_gap("mj-wrapper"));
+        assert!(!has_gap("mj-section"));
+        assert_eq!(
+            component("mj-wrapper").unwrap().attributes.len(),
+            SECTION.len() + 1
+        );
     }
 
     #[test]
