@@ -488,3 +488,18 @@ fn workaround_whole_pixel_image_widths() {
     );
     assert!(!html.contains("width=\"287.5\""), "{html}");
 }
+
+#[test]
+fn workaround_group_column_mobile_width() {
+    // Seven columns in a group keep 14% each on phones, as mjml writes them, not 14.285714%.
+    let html = build_fixture("group-of-seven");
+    assert_eq!(
+        html.matches("vertical-align:top;width:14%;").count(),
+        7,
+        "{html}"
+    );
+    assert!(
+        !html.contains("vertical-align:top;width:14.285714%;"),
+        "{html}"
+    );
+}

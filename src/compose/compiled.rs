@@ -219,6 +219,7 @@ pub fn compile(
     let html = guard::from_entities(&guard::from_debug_escapes(&markup::ensure_img_alt(&html)));
     let html = preheader::restyle(&locale::rtl_html(&html, direction));
     let html = workarounds::whole_pixel_image_widths(&workarounds::carousel_media_query(&html));
+    let html = workarounds::group_column_mobile_width(&html);
 
     let images = local_images(
         &html,

@@ -151,6 +151,56 @@ fn truncated(width: &str) -> Option<String> {
     .then(|| whole.to_string())
 }
 
+/// **Columns of a group on phones.** A column inside `mj-group` keeps its width on phones,
+/// written inline; mjml writes the whole percent (`parseInt`: 14% for a seventh), mrml the
+/// fraction (14.285714%), so a row of seven icons is wider. Inline percentages with a fraction
+/// on column `div`s are truncated (the desktop rule in the `<style>` is left alone).
+pub fn group_column_mobile_width(html: &str) -> String {
+    let mut fixes: Vec<(usize, usize, String)> = Vec::new();
+    for tag in markup::tags(html) {
+        if !tag.name.eq_ignore_ascii_case("div")
+            || !tag
+                .attr("class")
+                .is_some_and(|c| c.contains("mj-column-per-"))
+        {
+            continue;
+        }
+        let Some(style) = tag.attr("style") else {
+            continue;
+        };
+        let style_at = style.as_ptr() as usize - html.as_ptr() as usize;
+        for (pos, _) in style.match_indices("width:") {
+            if pos > 0 && !style[..pos].ends_with(';') {
+                continue; // max-width, min-width
+            }
+            let value_start = pos + "width:".len();
+            let value_end = style[value_start..]
+                .find(';')
+                .map_or(style.len(), |e| value_start + e);
+            let value = &style[value_start..value_end];
+            if let Some(whole) = value.strip_suffix('%').and_then(truncated) {
+                fixes.push((
+                    style_at + value_start,
+                    style_at + value_end,
+                    format!("{whole}%"),
+                ));
+            }
+        }
+    }
+    if fixes.is_empty() {
+        return html.to_string();
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut copied = 0;
+    for (start, end, text) in fixes {
+        out.push_str(&html[copied..start]);
+        out.push_str(&text);
+        copied = end;
+    }
+    out.push_str(&html[copied..]);
+    out
+}
+
 /// **Carousel arrows hidden everywhere.** mrml writes the carousel's fallback rule as
 /// `@media screen, yahoo {…}`, a list that matches every screen, so the arrows and thumbnails
 /// are hidden in every client; mjml writes `@media screen yahoo`, which matches nothing (the
@@ -190,6 +240,15 @@ mod tests {
         assert_eq!(
             whole_pixel_image_widths(html),
             "<td style=\"width:287px;\"><a href=\"x\"><img alt=\"\" width=\"287\" style=\"width:100%;\"></a></td><td style=\"width:50.5px\"><img width=\"50\"></td>"
+        );
+    }
+
+    #[test]
+    fn group_columns_keep_a_whole_percent_on_phones() {
+        let html = "<style>.mj-column-per-14-285714 { width:14.285714% !important; }</style><div class=\"mj-outlook-group-fix mj-column-per-14-285714\" style=\"font-size:0px;max-width:14.5%;width:14.285714%;\"></div><div class=\"mj-column-per-100\" style=\"width:100%;\"></div><div style=\"width:14.5%\"></div>";
+        assert_eq!(
+            group_column_mobile_width(html),
+            "<style>.mj-column-per-14-285714 { width:14.285714% !important; }</style><div class=\"mj-outlook-group-fix mj-column-per-14-285714\" style=\"font-size:0px;max-width:14.5%;width:14%;\"></div><div class=\"mj-column-per-100\" style=\"width:100%;\"></div><div style=\"width:14.5%\"></div>"
         );
     }
 
