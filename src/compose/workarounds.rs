@@ -49,7 +49,7 @@ pub fn first_duplicate_attribute_wins(mjml: &str) -> String {
 /// `padding`, so an image wider than its column is not clamped (and is wider on phones). The
 /// image's own padding is repeated as `padding-left` and `padding-right`, which mrml reads.
 pub fn image_padding_sides(mjml: &str) -> String {
-    let mut inserts: Vec<(usize, String)> = Vec::new();
+    let mut inserts: Vec<(usize, usize, String)> = Vec::new();
     for tag in markup::tags(mjml) {
         if tag.name != "mj-image"
             || tag.attr("padding-left").is_some()
@@ -75,21 +75,11 @@ pub fn image_padding_sides(mjml: &str) -> String {
         };
         inserts.push((
             end,
+            end,
             format!(" padding-left=\"{left}\" padding-right=\"{right}\""),
         ));
     }
-    if inserts.is_empty() {
-        return mjml.to_string();
-    }
-    let mut out = String::with_capacity(mjml.len() + inserts.len() * 48);
-    let mut copied = 0;
-    for (at, text) in inserts {
-        out.push_str(&mjml[copied..at]);
-        out.push_str(&text);
-        copied = at;
-    }
-    out.push_str(&mjml[copied..]);
-    out
+    splice(mjml, inserts)
 }
 
 /// **Fractional image widths.** mjml truncates an image's box to whole pixels (`parseInt`):
@@ -124,22 +114,8 @@ pub fn whole_pixel_image_widths(html: &str) -> String {
             }
         }
     }
-    if fixes.is_empty() {
-        return html.to_string();
-    }
     fixes.sort_by_key(|f| f.0);
-    let mut out = String::with_capacity(html.len());
-    let mut copied = 0;
-    for (start, end, text) in fixes {
-        if start < copied {
-            continue;
-        }
-        out.push_str(&html[copied..start]);
-        out.push_str(&text);
-        copied = end;
-    }
-    out.push_str(&html[copied..]);
-    out
+    splice(html, fixes)
 }
 
 /// `287.5` → `287`.
@@ -187,18 +163,7 @@ pub fn group_column_mobile_width(html: &str) -> String {
             }
         }
     }
-    if fixes.is_empty() {
-        return html.to_string();
-    }
-    let mut out = String::with_capacity(html.len());
-    let mut copied = 0;
-    for (start, end, text) in fixes {
-        out.push_str(&html[copied..start]);
-        out.push_str(&text);
-        copied = end;
-    }
-    out.push_str(&html[copied..]);
-    out
+    splice(html, fixes)
 }
 
 /// **Carousel arrows hidden everywhere.** mrml writes the carousel's fallback rule as
@@ -207,6 +172,26 @@ pub fn group_column_mobile_width(html: &str) -> String {
 /// rule is meant for Yahoo's rewriting only).
 pub fn carousel_media_query(html: &str) -> String {
     html.replace("@media screen, yahoo", "@media screen yahoo")
+}
+
+/// `text` with each `(start, end, replacement)` applied; edits in order, overlapping ones
+/// skipped.
+fn splice(text: &str, edits: Vec<(usize, usize, String)>) -> String {
+    if edits.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + edits.len() * 16);
+    let mut copied = 0;
+    for (start, end, replacement) in edits {
+        if start < copied {
+            continue;
+        }
+        out.push_str(&text[copied..start]);
+        out.push_str(&replacement);
+        copied = end;
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 #[cfg(test)]
