@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test of bulletin, installing what the tests need first (Postfix for smtp-sink and
-# real bounces, Dovecot for the IMAP path, Chromium for the preview, dkimpy for DKIM, dnsmasq
-# for the DNS checks, cargo-deny for the dependency audit). Safe to run again.
+# real bounces, Dovecot for the IMAP path, Chromium for the preview and the theme's contrast,
+# SpamAssassin for the flagship's score, dkimpy for DKIM, dnsmasq for the DNS checks, cargo-deny
+# for the dependency audit). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,8 @@ command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # dnsmasq serves the test zones of the deliverability (DNS) checks on loopback.
 command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+# SpamAssassin scores the flagship message as sent (local tests only).
+command -v spamassassin >/dev/null 2>&1 || need+=(spamassassin)
 # dkimpy checks DKIM signatures independently of our signer.
 /usr/bin/python3 -c 'import dkim; dkim.verify' >/dev/null 2>&1 || need+=(python3-dkim)
 if [ ${#need[@]} -gt 0 ]; then

@@ -23,6 +23,7 @@ pub struct Config {
     pub preview: Preview,
     pub dns: Dns,
     pub lists: Lists,
+    pub compose: Compose,
 }
 
 /// `[sender]`: who the bulletin comes from.
@@ -49,6 +50,71 @@ pub struct Sender {
     pub unsubscribe_url: Option<String>,
     /// Secret mixed into per-member tokens; read from `BULLETIN_TOKEN_SECRET` when unset.
     pub token_secret: Option<String>,
+    /// The issues' language, a BCP 47 tag such as `en-GB` (the HTML's `lang`); an issue's
+    /// `language` overrides it.
+    pub language: Option<Language>,
+    /// The issues' writing direction (the HTML's `dir`); an issue's `direction` overrides it.
+    pub direction: Option<Direction>,
+}
+
+/// A BCP 47 language tag: `en`, `en-GB`, `ar`, `zh-Hant-TW`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Language(String);
+
+impl Language {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for Language {
+    type Err = String;
+
+    /// A 2–3 letter primary language (ISO 639; or `i`/`x` for the old and private ones), then
+    /// hyphen-separated subtags of 1–8 letters or digits. A name such as `English` is refused.
+    fn from_str(s: &str) -> Result<Language, String> {
+        let mut parts = s.split('-');
+        let first = parts.next().unwrap_or("");
+        let primary_ok = ((2..=3).contains(&first.len())
+            && first.bytes().all(|b| b.is_ascii_alphabetic()))
+            || first.eq_ignore_ascii_case("i")
+            || first.eq_ignore_ascii_case("x");
+        let rest_ok = parts
+            .all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if primary_ok && rest_ok {
+            Ok(Language(s.to_string()))
+        } else {
+            Err(format!(
+                "`{s}` is not a language tag: write a BCP 47 tag such as `en`, `en-GB` or `ar`"
+            ))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Language {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Writing direction: left to right, right to left, or as the text goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Ltr,
+    Rtl,
+    Auto,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ltr => "ltr",
+            Direction::Rtl => "rtl",
+            Direction::Auto => "auto",
+        }
+    }
 }
 
 impl Default for Sender {
@@ -64,6 +130,8 @@ impl Default for Sender {
             unsubscribe_mailto: None,
             unsubscribe_url: None,
             token_secret: None,
+            language: None,
+            direction: None,
         }
     }
 }
@@ -225,6 +293,29 @@ pub struct Imap {
     pub ca_file: Option<PathBuf>,
     /// Skip certificate verification for these hosts only (self-signed test servers).
     pub insecure_skip_verify_hosts: Vec<String>,
+}
+
+/// `[compose]`: how issues are compiled.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Compose {
+    /// What MJML that breaks MJML's rules does: `strict` (an error), `soft` (a warning) or
+    /// `skip` (not checked).
+    pub validation: Validation,
+}
+
+/// `[compose] validation`: what broken MJML rules do, as the `mjml` compiler's
+/// `validationLevel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Validation {
+    /// Broken rules are errors: nothing is built, previewed or sent.
+    #[default]
+    Strict,
+    /// Broken rules are warnings; the issue is built as mrml compiles it.
+    Soft,
+    /// No validation.
+    Skip,
 }
 
 /// `[preview]`

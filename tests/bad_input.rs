@@ -270,7 +270,7 @@ fn issue_with_an_unknown_key() {
     let o = fx.send("lists/members.csv");
     fx.assert_refused(
         &o,
-        "error: issues/one/issue.toml:3:1: unknown field `subtitel`, expected one of `subject`, `preheader`, `title`, `date`, `number`, `template`, `banner`, `editor_note`, `sections`, `spotlight`, `sign_off`
+        "error: issues/one/issue.toml:3:1: unknown field `subtitel`, expected one of `subject`, `preheader`, `title`, `date`, `number`, `language`, `direction`, `template`, `banner`, `editor_note`, `sections`, `spotlight`, `sign_off`, `text`
   |
 3 | subtitel = \"x\"
   | ^
@@ -345,7 +345,7 @@ fn template_with_an_unknown_placeholder() {
   |
 5 |         <mj-text>{{issue.titel}}</mj-text>
   |                  ^
-  = hint: known here: `issue.banner`, `issue.date`, `issue.dateline`, `issue.editor_note_html`, `issue.number`, `issue.preheader`, `issue.sections`, `issue.sign_off`, `issue.spotlight`, `issue.subject`, `issue.title`
+  = hint: known here: `issue.banner`, `issue.date`, `issue.dateline`, `issue.direction`, `issue.editor_note_html`, `issue.language`, `issue.number`, `issue.preheader`, `issue.rtl`, `issue.sections`, `issue.sign_off`, `issue.spotlight`, `issue.subject`, `issue.title`
 ",
     );
 }

@@ -1,32 +1,15 @@
 //! Compose end to end: the real `bulletin` binary (build, check, init) on fixture projects in
 //! temporary folders, and the library's compile/render API.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+use support::files::{run_in, stderr, stdout};
 
 use bulletin::compose::{self, Recipient, Severity};
 use bulletin::project::Project;
 use bulletin::subscriber::Subscriber;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_bulletin"))
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    bin()
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -83,7 +66,12 @@ fn flagship_builds_whole_and_the_same_twice() {
     let html = std::fs::read_to_string(out.path().join("2023-09-cluster-news.html")).unwrap();
     let text = std::fs::read_to_string(out.path().join("2023-09-cluster-news.txt")).unwrap();
     let mjml = std::fs::read_to_string(out.path().join("2023-09-cluster-news.mjml")).unwrap();
-    assert!(mjml.starts_with("<mjml>"), "{}", &mjml[..40]);
+    assert!(mjml.starts_with("<mjml lang=\"en-GB\">"), "{}", &mjml[..40]);
+    assert!(
+        html.starts_with("<!doctype html><html lang=\"en-GB\""),
+        "{}",
+        &html[..60]
+    );
 
     // Every section of the seed, in order, in the plain text.
     let headings = [
@@ -284,7 +272,7 @@ fn unknown_placeholder_is_named_at_its_place() {
   |
 5 |         <mj-text>{{subscriber.email}} {{issue.titel}}</mj-text>
   |                                       ^
-  = hint: known here: `issue.banner`, `issue.date`, `issue.dateline`, `issue.editor_note_html`, `issue.number`, `issue.preheader`, `issue.sections`, `issue.sign_off`, `issue.spotlight`, `issue.subject`, `issue.title`
+  = hint: known here: `issue.banner`, `issue.date`, `issue.dateline`, `issue.direction`, `issue.editor_note_html`, `issue.language`, `issue.number`, `issue.preheader`, `issue.rtl`, `issue.sections`, `issue.sign_off`, `issue.spotlight`, `issue.subject`, `issue.title`
 "
     );
     // `check` reports it as a finding and fails with the "partial" exit code.
@@ -444,7 +432,8 @@ fn check_reports_alt_links_and_missing_unsubscribe() {
         "warning[missing-alt]: issues/one/issue.toml:3: image b.png has no alt text (screen readers and blocked images show nothing useful)
 error[bad-link]: issues/one/issue.toml:4: link `ftp://example.org/x` is not an https://, http:// or mailto: link
 error[no-unsubscribe]: templates/bulletin.mjml.hbs: the template has no unsubscribe link (an <a href=\"{{unsubscribe_url}}\">)
-issues/one: 2 errors, 1 warning
+warning[small-text]: issues/one/issue.toml:4: text set at 13 px, under 14 px, is hard to read on a phone: “files”
+issues/one: 2 errors, 2 warnings
 "
     );
     let o = run_in(dir.path(), &["check", "issues/one", "--json"]);
@@ -458,7 +447,10 @@ issues/one: 2 errors, 1 warning
                 .to_string()
         })
         .collect();
-    assert_eq!(codes, ["missing-alt", "bad-link", "no-unsubscribe"]);
+    assert_eq!(
+        codes,
+        ["missing-alt", "bad-link", "no-unsubscribe", "small-text"]
+    );
 }
 
 #[test]
@@ -476,7 +468,7 @@ fn check_flags_columns_the_list_lacks() {
     assert_eq!(o.status.code(), Some(3));
     assert_eq!(
         stdout(&o),
-        "{\"severity\":\"error\",\"code\":\"unknown-placeholder\",\"message\":\"unknown placeholder `subscriber.company`: lists/members.csv has no column `company`\",\"location\":\"templates/bulletin.mjml.hbs:6:49\"}\n"
+        "{\"severity\":\"error\",\"code\":\"unknown-placeholder\",\"message\":\"unknown placeholder `subscriber.company`: lists/members.csv has no column `company`\",\"location\":\"templates/bulletin.mjml.hbs:6:49\"}\n{\"severity\":\"warning\",\"code\":\"small-text\",\"message\":\"text set at 13 px, under 14 px, is hard to read on a phone: “T”\",\"location\":\"issues/one/issue.toml:2\"}\n"
     );
 }
 

@@ -459,6 +459,88 @@ fn a_template_error_names_the_template_line() {
 }
 
 #[test]
+fn invalid_mjml_shows_in_the_overlay_at_its_line() {
+    let project = Project::flagship();
+    let p = Preview::start(&project, &[]);
+    let mut b = Browser::launch();
+    open_page(&mut b, &p, 1400);
+
+    let partial = project.root.join("templates/partials/sign_off.mjml.hbs");
+    let good = std::fs::read_to_string(&partial).unwrap();
+    std::fs::write(&partial, good.replacen("<mj-section ", "<mj-sektion ", 1)).unwrap();
+    let template = project.root.join("templates/bulletin.mjml.hbs");
+    let good_main = std::fs::read_to_string(&template).unwrap();
+    let line = good_main
+        .lines()
+        .position(|l| l.contains("<mj-body"))
+        .unwrap()
+        + 1;
+    std::fs::write(
+        &template,
+        good_main.replacen("<mj-body ", "<mj-body colour=\"#fff\" ", 1),
+    )
+    .unwrap();
+    b.wait_for(
+        "the error overlay",
+        "!document.getElementById('overlay').hidden",
+    );
+    let message = b.eval("document.getElementById('overlay-text').textContent");
+    let message = message.as_str().unwrap();
+    assert!(
+        message.contains(&format!(
+            "bulletin.mjml.hbs:{line}:12: invalid MJML: unknown attribute `colour` on <mj-body>"
+        )),
+        "{message}"
+    );
+    std::fs::write(&template, good_main).unwrap();
+    b.wait_for(
+        "the overlay to name the partial",
+        "document.getElementById('overlay-text').textContent.includes('sign_off.mjml.hbs:1:1: invalid MJML: unknown element <mj-sektion>')",
+    );
+    std::fs::write(&partial, good).unwrap();
+    b.wait_for(
+        "the overlay to clear",
+        "document.getElementById('overlay').hidden",
+    );
+}
+
+#[test]
+fn escaped_braces_show_as_braces_in_the_preview() {
+    let project = Project::flagship();
+    let partial = project.root.join("templates/partials/sign_off.mjml.hbs");
+    let good = std::fs::read_to_string(&partial).unwrap();
+    std::fs::write(
+        &partial,
+        good.replacen(
+            "<strong>{{name}}</strong>",
+            "<strong>{{name}}</strong> \\{{FirstName}} <a href=\"https://esp.example.org/?id=\\{{ID}}\">esp</a>",
+            1,
+        ),
+    )
+    .unwrap();
+    let p = Preview::start(&project, &[]);
+    let mut b = Browser::launch();
+    open_page(&mut b, &p, 1400);
+    let shown = b.eval(&frame_text("frame-desktop"));
+    assert!(
+        shown.as_str().unwrap().contains(" {{FirstName}} esp"),
+        "{shown}"
+    );
+    let href = b.eval(
+        "[...document.getElementById('frame-desktop').contentDocument.querySelectorAll('a')].map(a => a.getAttribute('href')).find(h => h.includes('esp.example.org'))",
+    );
+    assert_eq!(href.as_str(), Some("https://esp.example.org/?id={{ID}}"));
+    let state = b.eval("fetch('/api/state').then(r => r.json())");
+    let text = state["text"].as_str().unwrap();
+    assert!(text.contains(" {{FirstName}} [esp]"), "{text}");
+    assert!(
+        text.contains("https://esp.example.org/?id={{ID}}"),
+        "{text}"
+    );
+    assert_eq!(state["error"], serde_json::Value::Null);
+}
+
+#[test]
 fn the_member_picker_renders_each_members_copy() {
     let project = Project::flagship();
     std::fs::create_dir_all(project.root.join("lists")).unwrap();

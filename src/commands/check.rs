@@ -27,6 +27,18 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
                 location: Some(e.location()),
             }]
         }
+        Err(ComposeError::Invalid(errors)) => errors
+            .iter()
+            .map(|e| {
+                detail.push(e.to_string());
+                Finding {
+                    severity: Severity::Error,
+                    code: "invalid-mjml",
+                    message: e.message.clone(),
+                    location: Some(e.location()),
+                }
+            })
+            .collect(),
         Err(e) => return Err(e.into()),
     };
     let errors = findings

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::compose::compiled::CompiledIssue;
-use crate::compose::markup;
+use crate::compose::{markup, readability};
 
 /// How bad a finding is: errors make `bulletin check` fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -79,6 +79,18 @@ pub fn check(c: &CompiledIssue) -> Vec<Finding> {
             location: Some(template.clone()),
         });
     }
+    if c.content().text.is_some() && !c.text_template().contains("unsubscribe_url") {
+        out.push(Finding {
+            severity: Severity::Error,
+            code: "no-unsubscribe",
+            message: "the hand-written text part has no unsubscribe link (`{{unsubscribe_url}}`)"
+                .into(),
+            location: Some(
+                find_in_file(c.issue_file(), "text =")
+                    .unwrap_or_else(|| crate::compose::shown(c.issue_file()).display().to_string()),
+            ),
+        });
+    }
     let size = html.len();
     if size > CLIP_BYTES {
         out.push(Finding {
@@ -102,12 +114,70 @@ pub fn check(c: &CompiledIssue) -> Vec<Finding> {
         });
     }
     out.extend(column_findings(c));
+    out.extend(readability_findings(c));
     for w in c.warnings() {
         out.push(Finding {
             severity: Severity::Warning,
             code: "mjml",
             message: w.clone(),
             location: None,
+        });
+    }
+    out
+}
+
+/// Vague link texts, skipped heading levels and text under 14 px.
+fn readability_findings(c: &CompiledIssue) -> Vec<Finding> {
+    let html = c.html_template();
+    let located = |text: &str| {
+        let needle = text
+            .split_whitespace()
+            .take(6)
+            .collect::<Vec<_>>()
+            .join(" ");
+        find_in_file(c.issue_file(), &needle)
+            .or_else(|| c.locate_in_templates(&needle))
+            .unwrap_or_else(|| c.template().display().to_string())
+    };
+    let mut out = Vec::new();
+    for (text, href) in readability::vague_links(html) {
+        out.push(Finding {
+            severity: Severity::Warning,
+            code: "vague-link",
+            message: format!(
+                "link text “{text}” says nothing about where it leads ({href}): name the destination, e.g. “Register for the roundtable”"
+            ),
+            location: Some(link_location(c, &href)),
+        });
+    }
+    for (from, to, text) in readability::heading_jumps(html) {
+        out.push(Finding {
+            severity: Severity::Warning,
+            code: "heading-order",
+            message: format!(
+                "heading “{text}” is an h{to} after an h{from}: headings go down one level at a time (h{} here)",
+                from + 1
+            ),
+            location: Some(located(&text)),
+        });
+    }
+    let mut sizes: Vec<(f64, String)> = Vec::new();
+    for run in readability::runs(html) {
+        if run.font_px < readability::MIN_FONT_PX && !sizes.iter().any(|(px, _)| *px == run.font_px)
+        {
+            sizes.push((run.font_px, run.text));
+        }
+    }
+    for (px, text) in sizes {
+        out.push(Finding {
+            severity: Severity::Warning,
+            code: "small-text",
+            message: format!(
+                "text set at {px} px, under {} px, is hard to read on a phone: “{}”",
+                readability::MIN_FONT_PX,
+                text.chars().take(40).collect::<String>()
+            ),
+            location: Some(located(&text)),
         });
     }
     out

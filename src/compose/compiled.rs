@@ -15,9 +15,12 @@ use crate::compose::locate::{
     compiled_error, mjml_error, render_error, template_error, used_sources,
 };
 use crate::compose::personalise::Personaliser;
-use crate::compose::protect::{Protected, is_recipient_path, protect, tokens};
+use crate::compose::protect::{Protected, is_recipient_path, protect, protect_marked, tokens};
+use crate::compose::sourcemap::{Origins, SourceMap};
+use crate::compose::validate;
 use crate::compose::view::{issue_view, sender_view};
-use crate::compose::{guard, markup, text, theme};
+use crate::compose::{guard, locale, markup, preheader, text, theme, workarounds};
+use crate::config::Validation;
 use crate::content::{ISSUE_FILE, Issue};
 use crate::diagnostic::{SourceError, line_col, read_text};
 use crate::project::Project;
@@ -111,7 +114,7 @@ pub fn compile(
     }
 
     // The templates: the main one and every partial (the built-in theme's, then the project's).
-    let main = main_template(project, &issue_dir, &content, template)?;
+    let mut main = main_template(project, &issue_dir, &content, template)?;
     let mut partials: Vec<TemplateSource> = theme::PARTIALS
         .iter()
         .map(|(name, text)| TemplateSource {
@@ -119,13 +122,13 @@ pub fn compile(
             path: PathBuf::from(format!("(built-in theme) partials/{name}.mjml.hbs")),
             on_disk: false,
             text: (*text).to_string(),
-            protected: protect(text),
+            protected: Protected::default(),
         })
         .collect();
     for (name, path) in partial_files(&project.path(&project.config.paths.partials)) {
         let text = read_text(&path)?;
         let source = TemplateSource {
-            protected: protect(&text),
+            protected: Protected::default(),
             name,
             path: shown(&path),
             on_disk: true,
@@ -140,6 +143,14 @@ pub fn compile(
     if main.on_disk {
         watched.push(main.path.clone());
     }
+    // Every tag marked with where it was written, then recipient expressions escaped.
+    let mut origins = Origins::default();
+    for (k, source) in std::iter::once(&mut main)
+        .chain(partials.iter_mut())
+        .enumerate()
+    {
+        source.protected = protect_marked(origins.mark(k, &source.text));
+    }
 
     // First pass: content into the template.
     let mut first = Handlebars::new();
@@ -152,23 +163,32 @@ pub fn compile(
             .register_template_string(&source.name, &source.protected.text)
             .map_err(|e| template_error(&all, &e))?;
     }
+    let language = content
+        .language
+        .as_ref()
+        .or(project.config.sender.language.as_ref());
+    let direction = content.direction.or(project.config.sender.direction);
     let data = json!({
-        "issue": issue_view(&content),
+        "issue": issue_view(&content, language, direction),
         "sender": sender_view(project),
     });
     let generated = first
         .render(MAIN, &data)
         .map_err(|e| render_error(&all, &e, &data))?;
+    let generated = locale::apply(&generated, language, direction);
+    let (generated, map) = origins.strip(&generated);
     let generated = markup::flatten_attribute_newlines(&generated);
+    let generated = workarounds::first_duplicate_attribute_wins(&generated);
 
     // MJML → HTML.
     let used = used_sources(&all);
-    let parsed = mrml::parse(&generated).map_err(|e| mjml_error(&used, &main, &generated, &e))?;
-    let warnings = parsed
+    let for_mrml = workarounds::image_padding_sides(&generated);
+    let parsed = mrml::parse(&for_mrml).map_err(|e| mjml_error(&used, &main, &for_mrml, &e))?;
+    let mut warnings: Vec<String> = parsed
         .warnings
         .iter()
         .map(|w| {
-            let (line, col) = line_col(&generated, w.span.start);
+            let (line, col) = line_col(&for_mrml, w.span.start);
             format!(
                 "{}: {} (line {line}, column {col} of the compiled MJML)",
                 shown(&main.path).display(),
@@ -176,6 +196,19 @@ pub fn compile(
             )
         })
         .collect();
+    let level = project.config.compose.validation;
+    if level != Validation::Skip {
+        let problems: Vec<SourceError> = validate::validate(&generated)
+            .into_iter()
+            .map(|p| invalid_mjml(&all, &main, &generated, &map, p))
+            .collect();
+        match level {
+            Validation::Strict if !problems.is_empty() => {
+                return Err(ComposeError::Invalid(problems));
+            }
+            _ => warnings.extend(problems.iter().map(ToString::to_string)),
+        }
+    }
     let html = parsed
         .element
         .render(&mrml::prelude::render::RenderOptions::default())
@@ -183,7 +216,10 @@ pub fn compile(
             path: shown(&main.path),
             message: e.to_string(),
         })?;
-    let html = markup::ensure_img_alt(&html);
+    let html = guard::from_entities(&guard::from_debug_escapes(&markup::ensure_img_alt(&html)));
+    let html = preheader::restyle(&locale::rtl_html(&html, direction));
+    let html = workarounds::whole_pixel_image_widths(&workarounds::carousel_media_query(&html));
+    let html = workarounds::group_column_mobile_width(&html);
 
     let images = local_images(
         &html,
@@ -195,10 +231,28 @@ pub fn compile(
     watched.extend(images.iter().map(|i| i.path.clone()));
 
     let html_template = guard::to_entities(&html);
-    let text = text::html_to_text(&html).map_err(|message| ComposeError::Render {
-        path: shown(&main.path),
-        message: format!("cannot make the plain-text part: {message}"),
-    })?;
+    // The plain-text part: the editor's own when the issue has one, else read from the HTML.
+    let written = content
+        .text
+        .as_deref()
+        .map(|t| written_text(&issue_file, &issue_text, t));
+    let text = match &written {
+        Some(source) => {
+            first
+                .register_template_string(&source.name, &source.protected.text)
+                .map_err(|e| template_error(&[source], &e))?;
+            let mut filled = first
+                .render(&source.name, &data)
+                .map_err(|e| render_error(&[source], &e, &data))?;
+            filled.truncate(filled.trim_end().len());
+            filled.push('\n');
+            filled.trim_start_matches('\n').to_string()
+        }
+        None => text::html_to_text(&html).map_err(|message| ComposeError::Render {
+            path: shown(&main.path),
+            message: format!("cannot make the plain-text part: {message}"),
+        })?,
+    };
     let text_template = guard::to_text_template(&text);
 
     // Second pass, per recipient: the compiled HTML and text as templates.
@@ -228,6 +282,8 @@ pub fn compile(
     watched.dedup();
     let sources = used
         .iter()
+        .copied()
+        .chain(written.as_ref())
         .map(|s| (s.path.clone(), s.text.clone()))
         .collect();
     Ok(CompiledIssue {
@@ -397,6 +453,58 @@ fn recipient_data(r: &Recipient<'_>) -> Value {
     Value::Object(root)
 }
 
+/// The issue's hand-written plain-text part as a template of its own: placed in `issue.toml`
+/// so that line numbers of errors are those of the file (the text is preceded by as many
+/// blank lines as come before it there).
+fn written_text(issue_file: &Path, issue_text: &str, text: &str) -> TemplateSource {
+    let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let before = issue_text
+        .find(first_line)
+        .map_or(0, |at| issue_text[..at].matches('\n').count());
+    let first_blank = text.lines().take_while(|l| l.trim().is_empty()).count();
+    let padded = format!(
+        "{}{}",
+        "\n".repeat(before.saturating_sub(first_blank)),
+        text
+    );
+    TemplateSource {
+        name: "(text part)".into(),
+        path: shown(issue_file),
+        on_disk: true,
+        protected: protect(&padded),
+        text: padded,
+    }
+}
+
+/// A broken MJML rule at its place in the template or partial that wrote it (else in the
+/// compiled MJML).
+fn invalid_mjml(
+    all: &[&TemplateSource],
+    main: &TemplateSource,
+    generated: &str,
+    map: &SourceMap,
+    problem: validate::Problem,
+) -> SourceError {
+    let texts: Vec<&str> = all.iter().map(|s| s.text.as_str()).collect();
+    let message = format!("invalid MJML: {}", problem.message);
+    let err = match map.locate(generated, problem.offset, &texts) {
+        Some((k, offset)) => SourceError::at_offset(&all[k].path, &all[k].text, offset, message),
+        None => {
+            let shown_text = guard::to_braces(generated);
+            SourceError::at_offset(
+                PathBuf::from(format!("{} (compiled MJML)", main.path.display())),
+                &shown_text,
+                problem.offset,
+                message,
+            )
+        }
+    };
+    match problem.hint {
+        Some(h) => err.with_hint(h),
+        None => err,
+    }
+}
+
 /// A helper printing a fixed string (a brace from content, in the text part).
 fn brace(
     s: &'static str,
@@ -463,7 +571,7 @@ fn main_template(
             let text = read_text(&path)?;
             TemplateSource {
                 name: MAIN.into(),
-                protected: protect(&text),
+                protected: Protected::default(),
                 path: shown(&path),
                 on_disk: true,
                 text,
@@ -474,7 +582,7 @@ fn main_template(
             path: PathBuf::from("(built-in theme) bulletin.mjml.hbs"),
             on_disk: false,
             text: theme::TEMPLATE.to_string(),
-            protected: protect(theme::TEMPLATE),
+            protected: Protected::default(),
         },
     })
 }

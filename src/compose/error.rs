@@ -20,6 +20,10 @@ pub enum ComposeError {
     /// A local image the issue needs is missing.
     #[error("{0}")]
     MissingImage(Box<SourceError>),
+    /// The MJML breaks MJML's rules (unknown elements or attributes, wrong parents, bad
+    /// values): every problem, each at its place.
+    #[error("{}", shown_all(.0))]
+    Invalid(Vec<SourceError>),
     /// The MJML parsed but could not be rendered.
     #[error("{path}: cannot render the MJML: {message}")]
     Render { path: PathBuf, message: String },
@@ -36,6 +40,18 @@ impl ComposeError {
     pub fn is_unknown_placeholder(&self) -> bool {
         matches!(self, ComposeError::UnknownPlaceholder(_))
     }
+}
+
+fn shown_all(errors: &[SourceError]) -> String {
+    let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let mut text = all.join("\nerror: ");
+    if errors.len() > 1 {
+        text.push_str(&format!(
+            "\n{} MJML errors: nothing was built (`[compose] validation = \"soft\"` in bulletin.toml builds anyway)",
+            errors.len()
+        ));
+    }
+    text
 }
 
 /// A path as the user would like to read it: relative to the current folder when inside it.

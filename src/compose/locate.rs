@@ -133,9 +133,10 @@ pub(super) fn render_error(all: &[&TemplateSource], e: &RenderError, data: &Valu
         RenderErrorReason::MissingVariable(name) => {
             let name = name.as_deref().unwrap_or("?");
             let hint = known_names(name, data).unwrap_or_else(|| {
-                "templates see `issue`, `sender`, `subscriber` (email, name, list columns) and \
-                 `unsubscribe_url`"
-                    .to_string()
+                format!(
+                    "templates see `issue`, `sender`, `subscriber` (email, name, list columns) \
+                     and `unsubscribe_url`; write `\\{{{{{name}}}}}` for literal braces"
+                )
             });
             ComposeError::UnknownPlaceholder(Box::new(
                 at(format!("unknown placeholder `{name}`")).with_hint(hint),

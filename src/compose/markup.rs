@@ -10,6 +10,8 @@ pub struct Tag<'a> {
     pub start: usize,
     pub end: usize,
     pub attrs: Vec<(&'a str, &'a str)>,
+    /// Written `<name … />`.
+    pub self_closing: bool,
 }
 
 impl<'a> Tag<'a> {
@@ -23,7 +25,6 @@ impl<'a> Tag<'a> {
 
 /// Every start tag of `text`, in order. Comments (including conditional ones) are skipped.
 pub fn tags(text: &str) -> Vec<Tag<'_>> {
-    let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
     while let Some(found) = text[i..].find('<') {
@@ -34,10 +35,26 @@ pub fn tags(text: &str) -> Vec<Tag<'_>> {
                 .map_or(text.len(), |e| start + e + 3);
             continue;
         }
+        match start_tag(text, start) {
+            Some(tag) => {
+                i = tag.end;
+                out.push(tag);
+            }
+            None => i = start + 1,
+        }
+    }
+    out
+}
+
+/// The start tag beginning at `start` (a `<` followed by a letter), or `None`.
+pub fn start_tag(text: &str, start: usize) -> Option<Tag<'_>> {
+    let bytes = text.as_bytes();
+    {
         let name_start = start + 1;
-        if !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
-            i = name_start;
-            continue;
+        if bytes.get(start) != Some(&b'<')
+            || !bytes.get(name_start).is_some_and(u8::is_ascii_alphabetic)
+        {
+            return None;
         }
         let mut j = name_start;
         while j < bytes.len()
@@ -89,15 +106,15 @@ pub fn tags(text: &str) -> Vec<Tag<'_>> {
             }
         }
         let end = (j + 1).min(text.len());
-        out.push(Tag {
+        let self_closing = j < bytes.len() && text[..j].ends_with('/');
+        Some(Tag {
             name,
             start,
             end,
             attrs,
-        });
-        i = end;
+            self_closing,
+        })
     }
-    out
 }
 
 /// Replace line breaks inside quoted attribute values with spaces (same length, so byte offsets

@@ -5,6 +5,11 @@
 //! as `{{#if subscriber.name}}…{{else}}…{{/if}}`, untouched. [`protect`] finds those expressions
 //! and escapes them (`\{{`), which handlebars prints verbatim; the inserted backslashes are
 //! remembered so error positions can be mapped back to the file as written.
+//!
+//! An author's own escape, `\{{FirstName}}`, means literal braces: it becomes the guarded
+//! stand-ins content braces travel as, so neither pass reads it as an expression.
+
+use crate::compose::guard;
 
 /// A template made ready for the first pass.
 #[derive(Debug, Clone, Default)]
@@ -13,19 +18,38 @@ pub struct Protected {
     pub text: String,
     /// (1-based line, 1-based column in the *original* text) of every inserted backslash.
     inserted: Vec<(usize, usize)>,
+    /// The same for the source-map marks, inserted before the backslashes.
+    marks: Vec<(usize, usize)>,
+    /// (line, column) of every author's escape `\{{`: one character shorter once rewritten.
+    removed: Vec<(usize, usize)>,
 }
 
 impl Protected {
     /// Map a 1-based (line, column) of [`Protected::text`] back to the original text.
     pub fn original_position(&self, line: usize, column: usize) -> (usize, usize) {
         let mut col = column;
-        for &(l, c) in &self.inserted {
-            // Each backslash inserted on this line before the position shifted it right by one.
-            if l == line && c < col {
-                col -= 1;
+        // Each character inserted on this line before the position shifted it right by one.
+        for list in [&self.inserted, &self.marks] {
+            for &(l, c) in list {
+                if l == line && c < col {
+                    col -= 1;
+                }
+            }
+        }
+        for &(l, c) in &self.removed {
+            if l == line && c <= col {
+                col += 1;
             }
         }
         (line, col)
+    }
+}
+
+/// A template with source-map marks, escaped for the first pass.
+pub fn protect_marked(marked: crate::compose::sourcemap::Marked) -> Protected {
+    Protected {
+        marks: marked.inserted,
+        ..protect(&marked.text)
     }
 }
 
@@ -82,15 +106,30 @@ pub fn protect(source: &str) -> Protected {
     let bytes = source.as_bytes();
     let mut out = String::with_capacity(source.len() + 64);
     let mut inserted = Vec::new();
+    let mut removed = Vec::new();
     // Open blocks: does each belong to the recipient pass?
     let mut blocks: Vec<bool> = Vec::new();
     let mut copied = 0;
     let mut i = 0;
     while let Some(found) = source[i..].find("{{") {
         let start = i + found;
-        // Already escaped by the author: literal braces, leave alone.
+        // Escaped by the author, `\{{ … }}`: literal braces in the output, for both passes.
         if start > 0 && bytes[start - 1] == b'\\' {
-            i = start + 2;
+            let close = source[start + 2..].find("}}").map(|e| start + 2 + e);
+            out.push_str(&source[copied..start - 1]);
+            out.push(guard::OPEN);
+            out.push(guard::OPEN);
+            removed.push(crate::diagnostic::line_col(source, start - 1));
+            match close {
+                Some(close) => {
+                    out.push_str(&source[start + 2..close]);
+                    out.push(guard::CLOSE);
+                    out.push(guard::CLOSE);
+                    copied = close + 2;
+                }
+                None => copied = start + 2,
+            }
+            i = copied;
             continue;
         }
         // Comments.
@@ -149,6 +188,8 @@ pub fn protect(source: &str) -> Protected {
     Protected {
         text: out,
         inserted,
+        marks: Vec::new(),
+        removed,
     }
 }
 
@@ -190,12 +231,23 @@ mod tests {
     }
 
     #[test]
-    fn comments_and_author_escapes_are_left_alone() {
-        let src = "{{!-- {{subscriber.name}} --}} \\{{subscriber.name}} {{{subscriber.note}}}";
+    fn comments_are_left_alone() {
+        let src = "{{!-- {{subscriber.name}} --}} {{{subscriber.note}}}";
         assert_eq!(
             protect(src).text,
-            "{{!-- {{subscriber.name}} --}} \\{{subscriber.name}} \\{{{subscriber.note}}}"
+            "{{!-- {{subscriber.name}} --}} \\{{{subscriber.note}}}"
         );
+    }
+
+    #[test]
+    fn author_escapes_become_literal_braces() {
+        let p = protect("a \\{{FirstName}} {{oops}}");
+        assert_eq!(
+            p.text,
+            "a \u{E000}\u{E000}FirstName\u{E001}\u{E001} {{oops}}"
+        );
+        // `{{oops}}` is at column 18 of the protected text, 19 as written.
+        assert_eq!(p.original_position(1, 18), (1, 19));
     }
 
     #[test]

@@ -4,8 +4,7 @@
 /// How wide the plain-text letter is wrapped.
 const WIDTH: usize = 76;
 
-/// The opening of the hidden preheader block mrml writes at the top of the body.
-const PREHEADER_OPEN: &str = r#"<div style="display:none;font-size:1px;color:#ffffff;line-height:1px;max-height:0px;max-width:0px;opacity:0;overflow:hidden;">"#;
+use crate::compose::preheader::OPEN as PREHEADER_OPEN;
 
 /// Stand-ins for `{{ … }}` expressions while the text is laid out: one word each, so the
 /// layout never breaks an expression apart.

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::compose::guard;
+use crate::config::{Direction, Language};
 use crate::content::{Image, Issue, markdown};
 use crate::project::Project;
 
@@ -42,7 +43,11 @@ fn cta_view(c: &Option<crate::content::Cta>) -> Value {
 
 /// The content as templates see it: plain fields HTML-escaped on output, `*_html` fields
 /// rendered from Markdown (print them with `{{{ }}}`).
-pub(super) fn issue_view(i: &Issue) -> Value {
+pub(super) fn issue_view(
+    i: &Issue,
+    language: Option<&Language>,
+    direction: Option<Direction>,
+) -> Value {
     let sections: Vec<Value> = i
         .sections
         .iter()
@@ -102,6 +107,9 @@ pub(super) fn issue_view(i: &Issue) -> Value {
         "sections": sections,
         "spotlight": spotlight,
         "sign_off": sign_off,
+        "language": language.map_or(Value::Null, |l| text_value(l.as_str())),
+        "direction": direction.map_or(Value::Null, |d| Value::String(d.as_str().into())),
+        "rtl": direction == Some(Direction::Rtl),
     })
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::toml_error;
+use crate::config::{Direction, Language, toml_error};
 use crate::diagnostic::{SourceError, read_text};
 
 /// The file name of an issue's content inside its folder.
@@ -32,6 +32,12 @@ pub struct Issue {
     /// The issue number, shown with the title when set.
     #[serde(default)]
     pub number: Option<u32>,
+    /// The issue's language (BCP 47, e.g. `en-GB`); default: `[sender] language`.
+    #[serde(default)]
+    pub language: Option<Language>,
+    /// The issue's writing direction (`ltr`, `rtl`, `auto`); default: `[sender] direction`.
+    #[serde(default)]
+    pub direction: Option<Direction>,
     /// The MJML template of this issue, relative to the issue folder (default: the project's).
     #[serde(default)]
     pub template: Option<PathBuf>,
@@ -50,6 +56,10 @@ pub struct Issue {
     /// The closing words and signature.
     #[serde(default)]
     pub sign_off: Option<SignOff>,
+    /// A hand-written plain-text part, used instead of the one read from the HTML. A template
+    /// like the others: `{{issue.title}}`, `{{subscriber.name}}`, `{{unsubscribe_url}}`.
+    #[serde(default)]
+    pub text: Option<String>,
 }
 
 /// An image file of the issue folder (or an `https://` URL).

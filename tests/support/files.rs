@@ -20,6 +20,22 @@ subject = "Test News, November"
 title = "TEST NEWS"
 editor_note = "Hello from the editor."
 "#;
+/// Run the real `bulletin` with `args` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bulletin"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
 
 /// Write `bytes` to `path`, creating its folder first.
 pub fn write(path: &Path, bytes: &[u8]) {
