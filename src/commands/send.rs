@@ -23,7 +23,19 @@ use crate::subscriber::Subscriber;
 
 pub fn run(args: SendArgs) -> anyhow::Result<i32> {
     let project = Project::discover(&args.issue.issue)?;
-    let compiled = compose::compile(&project, &args.issue.issue, args.issue.template.as_deref())?;
+    // `send` refuses what `check` refuses, before anything is sent.
+    let compiled = match compose::lint(&project, &args.issue.issue, args.issue.template.as_deref())?
+        .sendable(&args.issue.issue)
+    {
+        Ok(ok) => {
+            eprint!("{}", ok.warnings);
+            ok.compiled
+        }
+        Err(refusal) => {
+            eprint!("{refusal}");
+            return Ok(exit::PARTIAL);
+        }
+    };
     let issue_id = issue_id(&compiled);
     let factory =
         MessageFactory::new(&project.config, &project.root, &issue_id, compiled.images())?;

@@ -79,6 +79,18 @@ pub fn check(c: &CompiledIssue) -> Vec<Finding> {
             location: Some(template.clone()),
         });
     }
+    // The text part is made from the HTML: a link hidden from it (or dropped) leaves readers
+    // of the plain text without a way out.
+    if has_unsubscribe && !c.text_template().contains("unsubscribe_url") {
+        out.push(Finding {
+            severity: Severity::Error,
+            code: "no-unsubscribe-text",
+            message: "the plain-text part has no unsubscribe link: the template's link does not \
+                      survive into the text (is it hidden?)"
+                .into(),
+            location: Some(template.clone()),
+        });
+    }
     let size = html.len();
     if size > CLIP_BYTES {
         out.push(Finding {
