@@ -32,6 +32,8 @@ pub enum Command {
     Bounces(BouncesArgs),
     /// Report on the sends of an issue from their journals.
     Status(StatusArgs),
+    /// Serve one-click unsubscribes and the unsubscribe page (behind a TLS reverse proxy).
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -172,4 +174,17 @@ pub struct StatusArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The project folder (default: found from the current folder).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Address to listen on (default: `[serve] listen`, 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Answer unsubscribes without recording them: only for measuring what recording costs.
+    #[arg(long, hide = true)]
+    pub no_record: bool,
 }

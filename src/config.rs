@@ -20,6 +20,7 @@ pub struct Config {
     pub dkim: Option<Dkim>,
     pub bounces: Bounces,
     pub preview: Preview,
+    pub serve: Serve,
 }
 
 /// `[sender]`: who the bulletin comes from.
@@ -217,6 +218,41 @@ impl Default for Preview {
     }
 }
 
+/// `[serve]`: `bulletin serve`, the project's public web service (one-click unsubscribes), and
+/// where `send` fetches the unsubscribes it recorded.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Serve {
+    /// Address `bulletin serve` listens on, behind a reverse proxy that terminates TLS.
+    pub listen: String,
+    /// The service's public URL, e.g. `https://news.example.org`: requests must name its host,
+    /// unsubscribe links default to `URL/unsubscribe/{token}`, and every bulk `send` fetches
+    /// the unsubscribes recorded there before sending.
+    pub url: Option<String>,
+    /// POSTs one client may make: `10/s`, `600/m` or `unlimited`.
+    pub post_rate: String,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Seconds a client has to send a request's header, also the longest a kept-alive
+    /// connection may wait idle for its next request.
+    pub header_timeout_secs: u64,
+    /// Seconds to read a request's body and answer it.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for Serve {
+    fn default() -> Self {
+        Serve {
+            listen: "127.0.0.1:8080".into(),
+            url: None,
+            post_rate: "10/s".into(),
+            body_limit_bytes: 16 * 1024,
+            header_timeout_secs: 10,
+            request_timeout_secs: 20,
+        }
+    }
+}
+
 impl Config {
     /// Parse `bulletin.toml` text; errors point at the line and column.
     pub fn parse(path: &Path, text: &str) -> Result<Config, SourceError> {
@@ -227,6 +263,16 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, SourceError> {
         let text = read_text(path)?;
         Self::parse(path, &text)
+    }
+
+    /// The https (or http) unsubscribe URL with `{token}`: `[sender] unsubscribe_url`, else
+    /// the `bulletin serve` page under `[serve] url`.
+    pub fn unsubscribe_url(&self) -> Option<String> {
+        if let Some(u) = &self.sender.unsubscribe_url {
+            return Some(u.clone());
+        }
+        let base = self.serve.url.as_deref()?.trim().trim_end_matches('/');
+        Some(format!("{base}/unsubscribe/{{token}}"))
     }
 
     /// The address bounces go to (MAIL FROM).

@@ -25,4 +25,6 @@ pub mod message;
 pub mod preview;
 pub mod project;
 pub mod run;
+pub mod serve;
 pub mod subscriber;
+pub mod unsubscribe;

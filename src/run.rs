@@ -43,6 +43,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Send(a) => commands::send::run(a),
         Command::Bounces(a) => commands::bounces::run(a),
         Command::Status(a) => commands::status::run(a),
+        Command::Serve(a) => commands::serve::run(a),
     };
     match result {
         Ok(code) => code,

@@ -138,7 +138,7 @@ impl MessageFactory {
                 .map_err(|m| config_err("sender.unsubscribe_mailto", format!("{raw:?}: {m}")))?;
             addr.to_string()
         };
-        let (unsubscribe_url, one_click) = match &s.unsubscribe_url {
+        let (unsubscribe_url, one_click) = match &config.unsubscribe_url() {
             Some(u) => {
                 let u = u.trim();
                 check_url(u, true).map_err(|m| config_err("sender.unsubscribe_url", m))?;
