@@ -275,6 +275,19 @@ impl Config {
         Some(format!("{base}/unsubscribe/{{token}}"))
     }
 
+    /// The address unsubscribe requests are mailed to (`mailto:` of List-Unsubscribe):
+    /// `[sender] unsubscribe_mailto`, else `reply_to`, else `email`; without `mailto:`.
+    pub fn unsubscribe_mailto(&self) -> &str {
+        let s = &self.sender;
+        let raw = s
+            .unsubscribe_mailto
+            .as_deref()
+            .or(s.reply_to.as_deref())
+            .unwrap_or(&s.email)
+            .trim();
+        raw.strip_prefix("mailto:").unwrap_or(raw)
+    }
+
     /// The address bounces go to (MAIL FROM).
     pub fn bounce_address(&self) -> &str {
         self.sender

@@ -652,3 +652,166 @@ fn ten_thousand_one_clicks_survive_a_kill_9_and_the_next_send_skips_exactly_them
         "{lines} lines: repeats were recorded again"
     );
 }
+
+// ----- unsubscribe requests by mail -----
+
+/// What a member's mail client sends for the `mailto:` of List-Unsubscribe.
+fn mailto_request(from: &str, to: &str, subject: &str, id: &str) -> String {
+    format!(
+        "Return-Path: <{from}>\r\nDelivered-To: {to}\r\nFrom: <{from}>\r\nTo: {to}\r\n\
+Subject: {subject}\r\nMessage-ID: <{id}@mail.example.org>\r\nDate: Mon, 30 Nov 2026 10:00:00 +0000\r\n\
+MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nunsubscribe\r\n"
+    )
+}
+
+/// A vacation reply that happens to quote the subject: never an unsubscribe.
+fn vacation_to_unsubscribe(token: &str) -> String {
+    format!(
+        "From: <cy@example.org>\r\nTo: unsubscribe@news.test\r\nSubject: Auto: unsubscribe {token}\r\n\
+Auto-Submitted: auto-replied\r\nMessage-ID: <v1@example.org>\r\n\r\nI am away.\r\n"
+    )
+}
+
+#[test]
+fn mailto_requests_in_a_maildir_reach_the_suppression_list() {
+    let all = members(3);
+    let dir = serve_project(free_port(), &all, "");
+    let root = dir.path();
+    let maildir = root.join("Maildir");
+    for d in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(d)).unwrap();
+    }
+    // The list's own mailto (the subject carries the token), the address form, a forged
+    // request naming another member in From only, and a vacation reply.
+    let put =
+        |name: &str, text: String| std::fs::write(maildir.join("new").join(name), text).unwrap();
+    put(
+        "1.a",
+        mailto_request(
+            &all[0],
+            "unsubscribe@news.test",
+            &format!("unsubscribe {}", token(&all[0])),
+            "a",
+        ),
+    );
+    put(
+        "2.b",
+        mailto_request(
+            "someone.else@example.net",
+            &format!("unsubscribe+{}@news.test", token(&all[1])),
+            "unsubscribe",
+            "b",
+        ),
+    );
+    put(
+        "3.c",
+        mailto_request(&all[2], "unsubscribe@news.test", "unsubscribe", "c"),
+    );
+    put(
+        "4.d",
+        mailto_request(
+            &all[2],
+            "unsubscribe@news.test",
+            &format!("unsubscribe {}", token("stranger@example.org")),
+            "d",
+        ),
+    );
+    put("5.e", vacation_to_unsubscribe(&token(&all[2])));
+
+    let m = maildir.to_str().unwrap();
+    let o = bulletin(root, &["bounces", m, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let unsubscribes: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["class"] == "unsubscribe")
+        .collect();
+    assert_eq!(unsubscribes.len(), 3, "{out}");
+    let recipients: BTreeSet<String> = unsubscribes
+        .iter()
+        .filter_map(|l| l["recipient"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        recipients,
+        [all[0].clone(), all[1].clone()].into_iter().collect()
+    );
+    let e = stderr(&o);
+    assert!(
+        e.contains("bounces: 0, complaints: 0, auto-replies: 1, unsubscribe requests: 3 (1 with a token that names no member: not applied)"),
+        "{e}"
+    );
+    assert!(
+        !root.join(".bulletin/suppressed.csv").exists(),
+        "a look changed the list"
+    );
+
+    let o = bulletin(root, &["bounces", m, "--apply"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("0 newly suppressed, 2 newly unsubscribed"),
+        "{}",
+        stderr(&o)
+    );
+    let s = suppression(root);
+    assert!(s.is_unsubscribed(&all[0]) && s.is_unsubscribed(&all[1]));
+    assert!(!s.contains(&all[2]));
+    // a second pass changes nothing
+    let o = bulletin(root, &["bounces", m, "--apply"]);
+    assert!(
+        stderr(&o).contains("0 newly unsubscribed"),
+        "{}",
+        stderr(&o)
+    );
+    // and the next send skips them
+    let mailed = dry_run_recipients(root, "box");
+    assert_eq!(mailed, [all[2].clone()].into_iter().collect());
+}
+
+#[test]
+fn a_mailto_request_over_imap_reaches_the_suppression_list() {
+    let all = members(2);
+    let dir = serve_project(free_port(), &all, "");
+    let root = dir.path();
+    let request = mailto_request(
+        &all[1],
+        "unsubscribe@news.test",
+        &format!("Re: Unsubscribe {}", token(&all[1])),
+        "i",
+    );
+    let dovecot = support::dovecot::Dovecot::start(|maildir| {
+        std::fs::write(maildir.join("new/1764500000.M1P1.unsub"), &request).unwrap();
+    });
+    let o = Command::new(BIN)
+        .args(["bounces", &dovecot.url(), "--apply"])
+        .current_dir(root)
+        .env("BULLETIN_IMAP_PASSWORD", support::dovecot::PASSWORD)
+        .env_remove("BULLETIN_TOKEN_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&all[1]) && out.contains("unsubscribe"),
+        "{out}"
+    );
+    assert!(
+        stderr(&o).contains("unsubscribe requests: 1"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(suppression(root).is_unsubscribed(&all[1]));
+    assert!(!suppression(root).contains(&all[0]));
+    // the request was marked processed: the next pass reads nothing
+    let o = Command::new(BIN)
+        .args(["bounces", &dovecot.url()])
+        .current_dir(root)
+        .env("BULLETIN_IMAP_PASSWORD", support::dovecot::PASSWORD)
+        .output()
+        .unwrap();
+    assert!(stderr(&o).contains("0 messages read"), "{}", stderr(&o));
+    assert!(dovecot.maildir().join("cur").read_dir().unwrap().count() == 1);
+}

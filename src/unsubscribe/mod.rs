@@ -5,6 +5,7 @@
 //! `unsubscribe`); undoing one appends a `resubscribe` line (see [`crate::list::Suppression`]).
 
 pub mod directory;
+pub mod mailto;
 pub mod recorder;
 
 pub use directory::{Directory, Member};

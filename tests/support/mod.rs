@@ -8,6 +8,7 @@
 //!   the instant each message's final `.` arrived.
 #![allow(dead_code)]
 
+pub mod dovecot;
 pub mod files;
 
 use std::collections::HashMap;
