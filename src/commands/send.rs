@@ -265,6 +265,13 @@ fn bulk_send(
     let state = project.state_dir();
     let suppression_path = state.join("suppressed.csv");
 
+    // The unsubscribes recorded by `bulletin serve` join the suppression list first.
+    if let Some(synced) =
+        crate::unsubscribe::sync::before_send(project, args.allow_stale_unsubscribes)?
+    {
+        eprintln!("{synced}");
+    }
+
     // A dry run reads the journal (so it shows what a real send would do) but writes nothing.
     let journal_file = journal::path_for(&state, issue_id, list, shard);
     let round = if args.new_round {

@@ -6,6 +6,7 @@
 //! [`router`] puts the routes of every part of the service under the same guards (the `Host`
 //! check, the request timeout, the security headers); a new part adds its own `Router`.
 
+mod feed;
 mod guard;
 pub mod pages;
 mod unsubscribe;
@@ -53,9 +54,16 @@ struct Shared {
     directory: RwLock<Arc<Directory>>,
     /// Addresses unsubscribed right now, as the suppression list says.
     unsubscribed: Mutex<HashSet<AddressKey>>,
+    /// Recording holds it shared, reading the lines others appended holds it alone, so the
+    /// two never interleave (an undo and a stale reread would otherwise hide a new
+    /// unsubscribe).
+    gate: tokio::sync::RwLock<()>,
     recorder: Option<Recorder>,
     limiter: Option<ClientLimiter>,
     hosts: HostRule,
+    /// Opens the feed of recorded unsubscribes.
+    feed_key: String,
+    suppression_path: PathBuf,
     body_limit: usize,
     request_timeout: Duration,
 }
@@ -81,6 +89,14 @@ impl App {
             .unwrap_or_else(|e| e.into_inner())
     }
 
+    fn feed_key(&self) -> &str {
+        &self.0.feed_key
+    }
+
+    fn suppression_path(&self) -> &std::path::Path {
+        &self.0.suppression_path
+    }
+
     fn limiter(&self) -> Option<&ClientLimiter> {
         self.0.limiter.as_ref()
     }
@@ -96,6 +112,7 @@ impl App {
         action: Action,
         via: &str,
     ) -> std::io::Result<&'static str> {
+        let _gate = self.0.gate.read().await;
         let key = AddressKey::of(email);
         if action == Action::Unsubscribe && self.unsubscribed().contains(&key) {
             return Ok("already unsubscribed");
@@ -136,7 +153,7 @@ fn list_name(project: &Project) -> String {
 /// Every part of the service under the common guards. `parts` are the routers of the parts
 /// (the unsubscribe routes are always there).
 pub fn router(app: App, parts: impl IntoIterator<Item = Router>) -> Router {
-    let mut r = unsubscribe::routes(app.clone());
+    let mut r = unsubscribe::routes(app.clone()).merge(feed::routes(app.clone()));
     for part in parts {
         r = r.merge(part);
     }
@@ -217,14 +234,18 @@ pub fn serve(project: Project, opts: Options) -> anyhow::Result<()> {
             })?)
         };
     let (directory, fingerprint) = load_directory(&sources, &tokens);
-    let unsubscribed = load_unsubscribed(&suppression_path)?;
+    let mut unsubscribed = HashSet::new();
+    let cursor = follow(&suppression_path, None, &mut unsubscribed)?;
     let app = App(Arc::new(Shared {
         list_name: list_name(&project),
         directory: RwLock::new(Arc::new(directory)),
         unsubscribed: Mutex::new(unsubscribed),
+        gate: tokio::sync::RwLock::new(()),
         recorder,
         limiter,
         hosts: hosts.clone(),
+        feed_key: crate::unsubscribe::sync::feed_key(&tokens),
+        suppression_path: suppression_path.clone(),
         body_limit: cfg.body_limit_bytes,
         request_timeout: Duration::from_secs(cfg.request_timeout_secs.max(1)),
     }));
@@ -250,6 +271,7 @@ pub fn serve(project: Project, opts: Options) -> anyhow::Result<()> {
             tokens,
             fingerprint,
             suppression_path,
+            cursor,
         ));
         let router = router(app, []);
         println!("http://{local}/");
@@ -326,25 +348,48 @@ fn load_directory(sources: &Sources, tokens: &Tokens) -> (Directory, Fingerprint
     (d, fingerprint)
 }
 
-fn load_unsubscribed(path: &std::path::Path) -> anyhow::Result<HashSet<AddressKey>> {
-    Ok(Suppression::load(path)?.unsubscribed_keys().collect())
+/// Apply the suppression list's lines after `cursor` to the set of unsubscribed addresses
+/// (from the start when the file is new or was replaced); returns the new cursor.
+fn follow(
+    path: &std::path::Path,
+    cursor: Option<&str>,
+    set: &mut HashSet<AddressKey>,
+) -> anyhow::Result<String> {
+    let mut cursor = cursor.map(str::to_string);
+    loop {
+        let page = crate::unsubscribe::feed::read(path, cursor.as_deref(), 100_000)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if page.from_start {
+            set.clear();
+        }
+        for e in &page.events {
+            match e.source.as_str() {
+                crate::list::suppression::UNSUBSCRIBE => {
+                    set.insert(AddressKey::of(&e.email));
+                }
+                crate::list::suppression::RESUBSCRIBE => {
+                    set.remove(&AddressKey::of(&e.email));
+                }
+                _ => {}
+            }
+        }
+        cursor = Some(page.cursor);
+        if !page.more {
+            return Ok(cursor.unwrap_or_default());
+        }
+    }
 }
 
-fn file_stamp(path: &PathBuf) -> Option<(u64, std::time::SystemTime)> {
-    let m = std::fs::metadata(path).ok()?;
-    Some((m.len(), m.modified().ok()?))
-}
-
-/// Every two seconds: rebuild the directory when a list or journal changed, and reread the
-/// suppression list when it changed (an unsubscribe recorded by `bulletin bounces`, an edit).
+/// Every two seconds: rebuild the directory when a list or journal changed, and take in the
+/// lines appended to the suppression list (by this service, `bulletin bounces`, an edit).
 async fn watch_sources(
     app: App,
     sources: Sources,
     tokens: Tokens,
     mut fingerprint: Fingerprint,
     suppression: PathBuf,
+    mut cursor: String,
 ) {
-    let mut stamp = file_stamp(&suppression);
     loop {
         tokio::time::sleep(Duration::from_secs(2)).await;
         let now = {
@@ -360,17 +405,14 @@ async fn watch_sources(
                 fingerprint = f;
             }
         }
-        let new_stamp = file_stamp(&suppression);
-        if new_stamp != stamp {
-            let p = suppression.clone();
-            match tokio::task::spawn_blocking(move || load_unsubscribed(&p)).await {
-                Ok(Ok(set)) => {
-                    *app.unsubscribed() = set;
-                    stamp = new_stamp;
-                }
-                Ok(Err(e)) => eprintln!("warning: {e}"),
-                Err(_) => {}
+        let _gate = app.0.gate.write().await;
+        let mut set = app.unsubscribed().clone();
+        match follow(&suppression, Some(&cursor), &mut set) {
+            Ok(c) => {
+                cursor = c;
+                *app.unsubscribed() = set;
             }
+            Err(e) => eprintln!("warning: {e:#}"),
         }
     }
 }

@@ -5,8 +5,10 @@
 //! `unsubscribe`); undoing one appends a `resubscribe` line (see [`crate::list::Suppression`]).
 
 pub mod directory;
+pub mod feed;
 pub mod mailto;
 pub mod recorder;
+pub mod sync;
 
 pub use directory::{Directory, Member};
 pub use recorder::{Action, Recorder};
