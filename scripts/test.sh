@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test of bulletin, installing what the tests need first (Postfix for smtp-sink and
-# real bounces, Dovecot for the IMAP path, Chromium for the preview, dkimpy for DKIM, cargo-deny
-# for the dependency audit). Safe to run again.
+# real bounces, Dovecot for the IMAP path, Chromium for the preview and the unsubscribe page,
+# curl for one-click unsubscribes as mailbox providers send them, dkimpy for DKIM, cargo-deny
+# for the dependency audit; wrk for scripts/bench-unsubscribe.sh). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,8 @@ need=()
 command -v smtp-sink >/dev/null 2>&1 || need+=(postfix)
 command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 # dkimpy checks DKIM signatures independently of our signer.
 /usr/bin/python3 -c 'import dkim' >/dev/null 2>&1 || need+=(python3-dkim)
 if [ ${#need[@]} -gt 0 ]; then
