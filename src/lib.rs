@@ -27,4 +27,5 @@ pub mod project;
 pub mod run;
 pub mod serve;
 pub mod subscriber;
+pub mod tls_client;
 pub mod unsubscribe;

@@ -269,8 +269,8 @@ fn members(n: usize) -> Vec<String> {
         .collect()
 }
 
-/// The addresses a dry run of issues/one to lists/members.csv would mail.
-fn dry_run_recipients(root: &Path, outbox: &str, extra: &[&str]) -> BTreeSet<String> {
+/// `bulletin send issues/one --list lists/members.csv --yes --dry-run --outbox OUTBOX EXTRA…`
+fn dry_run(root: &Path, outbox: &str, extra: &[&str]) -> Output {
     let mut args = vec![
         "send",
         "issues/one",
@@ -282,7 +282,12 @@ fn dry_run_recipients(root: &Path, outbox: &str, extra: &[&str]) -> BTreeSet<Str
         outbox,
     ];
     args.extend_from_slice(extra);
-    let o = bulletin(root, &args);
+    bulletin(root, &args)
+}
+
+/// The addresses a dry run of issues/one to lists/members.csv would mail.
+fn dry_run_recipients(root: &Path, outbox: &str, extra: &[&str]) -> BTreeSet<String> {
+    let o = dry_run(root, outbox, extra);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let mut out = BTreeSet::new();
     let Ok(entries) = std::fs::read_dir(root.join(outbox)) else {
@@ -828,19 +833,7 @@ fn send_fetches_the_unsubscribes_recorded_by_the_service_before_sending() {
     assert_eq!(serve.one_click(&token(&all[0])).0, 200);
     assert_eq!(serve.one_click(&token(&all[1])).0, 200);
 
-    let o = bulletin(
-        laptop.path(),
-        &[
-            "send",
-            "issues/one",
-            "--list",
-            "lists/members.csv",
-            "--yes",
-            "--dry-run",
-            "--outbox",
-            "box1",
-        ],
-    );
+    let o = dry_run(laptop.path(), "box1", &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(
@@ -884,19 +877,7 @@ fn send_fetches_the_unsubscribes_recorded_by_the_service_before_sending() {
 
     // The service is down: the bulk send stops, unless told to go on with an old copy.
     drop(serve);
-    let o = bulletin(
-        laptop.path(),
-        &[
-            "send",
-            "issues/one",
-            "--list",
-            "lists/members.csv",
-            "--yes",
-            "--dry-run",
-            "--outbox",
-            "box3",
-        ],
-    );
+    let o = dry_run(laptop.path(), "box3", &[]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(
@@ -912,20 +893,7 @@ fn send_fetches_the_unsubscribes_recorded_by_the_service_before_sending() {
         "{e}"
     );
     assert!(!laptop.path().join("box3").exists());
-    let o = bulletin(
-        laptop.path(),
-        &[
-            "send",
-            "issues/one",
-            "--list",
-            "lists/members.csv",
-            "--yes",
-            "--dry-run",
-            "--outbox",
-            "box3",
-            "--allow-stale-unsubscribes",
-        ],
-    );
+    let o = dry_run(laptop.path(), "box3", &["--allow-stale-unsubscribes"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(

@@ -8,7 +8,7 @@ use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::{self, pki_types::ServerName};
+use tokio_rustls::rustls::pki_types::ServerName;
 
 use super::source::{ImapUrl, SourceError, SourceItem};
 
@@ -58,15 +58,7 @@ impl Mailbox {
             .map_err(|e| err(&server, format!("cannot connect: {e}")))?;
         let _ = tcp.set_nodelay(true);
         let stream: Box<dyn Io> = if url.tls {
-            let mut roots = rustls::RootCertStore::empty();
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| err(&server, e))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+            let config = crate::tls_client::web_pki().map_err(|e| err(&server, e))?;
             let name = ServerName::try_from(url.host.clone()).map_err(|e| err(&server, e))?;
             let tls = TlsConnector::from(Arc::new(config))
                 .connect(name, tcp)

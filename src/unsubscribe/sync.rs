@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::ServerName;
 
 use super::feed::Page;
@@ -283,15 +282,7 @@ async fn fetch_inner(t: &Target, key: &str, cursor: Option<&str>) -> Result<Page
         .map_err(|e| format!("cannot connect to {}:{}: {e}", t.host, t.port))?;
     let _ = tcp.set_nodelay(true);
     let io: Box<dyn Io> = if t.tls {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        let config = crate::tls_client::web_pki().map_err(|e| e.to_string())?;
         let name = ServerName::try_from(t.host.clone()).map_err(|e| e.to_string())?;
         Box::new(
             TlsConnector::from(Arc::new(config))
