@@ -328,6 +328,26 @@ mod tests {
     }
 
     #[test]
+    fn unsubscribe_addresses_default_to_the_service_and_the_sender() {
+        let text = "[sender]\nemail = \"news@x.org\"\n[serve]\nurl = \"https://news.x.org/\"\n";
+        let c = Config::parse(Path::new("b.toml"), text).unwrap();
+        assert_eq!(
+            c.unsubscribe_url().as_deref(),
+            Some("https://news.x.org/unsubscribe/{token}")
+        );
+        assert_eq!(c.unsubscribe_mailto(), "news@x.org");
+        assert_eq!(c.serve.listen, "127.0.0.1:8080");
+        let text = "[sender]\nunsubscribe_url = \"https://a.org/u/{token}\"\nunsubscribe_mailto = \"mailto:u@a.org\"\n[serve]\nurl = \"https://news.x.org\"\n";
+        let c = Config::parse(Path::new("b.toml"), text).unwrap();
+        assert_eq!(
+            c.unsubscribe_url().as_deref(),
+            Some("https://a.org/u/{token}")
+        );
+        assert_eq!(c.unsubscribe_mailto(), "u@a.org");
+        assert_eq!(Config::default().unsubscribe_url(), None);
+    }
+
+    #[test]
     fn unknown_key_is_an_error_at_its_line() {
         let text = "[sender]\nname = \"A\"\nemial = \"a@b.c\"\n";
         let e = Config::parse(Path::new("bulletin.toml"), text).unwrap_err();
