@@ -406,13 +406,14 @@ async fn watch_sources(
             }
         }
         let _gate = app.0.gate.write().await;
-        let mut set = app.unsubscribed().clone();
-        match follow(&suppression, Some(&cursor), &mut set) {
-            Ok(c) => {
-                cursor = c;
-                *app.unsubscribed() = set;
-            }
-            Err(e) => eprintln!("warning: {e:#}"),
+        let (a, path, from) = (app.clone(), suppression.clone(), cursor.clone());
+        let followed =
+            tokio::task::spawn_blocking(move || follow(&path, Some(&from), &mut a.unsubscribed()))
+                .await;
+        match followed {
+            Ok(Ok(c)) => cursor = c,
+            Ok(Err(e)) => eprintln!("warning: {e:#}"),
+            Err(_) => {}
         }
     }
 }

@@ -101,6 +101,26 @@ pub fn read(path: &Path, cursor: Option<&str>, max: usize) -> io::Result<Page> {
 }
 
 fn parse_line(line: &[u8]) -> Option<Event> {
+    // Most lines have no quoted field: split them at once.
+    if !line.contains(&b'"') {
+        let text = std::str::from_utf8(line)
+            .ok()?
+            .trim_end_matches(['\n', '\r']);
+        let mut fields = text
+            .split(',')
+            .map(|f| unescape_field(f.trim()).to_string());
+        let email = fields.next().unwrap_or_default();
+        if email.is_empty() || email.eq_ignore_ascii_case("email") {
+            return None;
+        }
+        let mut next = || fields.next().unwrap_or_default();
+        return Some(Event {
+            email,
+            reason: next(),
+            source: next(),
+            time: next(),
+        });
+    }
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -147,6 +167,19 @@ mod tests {
         let r = read(&path, Some(&q.cursor), 10).unwrap();
         assert!(r.events.is_empty());
         assert_eq!(r.cursor, q.cursor);
+        // quoted fields
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| {
+                use std::io::Write as _;
+                f.write_all(b"\"a,b\"@example.org,\"why, \"\"this\"\"\",manual,t\n")
+            })
+            .unwrap();
+        let quoted = read(&path, Some(&q.cursor), 10).unwrap();
+        assert_eq!(quoted.events[0].email, "a,b@example.org");
+        assert_eq!(quoted.events[0].reason, "why, \"this\"");
+        let q = quoted;
         // a half-written line waits
         use std::io::Write as _;
         let mut f = std::fs::OpenOptions::new()
@@ -157,7 +190,7 @@ mod tests {
         assert!(read(&path, Some(&q.cursor), 10).unwrap().events.is_empty());
         // a cursor from another file starts again
         let again = read(&path, Some("1-99999"), 10).unwrap();
-        assert_eq!(again.events.len(), 3);
+        assert_eq!(again.events.len(), 4);
         assert!(again.from_start && !q.from_start);
     }
 }
