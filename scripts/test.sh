@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Run every test of bulletin, installing what the tests need first (Postfix for smtp-sink and
-# real bounces, Dovecot for the IMAP path, Chromium for the preview and the theme's contrast,
-# SpamAssassin for the flagship's score, dkimpy for DKIM, dnsmasq for the DNS checks, cargo-deny
-# for the dependency audit). Safe to run again.
+# real bounces, Dovecot for the IMAP path, Chromium for the preview, the theme's contrast and the
+# unsubscribe page, SpamAssassin for the flagship's score, curl for one-click unsubscribes as
+# mailbox providers send them, dkimpy for DKIM, dnsmasq for the DNS checks, cargo-deny for the
+# dependency audit; wrk for scripts/bench-unsubscribe.sh). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 # SpamAssassin scores the flagship message as sent (local tests only).
 command -v spamassassin >/dev/null 2>&1 || need+=(spamassassin)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 # dkimpy checks DKIM signatures independently of our signer.
 /usr/bin/python3 -c 'import dkim; dkim.verify' >/dev/null 2>&1 || need+=(python3-dkim)
 if [ ${#need[@]} -gt 0 ]; then

@@ -39,6 +39,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Write the man pages (bulletin.1 and one per command).
     Man(ManArgs),
+    /// Serve one-click unsubscribes and the unsubscribe page (behind a TLS reverse proxy).
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -182,6 +184,10 @@ pub struct SendArgs {
     /// Do not resend to members whose transaction was cut off in an earlier run.
     #[arg(long)]
     pub skip_uncertain: bool,
+    /// Send even when the unsubscribes recorded at `[serve] url` cannot be fetched; the
+    /// preflight says how old the local copy is.
+    #[arg(long)]
+    pub allow_stale_unsubscribes: bool,
     /// Send only shard K of N (e.g. 2/4): a deterministic split of the list.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
@@ -226,4 +232,17 @@ pub struct StatusArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The project folder (default: found from the current folder).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Address to listen on (default: `[serve] listen`, 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Answer unsubscribes without recording them: only for measuring what recording costs.
+    #[arg(long, hide = true)]
+    pub no_record: bool,
 }

@@ -24,6 +24,7 @@ pub struct Config {
     pub dns: Dns,
     pub lists: Lists,
     pub compose: Compose,
+    pub serve: Serve,
 }
 
 /// `[sender]`: who the bulletin comes from.
@@ -351,6 +352,41 @@ impl Default for Dns {
     }
 }
 
+/// `[serve]`: `bulletin serve`, the project's public web service (one-click unsubscribes), and
+/// where `send` fetches the unsubscribes it recorded.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Serve {
+    /// Address `bulletin serve` listens on, behind a reverse proxy that terminates TLS.
+    pub listen: String,
+    /// The service's public URL, e.g. `https://news.example.org`: requests must name its host,
+    /// unsubscribe links default to `URL/unsubscribe/{token}`, and every bulk `send` fetches
+    /// the unsubscribes recorded there before sending.
+    pub url: Option<String>,
+    /// POSTs one client may make: `10/s`, `600/m` or `unlimited`.
+    pub post_rate: String,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Seconds a client has to send a request's header, also the longest a kept-alive
+    /// connection may wait idle for its next request.
+    pub header_timeout_secs: u64,
+    /// Seconds to read a request's body and answer it.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for Serve {
+    fn default() -> Self {
+        Serve {
+            listen: "127.0.0.1:8080".into(),
+            url: None,
+            post_rate: "10/s".into(),
+            body_limit_bytes: 16 * 1024,
+            header_timeout_secs: 10,
+            request_timeout_secs: 20,
+        }
+    }
+}
+
 /// `[lists]`: how member lists say who may be mailed.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -411,6 +447,29 @@ impl Config {
         Self::parse(path, &text)
     }
 
+    /// The https (or http) unsubscribe URL with `{token}`: `[sender] unsubscribe_url`, else
+    /// the `bulletin serve` page under `[serve] url`.
+    pub fn unsubscribe_url(&self) -> Option<String> {
+        if let Some(u) = &self.sender.unsubscribe_url {
+            return Some(u.clone());
+        }
+        let base = self.serve.url.as_deref()?.trim().trim_end_matches('/');
+        Some(format!("{base}/unsubscribe/{{token}}"))
+    }
+
+    /// The address unsubscribe requests are mailed to (`mailto:` of List-Unsubscribe):
+    /// `[sender] unsubscribe_mailto`, else `reply_to`, else `email`; without `mailto:`.
+    pub fn unsubscribe_mailto(&self) -> &str {
+        let s = &self.sender;
+        let raw = s
+            .unsubscribe_mailto
+            .as_deref()
+            .or(s.reply_to.as_deref())
+            .unwrap_or(&s.email)
+            .trim();
+        raw.strip_prefix("mailto:").unwrap_or(raw)
+    }
+
     /// The address bounces go to (MAIL FROM).
     pub fn bounce_address(&self) -> &str {
         self.sender
@@ -448,6 +507,26 @@ mod tests {
             Config::parse(Path::new("b.toml"), "").unwrap(),
             Config::default()
         );
+    }
+
+    #[test]
+    fn unsubscribe_addresses_default_to_the_service_and_the_sender() {
+        let text = "[sender]\nemail = \"news@x.org\"\n[serve]\nurl = \"https://news.x.org/\"\n";
+        let c = Config::parse(Path::new("b.toml"), text).unwrap();
+        assert_eq!(
+            c.unsubscribe_url().as_deref(),
+            Some("https://news.x.org/unsubscribe/{token}")
+        );
+        assert_eq!(c.unsubscribe_mailto(), "news@x.org");
+        assert_eq!(c.serve.listen, "127.0.0.1:8080");
+        let text = "[sender]\nunsubscribe_url = \"https://a.org/u/{token}\"\nunsubscribe_mailto = \"mailto:u@a.org\"\n[serve]\nurl = \"https://news.x.org\"\n";
+        let c = Config::parse(Path::new("b.toml"), text).unwrap();
+        assert_eq!(
+            c.unsubscribe_url().as_deref(),
+            Some("https://a.org/u/{token}")
+        );
+        assert_eq!(c.unsubscribe_mailto(), "u@a.org");
+        assert_eq!(Config::default().unsubscribe_url(), None);
     }
 
     #[test]

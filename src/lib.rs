@@ -27,5 +27,7 @@ pub mod preview;
 pub mod project;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod subscriber;
 pub mod tls;
+pub mod unsubscribe;

@@ -46,6 +46,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::New(a) => commands::new::run(a),
         Command::Completions(a) => commands::completions::run(a),
         Command::Man(a) => commands::man::run(a),
+        Command::Serve(a) => commands::serve::run(a),
     };
     match result {
         Ok(code) => code,

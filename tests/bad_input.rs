@@ -97,9 +97,18 @@ impl Fixture {
 
     /// The run failed with exit code 1, printed exactly `expected` on stderr, and sent nothing.
     fn assert_refused(&self, o: &Output, expected: &str) {
+        self.assert_refused_with(o, 1, expected);
+    }
+
+    /// The run was refused as `bulletin check` refuses the issue: exit code 3, nothing sent.
+    fn assert_refused_by_check(&self, o: &Output, expected: &str) {
+        self.assert_refused_with(o, 3, expected);
+    }
+
+    fn assert_refused_with(&self, o: &Output, code: i32, expected: &str) {
         let stderr = String::from_utf8_lossy(&o.stderr);
         assert_eq!(stderr, expected);
-        assert_eq!(o.status.code(), Some(1), "stderr: {stderr}");
+        assert_eq!(o.status.code(), Some(code), "stderr: {stderr}");
         assert_eq!(String::from_utf8_lossy(&o.stdout), "");
         assert!(!self.was_contacted(), "the SMTP server was contacted");
         let lines = self.journal_lines();
@@ -339,30 +348,31 @@ fn template_with_an_unknown_placeholder() {
         &TEMPLATE.replace("{{issue.title}}", "{{issue.titel}}"),
     );
     let o = fx.send("lists/members.csv");
-    fx.assert_refused(
+    fx.assert_refused_by_check(
         &o,
-        "error: templates/bulletin.mjml.hbs:5:18: unknown placeholder `issue.titel`
+        "error[unknown-placeholder]: templates/bulletin.mjml.hbs:5:18: unknown placeholder `issue.titel`
   |
 5 |         <mj-text>{{issue.titel}}</mj-text>
   |                  ^
   = hint: known here: `issue.banner`, `issue.date`, `issue.dateline`, `issue.direction`, `issue.editor_note_html`, `issue.language`, `issue.number`, `issue.preheader`, `issue.rtl`, `issue.sections`, `issue.sign_off`, `issue.spotlight`, `issue.subject`, `issue.title`
+refusing to send issues/one: `bulletin check` finds 1 error; nothing was sent
 ",
     );
 }
 
 #[test]
 fn template_with_an_unknown_member_placeholder() {
-    // A column the list lacks: caught on the first member, before anything is sent, naming
-    // the member's row and the template's placeholder.
+    // A column the list lacks: caught by the check before anything is sent, naming the list
+    // and the template's placeholder.
     let fx = Fixture::new(
         ISSUE,
         &TEMPLATE.replace("{{subscriber.name}}", "{{subscriber.nickname}}"),
     );
     let o = fx.send("lists/members.csv");
-    fx.assert_refused(
+    fx.assert_refused_by_check(
         &o,
-        "error: cannot build the message for lists/members.csv:2 (ann@example.org)
-  caused by: cannot personalise the issue for ann@example.org: unknown placeholder `subscriber.nickname` at templates/bulletin.mjml.hbs:6:26: the list has no column `nickname`
+        "error[unknown-placeholder]: templates/bulletin.mjml.hbs:6:26: unknown placeholder `subscriber.nickname`: lists/members.csv has no column `nickname`
+refusing to send issues/one: `bulletin check` finds 1 error; nothing was sent
 ",
     );
 }

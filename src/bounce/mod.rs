@@ -28,6 +28,7 @@ mod ses;
 pub mod source;
 mod text;
 mod trace;
+pub mod unsubscribe;
 
 use serde::Serialize;
 

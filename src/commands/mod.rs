@@ -10,4 +10,5 @@ pub mod man;
 pub mod new;
 pub mod preview;
 pub mod send;
+pub mod serve;
 pub mod status;

@@ -20,7 +20,19 @@ use crate::run::exit;
 
 pub fn run(args: SendArgs) -> anyhow::Result<i32> {
     let project = Project::discover(&args.issue.issue)?;
-    let compiled = compose::compile(&project, &args.issue.issue, args.issue.template.as_deref())?;
+    // `send` refuses what `check` refuses, before anything is sent.
+    let compiled = match compose::lint(&project, &args.issue.issue, args.issue.template.as_deref())?
+        .sendable(&args.issue.issue)
+    {
+        Ok(ok) => {
+            eprint!("{}", ok.warnings);
+            ok.compiled
+        }
+        Err(refusal) => {
+            eprint!("{refusal}");
+            return Ok(exit::PARTIAL);
+        }
+    };
     let issue_id = issue_id(&compiled);
     let factory =
         MessageFactory::new(&project.config, &project.root, &issue_id, compiled.images())?;
@@ -171,6 +183,12 @@ fn bulk_send(
         .connections
         .unwrap_or(project.config.send.connections)
         .max(1);
+    // The unsubscribes recorded by `bulletin serve` join the suppression list first.
+    if let Some(synced) =
+        crate::unsubscribe::sync::before_send(project, args.allow_stale_unsubscribes)?
+    {
+        eprintln!("{synced}");
+    }
     let options = BulkOptions {
         list: list.clone(),
         rules: project.config.lists.rules(),

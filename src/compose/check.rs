@@ -79,7 +79,8 @@ pub fn check(c: &CompiledIssue) -> Vec<Finding> {
             location: Some(template.clone()),
         });
     }
-    if c.content().text.is_some() && !c.text_template().contains("unsubscribe_url") {
+    let text_has_link = c.text_template().contains("unsubscribe_url");
+    if c.content().text.is_some() && !text_has_link {
         out.push(Finding {
             severity: Severity::Error,
             code: "no-unsubscribe",
@@ -89,6 +90,17 @@ pub fn check(c: &CompiledIssue) -> Vec<Finding> {
                 find_in_file(c.issue_file(), "text =")
                     .unwrap_or_else(|| crate::compose::shown(c.issue_file()).display().to_string()),
             ),
+        });
+    } else if has_unsubscribe && !text_has_link {
+        // The text part is made from the HTML: a link hidden from it (or dropped) leaves
+        // readers of the plain text without a way out.
+        out.push(Finding {
+            severity: Severity::Error,
+            code: "no-unsubscribe-text",
+            message: "the plain-text part has no unsubscribe link: the template's link does not \
+                      survive into the text (is it hidden?)"
+                .into(),
+            location: Some(template.clone()),
         });
     }
     let size = html.len();

@@ -3,7 +3,9 @@
 //! `suppressed.csv` with the columns `email,reason,source,time`.
 //!
 //! The file is append-only: [`Suppression::add`] writes one line and syncs it to disk before
-//! returning. Fields are escaped against spreadsheet formula injection
+//! returning. A member's own unsubscribe (source `unsubscribe`) can be undone: a later line
+//! with the source `resubscribe` cancels the unsubscribes before it for that address, and
+//! nothing else (a hard bounce stays). Fields are escaped against spreadsheet formula injection
 //! ([`escape_field`](super::csv_escape::escape_field)). Loading keeps only a compact key and
 //! the reason per address.
 
@@ -22,11 +24,20 @@ pub const FILE_NAME: &str = "suppressed.csv";
 /// The header line of a new suppression file.
 pub const HEADER: &str = "email,reason,source,time\n";
 
+/// The source of a member's own unsubscribe (web, one-click or mailto).
+pub const UNSUBSCRIBE: &str = "unsubscribe";
+
+/// The source of a line that undoes the member's unsubscribes before it.
+pub const RESUBSCRIBE: &str = "resubscribe";
+
 /// Addresses never to mail, loaded from (and appended to) `suppressed.csv`.
 #[derive(Debug, Default, Clone)]
 pub struct Suppression {
     path: Option<PathBuf>,
+    /// Suppressed for something else than the member's own wish: bounces, complaints, by hand.
     reasons: HashMap<AddressKey, Box<str>>,
+    /// Unsubscribed by the member (until a resubscribe line).
+    unsubscribed: HashMap<AddressKey, Box<str>>,
 }
 
 impl Suppression {
@@ -50,7 +61,7 @@ impl Suppression {
     pub fn load(path: &Path) -> Result<Self, SourceError> {
         let mut s = Suppression {
             path: Some(path.to_path_buf()),
-            reasons: HashMap::new(),
+            ..Suppression::default()
         };
         let file = match File::open(path) {
             Ok(f) => f,
@@ -90,6 +101,7 @@ impl Suppression {
             );
         };
         let reason_col = headers.iter().position(|h| key(h) == "reason");
+        let source_col = headers.iter().position(|h| key(h) == "source");
         let mut record = csv::StringRecord::new();
         while csv.read_record(&mut record).map_err(csv_err)? {
             let email = unescape_field(record.get(email_col).unwrap_or("").trim());
@@ -101,9 +113,10 @@ impl Suppression {
                 .map(unescape_field)
                 .filter(|r| !r.is_empty())
                 .unwrap_or("suppressed");
-            s.reasons
-                .entry(AddressKey::of(email))
-                .or_insert_with(|| reason.into());
+            let source = source_col
+                .and_then(|i| record.get(i))
+                .map(|v| unescape_field(v.trim()));
+            s.note(AddressKey::of(email), reason, source.unwrap_or(""));
         }
         Ok(s)
     }
@@ -113,16 +126,50 @@ impl Suppression {
         self.path.as_deref()
     }
 
+    /// Take one line of the file into account.
+    fn note(&mut self, key: AddressKey, reason: &str, source: &str) {
+        match source {
+            RESUBSCRIBE => {
+                self.unsubscribed.remove(&key);
+            }
+            UNSUBSCRIBE => {
+                self.unsubscribed
+                    .entry(key)
+                    .or_insert_with(|| reason.into());
+            }
+            _ => {
+                self.reasons.entry(key).or_insert_with(|| reason.into());
+            }
+        }
+    }
+
+    /// How many addresses are suppressed.
     pub fn len(&self) -> usize {
         self.reasons.len()
+            + self
+                .unsubscribed
+                .keys()
+                .filter(|k| !self.reasons.contains_key(k))
+                .count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.reasons.is_empty()
+        self.reasons.is_empty() && self.unsubscribed.is_empty()
     }
 
     pub fn contains(&self, email: &str) -> bool {
-        self.reasons.contains_key(&AddressKey::of(email))
+        let key = AddressKey::of(email);
+        self.reasons.contains_key(&key) || self.unsubscribed.contains_key(&key)
+    }
+
+    /// Whether the member unsubscribed (and did not undo it).
+    pub fn is_unsubscribed(&self, email: &str) -> bool {
+        self.unsubscribed.contains_key(&AddressKey::of(email))
+    }
+
+    /// Every address the member unsubscribed, as keys.
+    pub fn unsubscribed_keys(&self) -> impl Iterator<Item = AddressKey> + '_ {
+        self.unsubscribed.keys().copied()
     }
 
     /// Why the address is suppressed, if it is.
@@ -131,33 +178,116 @@ impl Suppression {
     }
 
     pub fn reason_by_key(&self, key: AddressKey) -> Option<&str> {
-        self.reasons.get(&key).map(|r| &**r)
+        self.reasons
+            .get(&key)
+            .or_else(|| self.unsubscribed.get(&key))
+            .map(|r| &**r)
     }
 
     /// Suppress `email` for `reason` (e.g. `hard bounce: 550 5.1.1 user unknown`), noting the
-    /// `source` (e.g. `smtp`, `dsn`, `manual`). Appends a line to the file and syncs it before
-    /// returning. Returns false, writing nothing, when the address was already suppressed.
+    /// `source` (e.g. `smtp`, `dsn`, `manual`, [`UNSUBSCRIBE`]). Appends a line to the file and
+    /// syncs it before returning. Returns false, writing nothing, when the address was already
+    /// suppressed for that kind of reason.
     pub fn add(&mut self, email: &str, reason: &str, source: &str) -> io::Result<bool> {
         let key = AddressKey::of(email);
-        if self.reasons.contains_key(&key) {
+        let known = if source == UNSUBSCRIBE {
+            &self.unsubscribed
+        } else {
+            &self.reasons
+        };
+        if source == RESUBSCRIBE || known.contains_key(&key) {
             return Ok(false);
         }
-        if let Some(path) = &self.path {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
-            }
-            let mut file = OpenOptions::new().create(true).append(true).open(path)?;
-            let mut text = String::new();
-            if file.metadata()?.len() == 0 {
-                text.push_str(HEADER);
-            }
-            let time = super::now_rfc3339();
-            text.push_str(&csv_line([email.trim(), reason, source, time.as_str()]));
-            file.write_all(text.as_bytes())?;
-            file.sync_data()?;
-        }
-        self.reasons.insert(key, reason.into());
+        self.append(email, reason, source)?;
+        self.note(key, reason, source);
         Ok(true)
+    }
+
+    /// Undo the member's unsubscribes (and only those). Returns false, writing nothing, when
+    /// the member had not unsubscribed.
+    pub fn resubscribe(&mut self, email: &str, reason: &str) -> io::Result<bool> {
+        let key = AddressKey::of(email);
+        if !self.unsubscribed.contains_key(&key) {
+            return Ok(false);
+        }
+        self.append(email, reason, RESUBSCRIBE)?;
+        self.note(key, reason, RESUBSCRIBE);
+        Ok(true)
+    }
+
+    fn append(&self, email: &str, reason: &str, source: &str) -> io::Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let mut file = open_for_append(path)?;
+        let time = super::now_rfc3339();
+        file.write_line(&csv_line([email.trim(), reason, source, time.as_str()]))?;
+        file.sync()
+    }
+}
+
+/// `suppressed.csv` opened for appending lines, by this process or another.
+pub struct Appender {
+    file: File,
+    /// What must come before the next line: the header of a new file, or the end of a line a
+    /// crash left unfinished (so the next line is not glued to it).
+    prefix: &'static str,
+}
+
+/// Open (creating it and its folder if needed) a suppression file for appending.
+pub fn open_for_append(path: &Path) -> io::Result<Appender> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(path)?;
+    let len = file.metadata()?.len();
+    let prefix = if len == 0 {
+        HEADER
+    } else if last_byte(&file, len)? != b'\n' {
+        "\n"
+    } else {
+        ""
+    };
+    Ok(Appender { file, prefix })
+}
+
+fn last_byte(file: &File, len: u64) -> io::Result<u8> {
+    let mut b = [0u8; 1];
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt as _;
+        file.read_exact_at(&mut b, len - 1)?;
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Read as _, Seek as _};
+        let mut f = file.try_clone()?;
+        f.seek(io::SeekFrom::Start(len - 1))?;
+        f.read_exact(&mut b)?;
+    }
+    Ok(b[0])
+}
+
+impl Appender {
+    /// Write whole lines (each ending in a newline) with one write; not yet synced.
+    pub fn write_line(&mut self, lines: &str) -> io::Result<()> {
+        if self.prefix.is_empty() {
+            self.file.write_all(lines.as_bytes())?;
+        } else {
+            let text = format!("{}{lines}", self.prefix);
+            self.file.write_all(text.as_bytes())?;
+            self.prefix = "";
+        }
+        Ok(())
+    }
+
+    /// Make everything written so far durable.
+    pub fn sync(&self) -> io::Result<()> {
+        self.file.sync_data()
     }
 }
 
@@ -236,6 +366,63 @@ mod tests {
         assert_eq!(e.path, p);
         assert_eq!(e.line, Some(1));
         assert_eq!(e.message, "the suppression list has no `email` column");
+    }
+
+    #[test]
+    fn a_resubscribe_undoes_only_the_unsubscribe() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Suppression::load_state(dir.path()).unwrap();
+        assert!(
+            s.add("ann@example.org", "unsubscribed (one-click)", UNSUBSCRIBE)
+                .unwrap()
+        );
+        assert!(!s.add("ann@example.org", "again", UNSUBSCRIBE).unwrap());
+        assert!(
+            s.add("bob@example.org", "unsubscribed", UNSUBSCRIBE)
+                .unwrap()
+        );
+        assert!(s.add("bob@example.org", "hard bounce: 550", "dsn").unwrap());
+        assert!(s.resubscribe("ann@example.org", "undone").unwrap());
+        assert!(!s.resubscribe("ann@example.org", "undone").unwrap());
+        assert!(s.resubscribe("bob@example.org", "undone").unwrap());
+        assert!(!s.contains("ann@example.org"));
+        assert!(s.contains("bob@example.org"), "the bounce stays");
+        let again = Suppression::load_state(dir.path()).unwrap();
+        assert!(!again.contains("ann@example.org"));
+        assert_eq!(again.reason("bob@example.org"), Some("hard bounce: 550"));
+        assert!(!again.is_unsubscribed("bob@example.org"));
+        assert_eq!(again.len(), 1);
+        // unsubscribing again after the undo counts
+        let mut again = again;
+        assert!(
+            again
+                .add("ann@example.org", "unsubscribed", UNSUBSCRIBE)
+                .unwrap()
+        );
+        assert!(
+            Suppression::load_state(dir.path())
+                .unwrap()
+                .is_unsubscribed("ann@example.org")
+        );
+    }
+
+    #[test]
+    fn a_line_cut_off_by_a_crash_does_not_swallow_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Suppression::path_in(dir.path());
+        std::fs::write(
+            &path,
+            "email,reason,source,time\nann@example.org,x,manual,t\ncy@exa",
+        )
+        .unwrap();
+        let mut s = Suppression::load(&path).unwrap();
+        assert!(
+            s.add("bob@example.org", "unsubscribed", UNSUBSCRIBE)
+                .unwrap()
+        );
+        let again = Suppression::load(&path).unwrap();
+        assert!(again.is_unsubscribed("bob@example.org"));
+        assert!(again.contains("ann@example.org"));
     }
 
     #[test]

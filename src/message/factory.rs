@@ -127,18 +127,12 @@ impl MessageFactory {
             .map_err(|m| config_err("sender.list_id", m))?;
 
         let unsubscribe_mailto = {
-            let raw = s
-                .unsubscribe_mailto
-                .as_deref()
-                .or(s.reply_to.as_deref())
-                .unwrap_or(&s.email)
-                .trim();
-            let addr = raw.strip_prefix("mailto:").unwrap_or(raw);
+            let addr = config.unsubscribe_mailto();
             check_address(addr)
-                .map_err(|m| config_err("sender.unsubscribe_mailto", format!("{raw:?}: {m}")))?;
+                .map_err(|m| config_err("sender.unsubscribe_mailto", format!("{addr:?}: {m}")))?;
             addr.to_string()
         };
-        let (unsubscribe_url, one_click) = match &s.unsubscribe_url {
+        let (unsubscribe_url, one_click) = match &config.unsubscribe_url() {
             Some(u) => {
                 let u = u.trim();
                 check_url(u, true).map_err(|m| config_err("sender.unsubscribe_url", m))?;

@@ -523,6 +523,41 @@ fn test_sends_are_marked_and_get_fresh_message_ids() {
 }
 
 #[test]
+fn the_serve_url_gives_one_click_unless_it_is_plain_http() {
+    let mut fx = fixture();
+    let s = member("a@example.org", None, 1);
+    fx.config.sender.unsubscribe_url = None;
+    fx.config.serve.url = Some("https://news.cluster.example".into());
+    let f = fx.factory();
+    let token = f.token(&s.email);
+    let m_bytes = build(&f, &s).bytes;
+    let m = MessageParser::default().parse(&m_bytes).unwrap();
+    let lu = m
+        .header_raw("List-Unsubscribe")
+        .unwrap()
+        .replace("\r\n", "");
+    assert!(
+        lu.contains(&format!(
+            "<https://news.cluster.example/unsubscribe/{token}>"
+        )),
+        "{lu}"
+    );
+    assert_eq!(
+        m.header_raw("List-Unsubscribe-Post").unwrap().trim(),
+        "List-Unsubscribe=One-Click"
+    );
+    assert_eq!(
+        f.unsubscribe_url(&token),
+        format!("https://news.cluster.example/unsubscribe/{token}")
+    );
+    fx.config.serve.url = Some("http://127.0.0.1:8080".into());
+    let f = fx.factory();
+    let m_bytes = build(&f, &s).bytes;
+    let m = MessageParser::default().parse(&m_bytes).unwrap();
+    assert!(m.header("List-Unsubscribe-Post").is_none());
+}
+
+#[test]
 fn list_unsubscribe_variants() {
     let mut fx = fixture();
     let s = member("a@example.org", None, 1);

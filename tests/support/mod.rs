@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod dnsmasq;
+pub mod dovecot;
 pub mod files;
 pub mod tools;
 
