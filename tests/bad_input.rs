@@ -13,7 +13,8 @@ use std::process::{Command, Output};
 
 use support::files::{dry_run, tiny, write};
 
-const TEMPLATE: &str = "<mjml>
+const TEMPLATE: &str =
+    "<mjml><mj-head><mj-attributes><mj-text font-size=\"14px\" /></mj-attributes></mj-head>
   <mj-body>
     <mj-section>
       <mj-column>

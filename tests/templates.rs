@@ -105,7 +105,8 @@ error: templates/bulletin.mjml.hbs:6:18: invalid MJML: unknown attribute `colour
             "box",
         ],
     );
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // exit 3: what `check` refuses, `send` refuses
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(
         stderr(&o)
             .contains("templates/bulletin.mjml.hbs:5:9: invalid MJML: unknown element <mj-divder>")

@@ -139,7 +139,7 @@ fn check_wants_the_unsubscribe_link_in_the_text_part_too() {
     // html2text leaves out what sits in the HTML's <head>; a link placed only in mj-raw inside
     // a hidden block never reaches the text part.
     let template = "<mjml><mj-head><mj-raw><meta name=\"x\" content=\"y\"></mj-raw></mj-head><mj-body><mj-section><mj-column>
-<mj-text>{{issue.title}}</mj-text>
+<mj-text font-size=\"14px\">{{issue.title}}</mj-text>
 </mj-column></mj-section>
 <mj-raw><style><a href=\"{{unsubscribe_url}}\">x</a></style></mj-raw>
 </mj-body></mjml>
