@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use bulletin::list::Suppression;
 use bulletin::message::Tokens;
+use support::files::bulletin;
 use support::{SmtpSink, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bulletin");
@@ -25,18 +26,6 @@ const GOOD_TEMPLATE: &str = "<mjml><mj-body><mj-section><mj-column>
 
 const ISSUE: &str = "subject = \"S\"\ntitle = \"T\"\n";
 const LIST: &str = "email,name\nann@example.org,Ann\nbob@example.org,Bob\n";
-
-fn bulletin(root: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(root)
-        .env_remove("BULLETIN_SMTP_URL")
-        .env_remove("BULLETIN_SMTP_PASSWORD")
-        .env_remove("BULLETIN_TOKEN_SECRET")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run bulletin")
-}
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

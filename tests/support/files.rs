@@ -1,7 +1,7 @@
 //! Projects in temporary folders for the tests that run the binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 /// The `[sender]` table of the test projects that send: an address on a test domain, a
 /// one-click unsubscribe URL and a fixed token secret.
@@ -22,11 +22,7 @@ editor_note = "Hello from the editor."
 "#;
 /// Run the real `bulletin` with `args` in `dir`.
 pub fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulletin"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("the binary runs")
+    bulletin(dir, args)
 }
 
 pub fn stderr(o: &Output) -> String {
@@ -98,13 +94,7 @@ postal_address = \"1 Test Road\"\nunsubscribe_mailto = \"unsubscribe@example.org
 /// Run the real binary in `root` with `args`, without the environment's SMTP settings and
 /// secrets, and without a terminal.
 pub fn bulletin(root: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulletin"))
-        .args(args)
-        .current_dir(root)
-        .env_remove("BULLETIN_SMTP_URL")
-        .env_remove("BULLETIN_SMTP_PASSWORD")
-        .env_remove("BULLETIN_TOKEN_SECRET")
-        .stdin(Stdio::null())
+    super::cli::command(root, args)
         .output()
         .expect("the binary runs")
 }
