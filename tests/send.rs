@@ -699,7 +699,11 @@ fn a_server_deferring_everything_stops_the_run_early() {
             "127.0.0.1:{} deferred 5 messages in a row, the last with: 451",
             s.server.port
         ))
-        .stderr_has("accepted: 0, refused: 0");
+        // the five tried are deferred and named; the rest were never tried
+        .stderr_has(
+            "accepted: 0, refused: 0, deferred: 5, uncertain: 0, not built: 0, not tried: 35, in ",
+        )
+        .stderr_has("deferred: member1@example.org (line 2): 451 4.7.1 Try again later");
     let tried = s
         .server
         .log()
@@ -1434,6 +1438,20 @@ fn ctrl_c_stops_after_the_messages_in_flight_and_the_rerun_completes() {
         "the journal and the server agree"
     );
     assert!(accepted_before.len() < 40, "stopped early");
+    // Those the Ctrl-C stopped before are "not tried", not "deferred": every member is counted.
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("accepted: "))
+        .expect("a summary line");
+    let numbers: Vec<u64> = line
+        .split(", ")
+        .filter_map(|part| part.rsplit(": ").next()?.split(' ').next()?.parse().ok())
+        .collect();
+    assert_eq!(numbers.len(), 6, "{line}");
+    assert_eq!(numbers.iter().sum::<u64>(), 40, "{line}");
+    assert_eq!(numbers[0], accepted_before.len() as u64, "{line}");
+    assert!(numbers[5] > 0, "{line}");
 
     let again = p.send(&list, &url, &args);
     again.expect(0);
@@ -1571,4 +1589,48 @@ fn status_of_an_issue_never_sent_is_an_error() {
     run.expect(1)
         .stderr_has("n1 was never sent: there is no journal of it in");
     assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+/// The summary names the members refused and deferred with the server's reply (the first
+/// twenty of each, then how many more and where they all are), and `--json` carries them.
+#[test]
+fn the_summary_names_refused_and_deferred_members_with_the_reply() {
+    let p = Project::new();
+    let list = p.list("m.csv", members(25));
+    let s = Server::script(|stage, _| match stage {
+        Stage::Rcpt(to) if to == "member25@example.org" => {
+            Action::Reply("452 4.2.2 Mailbox full".into())
+        }
+        Stage::Rcpt(to) if to != "member24@example.org" => {
+            Action::Reply("550 5.1.1 User unknown".into())
+        }
+        _ => Action::Normal,
+    });
+    let run = p.send(&list, &s.url(), &["--connections", "1", "--json"]);
+    run.expect(3)
+        .stderr_has(
+            "accepted: 1, refused: 23, deferred: 1, uncertain: 0, not built: 0, not tried: 0, in ",
+        )
+        .stderr_has("refused: member1@example.org (line 2): 550 5.1.1 User unknown")
+        .stderr_has("refused: member20@example.org (line 21): 550 5.1.1 User unknown")
+        .stderr_has("refused: and 3 more: `bulletin status issues/n1 --members` names every one")
+        .stderr_has("deferred: member25@example.org (line 26): 452 4.2.2 Mailbox full");
+    assert!(
+        !run.stderr.contains("refused: member21@example.org"),
+        "only the first twenty are named: {}",
+        run.stderr
+    );
+    let summary: serde_json::Value = run
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find_map(|v| v.get("summary").cloned())
+        .expect("a summary on stdout");
+    assert_eq!(summary["refused"], 23);
+    assert_eq!(summary["refused_members"].as_array().unwrap().len(), 20);
+    assert_eq!(
+        summary["deferred_members"][0]["email"],
+        "member25@example.org"
+    );
+    assert_eq!(summary["not_tried"], 0);
 }

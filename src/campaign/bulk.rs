@@ -170,7 +170,16 @@ impl<'a> BulkSend<'a> {
             self.options.shard,
             self.options.skip_uncertain,
         );
-        execute(&self.input(), selection, sink, records, bar, cancel)
+        let (mut summary, stopped) = execute(&self.input(), selection, sink, records, bar, cancel);
+        // Whoever the run stopped before, handed over or not, is due next time.
+        let done = summary.accepted
+            + summary.written
+            + summary.refused
+            + summary.deferred
+            + summary.uncertain
+            + summary.failed;
+        summary.not_tried = self.preflight.to_send.saturating_sub(done);
+        (summary, stopped)
     }
 
     /// The journal, bounce log and suppression list this run writes (none in a dry run).

@@ -59,6 +59,16 @@ pub struct Summary {
     pub refused: u64,
     /// Refused for now (4xx, dropped connections) after every retry: mailed again by the next run.
     pub deferred: u64,
+    /// Never tried to the end: the run stopped first (Ctrl-C, a server that turns everything
+    /// away). Due again: the next run mails them.
+    pub not_tried: u64,
+    /// The first [`NAMED`] members refused for good, with the server's reply (all of them are
+    /// in the bounce log).
+    pub refused_members: Vec<FailedMember>,
+    /// The first [`NAMED`] members deferred, with the last reply.
+    pub deferred_members: Vec<FailedMember>,
+    /// How long the send pass took, in seconds.
+    pub elapsed_secs: f64,
     /// Not sent because their message could not be built (named on stderr).
     pub failed: u64,
     /// Sent, but the server never answered the final `.`: it may have taken them. Not sent
@@ -69,6 +79,29 @@ pub struct Summary {
     pub uncertain_members: Vec<UncertainMember>,
     /// Stopped by Ctrl-C (or a fatal server error) before the end of the list.
     pub interrupted: bool,
+}
+
+/// How many refused and deferred members a summary names; the rest are counted.
+pub const NAMED: usize = 20;
+
+/// A member the server refused, for good or for now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedMember {
+    pub email: String,
+    /// The member's line in the list.
+    pub line: u64,
+    /// The server's reply, or what went wrong.
+    pub reply: String,
+}
+
+fn name(members: &mut Vec<FailedMember>, member: &Subscriber, reply: String) {
+    if members.len() < NAMED {
+        members.push(FailedMember {
+            email: member.email.clone(),
+            line: member.line,
+            reply,
+        });
+    }
 }
 
 /// A member whose message was sent without an answer to its final `.`.
@@ -85,6 +118,7 @@ impl Summary {
     pub fn all_done(&self) -> bool {
         self.refused == 0
             && self.deferred == 0
+            && self.not_tried == 0
             && self.failed == 0
             && self.uncertain == 0
             && !self.interrupted
@@ -251,6 +285,7 @@ pub fn execute(
     bar: &ProgressBar,
     cancel: &Cancel,
 ) -> (Summary, anyhow::Result<()>) {
+    let started = std::time::Instant::now();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -363,6 +398,7 @@ pub fn execute(
     };
     let mut summary = lock(&counters).summary.clone();
     summary.interrupted = cancel.is_cancelled();
+    summary.elapsed_secs = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     (summary, outcome.and(synced))
 }
@@ -389,7 +425,7 @@ fn account_stranded(
         }
     }
     let mut c = lock(counters);
-    c.summary.deferred += stranded.len() as u64;
+    c.summary.not_tried += stranded.len() as u64;
     c.show();
     Ok(())
 }
@@ -473,10 +509,17 @@ async fn record_events(
             let mut c = lock(counters);
             match outcome {
                 Outcome::Accepted { .. } => c.summary.accepted += 1,
-                Outcome::Refused {
-                    permanent: true, ..
-                } => c.summary.refused += 1,
-                Outcome::Refused { .. } => c.summary.deferred += 1,
+                ref o if o.is_not_sent() => c.summary.not_tried += 1,
+                ref o @ Outcome::Refused { permanent, .. } => {
+                    let reply = o.reply();
+                    if permanent {
+                        c.summary.refused += 1;
+                        name(&mut c.summary.refused_members, &member, reply);
+                    } else {
+                        c.summary.deferred += 1;
+                        name(&mut c.summary.deferred_members, &member, reply);
+                    }
+                }
                 Outcome::Uncertain { text } => {
                     c.summary.uncertain += 1;
                     c.summary.uncertain_members.push(UncertainMember {

@@ -2,7 +2,7 @@
 //! [`crate::campaign`]: options in, the library does the work, results out.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
@@ -247,12 +247,12 @@ fn bulk_send(
     };
     let bar = progress_bar(preflight.to_send);
     let (summary, stopped) = send.run(sink, &bar, &cancel);
-    report(&summary, args.dry_run, args.json)?;
+    report(&summary, &args.issue.issue, args.dry_run, args.json)?;
     stopped?;
     Ok(exit_code(&summary))
 }
 
-fn report(summary: &Summary, dry_run: bool, json: bool) -> anyhow::Result<()> {
+fn report(summary: &Summary, issue: &Path, dry_run: bool, json: bool) -> anyhow::Result<()> {
     if json {
         println!(
             "{}",
@@ -273,20 +273,39 @@ fn report(summary: &Summary, dry_run: bool, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     eprintln!(
-        "accepted: {}, refused: {}, deferred: {}, uncertain: {}, not built: {}{}",
+        "accepted: {}, refused: {}, deferred: {}, uncertain: {}, not built: {}, not tried: {}, in {}{}",
         summary.accepted,
         summary.refused,
         summary.deferred,
         summary.uncertain,
         summary.failed,
+        summary.not_tried,
+        crate::campaign::preflight::human_duration(std::time::Duration::from_secs_f64(
+            summary.elapsed_secs
+        )),
         if summary.interrupted {
             " (interrupted: run the same command again to resume)"
-        } else if summary.deferred > 0 {
-            " (run the same command again to retry the deferred)"
+        } else if summary.deferred + summary.not_tried > 0 {
+            " (run the same command again to send the deferred and those not tried)"
         } else {
             ""
         }
     );
+    for (kind, named, count) in [
+        ("refused", &summary.refused_members, summary.refused),
+        ("deferred", &summary.deferred_members, summary.deferred),
+    ] {
+        for m in named {
+            eprintln!("{kind}: {} (line {}): {}", m.email, m.line, m.reply);
+        }
+        if count > named.len() as u64 {
+            eprintln!(
+                "{kind}: and {} more: `bulletin status {} --members` names every one",
+                count - named.len() as u64,
+                issue.display()
+            );
+        }
+    }
     for m in &summary.uncertain_members {
         eprintln!("uncertain: {} (line {}): {}", m.email, m.line, m.reason);
     }
