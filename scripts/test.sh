@@ -17,6 +17,8 @@ command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq
 command -v spamassassin >/dev/null 2>&1 || need+=(spamassassin)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
+# tmux shows a send as a person sees it in an 80-column terminal.
+command -v tmux >/dev/null 2>&1 || need+=(tmux)
 # dkimpy checks DKIM signatures independently of our signer.
 /usr/bin/python3 -c 'import dkim; dkim.verify' >/dev/null 2>&1 || need+=(python3-dkim)
 if [ ${#need[@]} -gt 0 ]; then

@@ -23,6 +23,7 @@ use crate::deliver::bounce_log::{
     BounceClass, BounceLog, BounceRecord, BounceSource, dedupe_key, now_rfc3339,
 };
 use crate::deliver::journal::{Journal, Record};
+use crate::deliver::rate::Rate;
 use crate::deliver::{Cancel, Event, Job, Outcome, PoolOptions, SmtpTarget, deliver};
 use crate::list::AddressKey;
 use crate::list::suppression::Suppression;
@@ -126,20 +127,48 @@ impl Summary {
 }
 
 /// The progress bar: drawn on stderr only when it is a terminal.
-pub fn progress_bar(total: u64) -> ProgressBar {
+pub fn progress_bar(total: u64, limit: Option<&Rate>) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
+    let limit = limit.map(Rate::per_second);
     let bar = ProgressBar::new(total);
+    // `wide_bar` takes what the rest of the line leaves, so the line fits the terminal.
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} [{bar:30}] {pos}/{len} sent · {msg} · {per_sec} · {eta} left",
+            "{spinner} [{wide_bar}] {pos}/{len} · {rate} · {elapsed} · ETA {eta}{msg}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key(
+            "rate",
+            move |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&smoothed_rate(state.pos(), state.elapsed(), limit));
+            },
+        )
         .progress_chars("=> "),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
+}
+
+/// The rate shown on the bar: messages since the start over the time since the start (not
+/// the last few, which a burst inflates), never above the limit the run keeps to.
+pub fn smoothed_rate(done: u64, elapsed: Duration, limit: Option<f64>) -> String {
+    let secs = elapsed.as_secs_f64();
+    if done == 0 || secs < 0.5 {
+        return "-/s".into();
+    }
+    let mut per_sec = done as f64 / secs;
+    if let Some(limit) = limit {
+        per_sec = per_sec.min(limit);
+    }
+    if per_sec >= 10.0 {
+        format!("{per_sec:.0}/s")
+    } else if per_sec >= 1.0 {
+        format!("{per_sec:.1}/s")
+    } else {
+        format!("{:.0}/min", per_sec * 60.0)
+    }
 }
 
 struct Counters<'a> {
@@ -151,10 +180,19 @@ impl Counters<'_> {
     fn show(&self) {
         let s = &self.summary;
         self.bar.set_position(s.accepted + s.written);
-        self.bar.set_message(format!(
-            "{} refused, {} deferred, {} uncertain, {} failed",
-            s.refused, s.deferred, s.uncertain, s.failed
-        ));
+        // Only what happened, so the line stays short.
+        let mut msg = String::new();
+        for (n, what) in [
+            (s.refused, "refused"),
+            (s.deferred, "deferred"),
+            (s.uncertain, "uncertain"),
+            (s.failed, "not built"),
+        ] {
+            if n > 0 {
+                msg.push_str(&format!(" · {n} {what}"));
+            }
+        }
+        self.bar.set_message(msg);
     }
 }
 
@@ -600,4 +638,21 @@ fn log_refusal(
             .context("cannot write the suppression list")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_shown_is_the_average_and_never_above_the_limit() {
+        let secs = Duration::from_secs;
+        assert_eq!(smoothed_rate(0, secs(5), None), "-/s");
+        assert_eq!(smoothed_rate(120, secs(10), None), "12/s");
+        assert_eq!(smoothed_rate(39, secs(10), None), "3.9/s");
+        // a burst at the start of a 10/s run: 39 in one second shows as the limit
+        assert_eq!(smoothed_rate(39, secs(1), Some(10.0)), "10/s");
+        // 30 a minute
+        assert_eq!(smoothed_rate(30, secs(3), Some(0.5)), "30/min");
+    }
 }

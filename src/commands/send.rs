@@ -245,7 +245,7 @@ fn bulk_send(
             options: bulk::pool_options(&project.config, rate, connections, cancel.clone()),
         }
     };
-    let bar = progress_bar(preflight.to_send);
+    let bar = progress_bar(preflight.to_send, rate.as_ref());
     let (summary, stopped) = send.run(sink, &bar, &cancel);
     report(&summary, &args.issue.issue, args.dry_run, args.json)?;
     stopped?;

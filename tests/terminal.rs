@@ -1,0 +1,117 @@
+//! The send as a person sees it in a terminal: the real binary in tmux at 80 columns, sending
+//! to Postfix's smtp-sink on loopback under a rate limit.
+
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::SmtpSink;
+use support::files::{SENDER, SHORT_ISSUE, with_templates, write};
+use support::tools;
+
+const WIDTH: usize = 80;
+
+fn tmux(socket: &str, args: &[&str]) -> String {
+    let out = Command::new(tools::require("tmux", "tmux"))
+        .arg("-L")
+        .arg(socket)
+        .args(args)
+        .output()
+        .expect("run tmux");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Ends the tmux server of a test, however the test ends.
+struct Session(String);
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        tmux(&self.0, &["kill-server"]);
+    }
+}
+
+#[test]
+fn the_progress_line_fits_80_columns_keeps_to_the_limit_and_is_cleared() {
+    let sink = SmtpSink::start(&[]);
+    let config = format!("{SENDER}\n[smtp]\ntimeout_secs = 5\n");
+    let project = with_templates(&config, "one", SHORT_ISSUE);
+    let mut list = String::from("email,name\n");
+    for i in 1..=40 {
+        list.push_str(&format!("member{i}@example.org,Member {i}\n"));
+    }
+    write(&project.path().join("lists/m.csv"), list.as_bytes());
+
+    let socket = format!("bulletin-test-{}", std::process::id());
+    let session = Session(socket);
+    let command = format!(
+        "{} send issues/one --list lists/m.csv --smtp {} --yes --rate 10/s; echo SEND-ENDED; sleep 60",
+        env!("CARGO_BIN_EXE_bulletin"),
+        sink.url()
+    );
+    tmux(
+        &session.0,
+        &[
+            "new-session",
+            "-d",
+            "-x",
+            &WIDTH.to_string(),
+            "-y",
+            "30",
+            "-c",
+            &project.path().display().to_string(),
+            &command,
+        ],
+    );
+
+    // Read the screen (wrapped lines joined, so a line wider than the pane shows as one) until
+    // the send ends.
+    let mut frames = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let screen = tmux(&session.0, &["capture-pane", "-p", "-J"]);
+        let ended = screen.contains("SEND-ENDED");
+        frames.push(screen);
+        if ended || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    let last = frames.last().unwrap();
+    assert!(last.contains("SEND-ENDED"), "the send did not end:\n{last}");
+    assert!(last.contains("accepted: 40, refused: 0"), "{last}");
+
+    let bars: Vec<&str> = frames
+        .iter()
+        .flat_map(|f| f.lines())
+        .filter(|l| l.contains("/40 · "))
+        .collect();
+    assert!(
+        !bars.is_empty(),
+        "no progress line seen in {} frames",
+        frames.len()
+    );
+    for bar in &bars {
+        assert!(
+            bar.trim_end().chars().count() <= WIDTH,
+            "a progress line wider than {WIDTH} columns: {bar:?}"
+        );
+        assert!(bar.contains("ETA"), "{bar}");
+        // the rate shown never exceeds the limit of 10 a second
+        let rate = bar
+            .split(" · ")
+            .find_map(|part| part.trim().strip_suffix("/s"))
+            .expect("a rate on the line");
+        if rate != "-" {
+            let rate: f64 = rate
+                .parse()
+                .unwrap_or_else(|_| panic!("rate {rate:?} in {bar}"));
+            assert!(rate <= 10.0, "{bar}");
+        }
+    }
+    // Cleared on exit: the last screen holds the summary, not the bar.
+    assert!(
+        !last.lines().any(|l| l.contains("/40 · ")),
+        "the bar stayed on screen:\n{last}"
+    );
+}
