@@ -116,7 +116,8 @@ impl IssueLock {
             .write(true)
             .open(&path)
             .map_err(|e| JournalError::io(&path, e))?;
-        if fs2::FileExt::try_lock_exclusive(&file).is_err() {
+        // An advisory lock (flock) that the system drops when the process ends, however it ends.
+        if file.try_lock().is_err() {
             return Err(JournalError::Locked { lock: path });
         }
         Ok(IssueLock { _file: file })
