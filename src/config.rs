@@ -161,6 +161,9 @@ pub struct Smtp {
     pub allow_insecure: bool,
     /// Skip certificate verification for these hosts only (self-signed test relays).
     pub insecure_skip_verify_hosts: Vec<String>,
+    /// A PEM file of extra certificate authorities (a company CA), relative to the project;
+    /// the system's store and the bundled web roots are always trusted.
+    pub ca_file: Option<PathBuf>,
     /// Seconds to wait for a connection or any one server reply, except the reply to a
     /// message's final `.`.
     pub timeout_secs: u64,
@@ -177,6 +180,7 @@ impl Default for Smtp {
             url: None,
             allow_insecure: false,
             insecure_skip_verify_hosts: Vec::new(),
+            ca_file: None,
             timeout_secs: 60,
             data_timeout_secs: 600,
             helo_name: None,

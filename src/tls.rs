@@ -54,8 +54,7 @@ impl Trust {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         // A system store that cannot be read, or holds a certificate rustls cannot use, leaves
         // the bundled roots and the CA file to decide.
-        let native = rustls_native_certs::load_native_certs();
-        let _ = roots.add_parsable_certificates(native.certs);
+        let _ = roots.add_parsable_certificates(system_roots().iter().cloned());
         if let Some(path) = &self.ca_file {
             for cert in ca_certificates(path)? {
                 roots.add(cert).map_err(|e| TlsError::BadCertificate {
@@ -86,11 +85,28 @@ impl Trust {
         Ok(config)
     }
 
+    /// The certificates trusted beyond the bundled web roots: the system's store and the CA
+    /// file, for a client (lettre's SMTP) that brings the bundled roots itself.
+    pub fn extra_roots(&self) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+        let mut certs = system_roots().to_vec();
+        if let Some(path) = &self.ca_file {
+            certs.extend(ca_certificates(path)?);
+        }
+        Ok(certs)
+    }
+
     /// The name the certificate must hold.
     pub fn server_name(host: &str) -> Result<ServerName<'static>, TlsError> {
         ServerName::try_from(host.to_string())
             .map_err(|_| TlsError::Setup(format!("{host:?} is not a valid host name for TLS")))
     }
+}
+
+/// The system's certificate store (and `SSL_CERT_FILE`), read once per process. A store that
+/// cannot be read is empty: the bundled roots and the CA file still decide.
+fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: std::sync::OnceLock<Vec<CertificateDer<'static>>> = std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
 }
 
 /// The certificates of a PEM file.

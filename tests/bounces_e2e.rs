@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "support/private_ca.rs"]
+mod private_ca;
 #[path = "support/tools.rs"]
 mod tools;
 
@@ -414,29 +416,10 @@ const DSN: &str = include_str!("fixtures/bounces/postfix-dsn.eml");
 /// Write `cert.pem` and `key.pem` for `localhost` into `dir`, issued by a private CA made for
 /// the test; return the CA's certificate (PEM).
 fn private_ca_certificate(dir: &Path) -> String {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    };
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "bulletin test authority");
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, ca_key);
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .signed_by(&leaf_key, &issuer)
-        .unwrap();
-    std::fs::write(dir.join("cert.pem"), leaf.pem()).unwrap();
-    std::fs::write(dir.join("key.pem"), leaf_key.serialize_pem()).unwrap();
-    ca_cert.pem()
+    let issued = private_ca::issue(&["localhost".to_string()]);
+    std::fs::write(dir.join("cert.pem"), &issued.cert_pem).unwrap();
+    std::fs::write(dir.join("key.pem"), &issued.key_pem).unwrap();
+    issued.ca_pem
 }
 
 #[test]

@@ -1097,3 +1097,55 @@ async fn the_rate_limiter_paces_what_the_server_sees() {
         );
     }
 }
+
+/// A relay whose certificate comes from a company CA: refused with the bundled roots and the
+/// system's store alone, trusted once `[smtp] ca_file` names the CA, over STARTTLS and
+/// implicit TLS; a CA file that cannot be read is a TLS error naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_ca_is_trusted_through_ca_file() {
+    for (starttls, implicit) in [(true, false), (false, true)] {
+        let server = TestServer::start(tls_server(starttls, implicit)).await;
+        let url = if implicit {
+            format!("smtps://localhost:{}", server.port)
+        } else {
+            format!("smtp://localhost:{}?tls=required", server.port)
+        };
+        let r = run(&target(&url), jobs(1), opts(1, 0)).await;
+        assert!(
+            matches!(r.error(), DeliverError::Tls { .. }),
+            "{:?}",
+            r.error()
+        );
+        // in plain words, with the fix that fits
+        let e = r.error().to_string();
+        assert!(
+            e.contains("its certificate is not signed by an authority this machine trusts"),
+            "{e}"
+        );
+        assert!(e.contains("[smtp] ca_file"), "{e}");
+        assert!(!e.contains("UnknownIssuer"), "{e}");
+        assert!(server.log().accepted().is_empty());
+
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("company-ca.pem");
+        std::fs::write(&ca, &server.ca_pem).unwrap();
+        let trusting = config::Smtp {
+            ca_file: Some(ca),
+            ..config::Smtp::default()
+        };
+        let t = SmtpTarget::from_url(&url, &trusting, None).unwrap();
+        let r = run(&t, jobs(3), opts(1, 0)).await;
+        assert!(r.result().is_ok(), "{:?}", r.result());
+        assert_eq!(r.accepted(), 3);
+        assert_eq!(server.log().accepted().len(), 3);
+
+        let missing = config::Smtp {
+            ca_file: Some(dir.path().join("missing.pem")),
+            ..config::Smtp::default()
+        };
+        let t = SmtpTarget::from_url(&url, &missing, None).unwrap();
+        let r = run(&t, jobs(1), opts(1, 0)).await;
+        let e = r.error().to_string();
+        assert!(e.contains("missing.pem: cannot read the CA file"), "{e}");
+    }
+}

@@ -65,7 +65,7 @@ fn smtp_target(args: &SendArgs, project: &Project) -> anyhow::Result<SmtpTarget>
         );
     };
     let password = password(url)?;
-    Ok(SmtpTarget::from_url(url, &project.config.smtp, password)?)
+    Ok(SmtpTarget::from_url(url, &project.config.smtp, password)?.with_ca_root(&project.root))
 }
 
 /// The SMTP password: `BULLETIN_SMTP_PASSWORD`, or a prompt when the URL names a user and

@@ -281,7 +281,7 @@ pub enum DeliverError {
     )]
     TlsNotOffered { server: String },
     #[error(
-        "TLS with {server} failed: {reason} (if this relay uses a self-signed certificate on purpose, list its host in [smtp] insecure_skip_verify_hosts)"
+        "TLS with {server} failed: {reason} (a certificate from a company or private CA is trusted once [smtp] ca_file names that CA's certificate; a self-signed test relay can be listed in [smtp] insecure_skip_verify_hosts)"
     )]
     Tls { server: String, reason: String },
     #[error("{server} refused the login: {reason}")]

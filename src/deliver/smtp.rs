@@ -386,11 +386,36 @@ fn is_tls_rejection(e: &SmtpError) -> bool {
     e.is_tls()
 }
 
+/// Why a handshake was refused, in plain words (an unknown authority, another host's name,
+/// an expired certificate), not the TLS library's debug text.
+fn tls_reason(e: &SmtpError) -> String {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<io::Error>() {
+            return crate::tls::handshake_error(io);
+        }
+        source = s.source();
+    }
+    describe(e)
+}
+
+/// TLS for `target`: lettre's bundled web roots, plus the system's store and `[smtp] ca_file`.
 fn tls_parameters(target: &SmtpTarget) -> Result<TlsParameters, ConnectError> {
-    TlsParameters::builder(target.host().to_string())
-        .dangerous_accept_invalid_certs(!target.verifies_certificates())
-        .build_rustls()
-        .map_err(|e| ConnectError::Fatal(Fatal::Tls(describe(&e))))
+    let fatal = |text: String| ConnectError::Fatal(Fatal::Tls(text));
+    let mut builder = TlsParameters::builder(target.host().to_string())
+        .dangerous_accept_invalid_certs(!target.verifies_certificates());
+    for der in target
+        .trust()
+        .extra_roots()
+        .map_err(|e| fatal(e.to_string()))?
+    {
+        match lettre::transport::smtp::client::Certificate::from_der(der.to_vec()) {
+            Ok(cert) => builder = builder.add_root_certificate(cert),
+            // one unusable certificate in the system store must not stop the send
+            Err(_) => continue,
+        }
+    }
+    builder.build_rustls().map_err(|e| fatal(describe(&e)))
 }
 
 fn client_id(target: &SmtpTarget) -> ClientId {
@@ -426,7 +451,7 @@ fn tls_result(
     match handshake {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) if e.status().is_some() => Err(setup_failure(stage, Failure::from_smtp(&e))),
-        Ok(Err(e)) if is_tls_rejection(&e) => Err(ConnectError::Fatal(Fatal::Tls(describe(&e)))),
+        Ok(Err(e)) if is_tls_rejection(&e) => Err(ConnectError::Fatal(Fatal::Tls(tls_reason(&e)))),
         Ok(Err(e)) => Err(ConnectError::Transient(Failure::transient(describe(&e)))),
         Err(_) => Err(ConnectError::Transient(Failure::timeout(stage, timeout))),
     }

@@ -80,6 +80,9 @@ pub struct SmtpTarget {
     password: Option<Secret>,
     security: Security,
     verify_certificates: bool,
+    /// Certificate authorities trusted beyond the bundled web roots: the system's, and
+    /// `[smtp] ca_file`.
+    trust: crate::tls::Trust,
     timeout: Duration,
     data_timeout: Duration,
     helo_name: Option<String>,
@@ -205,10 +208,27 @@ impl SmtpTarget {
             password,
             security,
             verify_certificates,
+            trust: crate::tls::Trust {
+                ca_file: cfg.ca_file.clone(),
+                skip_verify_hosts: cfg.insecure_skip_verify_hosts.clone(),
+            },
             timeout: Duration::from_secs(cfg.timeout_secs.max(1)),
             data_timeout: Duration::from_secs(cfg.data_timeout_secs.max(1)),
             helo_name: cfg.helo_name.clone(),
         })
+    }
+
+    /// Read `[smtp] ca_file` from `root` (the project folder) when it is relative.
+    pub fn with_ca_root(mut self, root: &std::path::Path) -> Self {
+        if let Some(f) = &self.trust.ca_file {
+            self.trust.ca_file = Some(crate::config::resolve(root, f));
+        }
+        self
+    }
+
+    /// Whom the connection trusts, beyond the bundled web roots.
+    pub fn trust(&self) -> &crate::tls::Trust {
+        &self.trust
     }
 
     /// Use this name in EHLO (e.g. the sender's domain) unless the configuration set one.

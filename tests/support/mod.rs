@@ -4,7 +4,7 @@
 //!   faults (`-r`/`-f`/`-Q`/`-q`), delays (`-w`) and message dumps (`-d`); killed on drop.
 //! - [`TestServer`]: an SMTP server in this process whose replies a [`Script`] decides per stage
 //!   and per recipient (4xx/5xx, 421 and hang-ups anywhere, slow or missing replies), with STARTTLS or
-//!   implicit TLS on a self-signed certificate and AUTH PLAIN; it records what it received, with
+//!   implicit TLS on a certificate from a private CA and AUTH PLAIN; it records what it received, with
 //!   the instant each message's final `.` arrived.
 #![allow(dead_code)]
 
@@ -12,6 +12,7 @@ pub mod cli;
 pub mod dnsmasq;
 pub mod dovecot;
 pub mod files;
+pub mod private_ca;
 pub mod tools;
 
 use std::collections::HashMap;
@@ -251,7 +252,7 @@ pub struct ServerConfig {
     pub implicit_tls: bool,
     /// Offer AUTH PLAIN and accept exactly this user and password.
     pub auth: Option<(String, String)>,
-    /// Names in the self-signed certificate.
+    /// Names in the server's certificate.
     pub cert_names: Vec<String>,
     /// Greet connections beyond this many at once with `421` and close them.
     pub max_sessions: Option<usize>,
@@ -311,8 +312,10 @@ pub fn flaky_connections(last: String) -> ServerConfig {
 pub struct TestServer {
     pub port: u16,
     pub log: Arc<Mutex<Log>>,
-    /// The server's self-signed certificate (DER).
+    /// The server's certificate (DER), signed by a private CA made for the test.
     pub cert_der: Vec<u8>,
+    /// That CA's certificate (PEM): trusted through `[smtp] ca_file`, unknown otherwise.
+    pub ca_pem: String,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -332,7 +335,7 @@ impl TestServer {
             .await
             .expect("bind the test SMTP server");
         let port = listener.local_addr().expect("local address").port();
-        let (acceptor, cert_der) = tls_acceptor(&config.cert_names);
+        let (acceptor, cert_der, ca_pem) = tls_acceptor(&config.cert_names);
         let log = Arc::new(Mutex::new(Log::default()));
         let config = Arc::new(config);
         let task = {
@@ -369,6 +372,7 @@ impl TestServer {
             port,
             log,
             cert_der,
+            ca_pem,
             task,
         }
     }
@@ -383,21 +387,23 @@ impl TestServer {
     }
 }
 
-fn tls_acceptor(names: &[String]) -> (TlsAcceptor, Vec<u8>) {
-    let rcgen::CertifiedKey { cert, signing_key } =
-        rcgen::generate_simple_self_signed(names.to_vec()).expect("self-signed certificate");
-    let cert_der = cert.der().to_vec();
+fn tls_acceptor(names: &[String]) -> (TlsAcceptor, Vec<u8>, String) {
+    let issued = private_ca::issue(names);
     let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
-        signing_key.serialize_der(),
+        issued.key_der.clone(),
     ));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("TLS versions")
         .with_no_client_auth()
-        .with_single_cert(vec![cert.der().clone()], key)
+        .with_single_cert(vec![issued.cert_der.clone().into()], key)
         .expect("server TLS config");
-    (TlsAcceptor::from(Arc::new(config)), cert_der)
+    (
+        TlsAcceptor::from(Arc::new(config)),
+        issued.cert_der,
+        issued.ca_pem,
+    )
 }
 
 /// Count this stage and ask the script.
