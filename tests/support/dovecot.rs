@@ -15,20 +15,11 @@ pub struct Dovecot {
 pub const USER: &str = "bounce";
 pub const PASSWORD: &str = "imap-test-pass";
 
-fn binary() -> PathBuf {
-    for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
-        let p = Path::new(dir).join("dovecot");
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!("dovecot is not installed: scripts/test.sh installs dovecot-imapd");
-}
-
 impl Dovecot {
     /// Start Dovecot; `fill` writes messages into the Maildir first.
     pub fn start(fill: impl FnOnce(&Path)) -> Dovecot {
-        let dovecot = binary();
+        let dovecot = super::tools::require("dovecot", "dovecot-imapd");
+        super::tools::require_root("Dovecot for the IMAP tests runs as root");
         let dir = tempfile::Builder::new()
             .prefix("bulletin-dovecot")
             .tempdir()
@@ -124,7 +115,7 @@ service anvil {{
 
 impl Drop for Dovecot {
     fn drop(&mut self) {
-        let _ = Command::new(binary())
+        let _ = Command::new(super::tools::require("dovecot", "dovecot-imapd"))
             .arg("-c")
             .arg(&self.conf)
             .arg("stop")
