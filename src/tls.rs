@@ -137,6 +137,11 @@ pub fn handshake_error(e: &io::Error) -> String {
         Some(rustls::Error::AlertReceived(a)) => {
             format!("the server ended the TLS handshake ({a:?})")
         }
+        // Plain text where a TLS record was due: a server that greets first, on a port that
+        // speaks TLS only after STARTTLS (or not at all).
+        Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType)) => {
+            "the server answered in plain text, not TLS: this port expects STARTTLS (use smtp:// for SMTP, imap:// for IMAP) or no TLS".to_string()
+        }
         Some(other) => format!("the TLS handshake failed: {other}"),
         None => match e.kind() {
             io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => {

@@ -1149,3 +1149,22 @@ async fn a_private_ca_is_trusted_through_ca_file() {
         assert!(e.contains("missing.pem: cannot read the CA file"), "{e}");
     }
 }
+
+/// `smtps://` pointed at a port that greets in plain text (a STARTTLS port): a TLS error at
+/// once, in plain words, naming the scheme to use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn implicit_tls_against_a_starttls_port_names_the_scheme_to_use() {
+    let server = TestServer::start(tls_server(true, false)).await;
+    let url = format!("smtps://localhost:{}", server.port);
+    let t = SmtpTarget::from_url(&url, &skip_verify_localhost(), None).unwrap();
+    let r = run(&t, jobs(1), opts(1, 0)).await;
+    let e = r.error().to_string();
+    assert!(matches!(r.error(), DeliverError::Tls { .. }), "{e}");
+    assert!(
+        e.contains(
+            "the server answered in plain text, not TLS: this port expects STARTTLS (use smtp://"
+        ),
+        "{e}"
+    );
+    assert!(server.log().accepted().is_empty());
+}
