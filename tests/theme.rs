@@ -140,15 +140,7 @@ fn text_keeps_aa_contrast_in_light_and_dark_mode_and_logos_keep_their_plate() {
 
 /// `spamassassin`, or a failure that says how to get it.
 fn spamassassin() -> PathBuf {
-    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
-        let p = dir.join("spamassassin");
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!(
-        "spamassassin is not installed: scripts/test.sh installs it (Debian package spamassassin)"
-    );
+    support::tools::require("spamassassin", "spamassassin")
 }
 
 #[test]

@@ -217,7 +217,7 @@ impl Serve {
 
     /// curl with `args`: (status, body).
     fn curl(&self, path: &str, args: &[&str]) -> (u16, String) {
-        let o = Command::new("curl")
+        let o = Command::new(support::tools::require("curl", "curl"))
             .args(["-s", "--max-time", "20", "-w", "\n%{http_code}"])
             .args(args)
             .arg(self.url(path))
@@ -425,7 +425,7 @@ fn serve_limits_rate_body_and_slow_headers() {
     assert!(!suppression(dir.path()).contains(&all[0]));
     assert_eq!(serve.one_click(&token(&all[1])).0, 200);
     // the third POST of this client within the minute waits
-    let o = Command::new("curl")
+    let o = Command::new(support::tools::require("curl", "curl"))
         .args([
             "-s",
             "-o",
@@ -516,7 +516,7 @@ fn spawn_one_clicks(root: &Path, port: u16, tokens: &[String], name: &str) -> (C
     }
     std::fs::write(&config, text).unwrap();
     let out = root.join(format!("{name}.out"));
-    let child = Command::new("curl")
+    let child = Command::new(support::tools::require("curl", "curl"))
         .args([
             "-s",
             "--parallel",
