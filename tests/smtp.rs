@@ -1168,3 +1168,19 @@ async fn implicit_tls_against_a_starttls_port_names_the_scheme_to_use() {
     );
     assert!(server.log().accepted().is_empty());
 }
+
+/// `smtp://` pointed at a port that waits for a TLS handshake: the server says nothing, and
+/// the error, once the greeting's time is up, names the scheme to try.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_implicit_tls_port_reached_with_smtp_names_smtps() {
+    let server = TestServer::start(tls_server(false, true)).await;
+    let url = format!("smtp://localhost:{}", server.port);
+    let t = SmtpTarget::from_url(&url, &skip_verify_localhost(), None).unwrap();
+    let mut o = opts(1, 0);
+    o.timeout = Duration::from_millis(300);
+    let r = run(&t, jobs(1), o).await;
+    let e = r.error().to_string();
+    assert!(matches!(r.error(), DeliverError::Unreachable { .. }), "{e}");
+    assert!(e.contains("no reply to the greeting and EHLO"), "{e}");
+    assert!(e.contains("use smtps://"), "{e}");
+}

@@ -506,7 +506,13 @@ impl Connection {
             AsyncSmtpConnection::connect_with_transport(stream, &hello),
         )
         .await
-        .map_err(|f| setup_failure("greeting/EHLO", f))?;
+        .map_err(|mut f| {
+            // A server that says nothing at all may be waiting for a TLS handshake.
+            if f.code.is_none() && f.text.starts_with("no reply") && target.security() != Security::Implicit {
+                f.text.push_str(" (if this port speaks TLS from the first byte, as port 465 usually does, use smtps://)");
+            }
+            setup_failure("greeting/EHLO", f)
+        })?;
 
         if target.security() != Security::Implicit {
             if inner.can_starttls() {
