@@ -29,7 +29,9 @@ pub enum Command {
     Preview(PreviewArgs),
     /// Send an issue: a test send with --to, a bulk send with --list.
     Send(SendArgs),
-    /// Read bounce messages (DSNs, complaints, auto-replies) from a mailbox.
+    /// Read what comes back to the bulletin from a mailbox: bounces (DSNs), complaints,
+    /// auto-replies and mailed unsubscribe requests (also `bulletin inbox`).
+    #[command(visible_alias = "inbox")]
     Bounces(BouncesArgs),
     /// Report on the sends of an issue from their journals.
     Status(StatusArgs),
