@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "support/dovecot.rs"]
+mod dovecot;
 #[path = "support/private_ca.rs"]
 mod private_ca;
 #[path = "support/tools.rs"]
@@ -413,99 +415,25 @@ postlog unix-dgram n - n - 1 postlogd
 
 const DSN: &str = include_str!("fixtures/bounces/postfix-dsn.eml");
 
-/// Write `cert.pem` and `key.pem` for `localhost` into `dir`, issued by a private CA made for
-/// the test; return the CA's certificate (PEM).
-fn private_ca_certificate(dir: &Path) -> String {
-    let issued = private_ca::issue(&["localhost".to_string()]);
-    std::fs::write(dir.join("cert.pem"), &issued.cert_pem).unwrap();
-    std::fs::write(dir.join("key.pem"), &issued.key_pem).unwrap();
-    issued.ca_pem
-}
-
 #[test]
 fn imap_mailbox_is_read_flagged_and_moved() {
     require_root();
-    let dovecot = tools::require("dovecot", "dovecot-imapd");
-
-    let tmp = server_dir("bulletin-imap");
-    let t = tmp.path();
-    let home = t.join("home/bounce");
-    let maildir = home.join("Maildir");
-    for d in ["cur", "new", "tmp", ".Done/cur", ".Done/new", ".Done/tmp"] {
-        std::fs::create_dir_all(maildir.join(d)).unwrap();
-    }
-    std::fs::write(maildir.join("new/1763284442.M1P1.bounces"), DSN).unwrap();
-    std::fs::write(
-        maildir.join("new/1763284443.M2P1.bounces"),
-        include_str!("fixtures/bounces/not-a-bounce.eml"),
-    )
-    .unwrap();
-    chown(&t.join("home"), "nobody:nogroup");
-    std::fs::create_dir_all(t.join("run")).unwrap();
-    std::fs::write(t.join("passwd"), "bounce:{PLAIN}imap-test-pass\n").unwrap();
-    let (port, tls_port) = (free_port(), free_port());
     // The imaps listener's certificate comes from a private CA: bulletin trusts it only
     // through a configured CA file.
-    let ca_pem = private_ca_certificate(t);
-    let log = t.join("dovecot.log");
-    let conf = t.join("dovecot.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "base_dir = {t}/run
-log_path = {log}
-info_log_path = {log}
-listen = 127.0.0.1
-protocols = imap
-ssl = yes
-ssl_cert = <{t}/cert.pem
-ssl_key = <{t}/key.pem
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-mail_location = maildir:~/Maildir
-passdb {{
-  driver = passwd-file
-  args = {t}/passwd
-}}
-userdb {{
-  driver = static
-  args = uid=nobody gid=nogroup home={t}/home/%u
-}}
-service imap-login {{
-  chroot =
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    address = 127.0.0.1
-    port = {tls_port}
-  }}
-}}
-service anvil {{
-  chroot =
-}}
-",
-            t = t.display(),
-            log = log.display()
-        ),
-    )
-    .unwrap();
-    let mut cleanup = Cleanup(Vec::new());
-    start_daemon(Command::new(&dovecot).arg("-c").arg(&conf));
-    {
-        let (dovecot, conf) = (dovecot.clone(), conf.clone());
-        cleanup.0.push(Box::new(move || {
-            let _ = Command::new(&dovecot)
-                .arg("-c")
-                .arg(&conf)
-                .arg("stop")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }));
-    }
-    wait_for_port(port, "Dovecot", &log);
+    let server = dovecot::Dovecot::start_with_tls(|maildir| {
+        for d in [".Done/cur", ".Done/new", ".Done/tmp"] {
+            std::fs::create_dir_all(maildir.join(d)).unwrap();
+        }
+        std::fs::write(maildir.join("new/1763284442.M1P1.bounces"), DSN).unwrap();
+        std::fs::write(
+            maildir.join("new/1763284443.M2P1.bounces"),
+            include_str!("fixtures/bounces/not-a-bounce.eml"),
+        )
+        .unwrap();
+    });
+    let maildir = server.maildir();
+    let (port, tls_port) = (server.port, server.tls_port.expect("an imaps port"));
+    let ca_pem = server.ca_pem.clone().expect("the private CA");
 
     let url = format!("imap://bounce@127.0.0.1:{port}/INBOX");
     let env = [("BULLETIN_IMAP_PASSWORD", "imap-test-pass")];
@@ -515,7 +443,6 @@ service anvil {{
     // imaps:// checks the server's certificate: one from an authority this machine does not
     // trust is refused, with a sentence that says so and what to do.
     let tls_url = format!("imaps://bounce@localhost:{tls_port}/INBOX");
-    wait_for_port(tls_port, "Dovecot imaps", &log);
     let untrusting = tempfile::tempdir().unwrap();
     std::fs::write(untrusting.path().join("bulletin.toml"), "").unwrap();
     let untrusting = untrusting.path().to_str().unwrap();
@@ -676,5 +603,5 @@ service anvil {{
     let suppression =
         bulletin::list::Suppression::load_state(&project.path().join(".bulletin")).unwrap();
     assert!(suppression.contains("alan.gone@members.example.net"));
-    drop(cleanup);
+    drop(server);
 }

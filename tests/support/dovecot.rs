@@ -1,5 +1,8 @@
-//! Dovecot serving one Maildir over plain IMAP on a loopback port, for the tests that read a
-//! mailbox (run as root, as CI does; scripts/test.sh installs dovecot-imapd). Stopped on drop.
+//! Dovecot serving one Maildir over IMAP on a loopback port, and over IMAP with TLS on a second
+//! one when asked (a certificate for `localhost` from a private CA made for the test), for the
+//! tests that read a mailbox (run as root, as CI does; scripts/test.sh installs dovecot-imapd).
+//! Stopped on drop.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -8,6 +11,10 @@ use std::time::{Duration, Instant};
 /// The user's Maildir is `maildir()`; log in as `USER` with `PASSWORD`.
 pub struct Dovecot {
     pub port: u16,
+    /// The imaps port, with [`Dovecot::start_with_tls`].
+    pub tls_port: Option<u16>,
+    /// The private CA's certificate (PEM) behind the imaps certificate.
+    pub ca_pem: Option<String>,
     dir: tempfile::TempDir,
     conf: PathBuf,
 }
@@ -16,8 +23,17 @@ pub const USER: &str = "bounce";
 pub const PASSWORD: &str = "imap-test-pass";
 
 impl Dovecot {
-    /// Start Dovecot; `fill` writes messages into the Maildir first.
+    /// Start Dovecot; `fill` writes messages (and folders) into the Maildir first.
     pub fn start(fill: impl FnOnce(&Path)) -> Dovecot {
+        Self::start_with(false, fill)
+    }
+
+    /// Like [`Dovecot::start`], also listening for IMAP over TLS on [`Dovecot::tls_port`].
+    pub fn start_with_tls(fill: impl FnOnce(&Path)) -> Dovecot {
+        Self::start_with(true, fill)
+    }
+
+    fn start_with(tls: bool, fill: impl FnOnce(&Path)) -> Dovecot {
         let dovecot = super::tools::require("dovecot", "dovecot-imapd");
         super::tools::require_root("Dovecot for the IMAP tests runs as root");
         let dir = tempfile::Builder::new()
@@ -46,6 +62,24 @@ impl Dovecot {
         std::fs::create_dir_all(t.join("run")).unwrap();
         std::fs::write(t.join("passwd"), format!("{USER}:{{PLAIN}}{PASSWORD}\n")).unwrap();
         let port = super::free_port();
+        let (tls_port, ca_pem, ssl) = if tls {
+            let issued = super::private_ca::issue(&["localhost".to_string()]);
+            std::fs::write(t.join("cert.pem"), &issued.cert_pem).unwrap();
+            std::fs::write(t.join("key.pem"), &issued.key_pem).unwrap();
+            let tls_port = super::free_port();
+            let ssl = format!(
+                "ssl = yes\nssl_cert = <{t}/cert.pem\nssl_key = <{t}/key.pem",
+                t = t.display()
+            );
+            (Some(tls_port), Some(issued.ca_pem), ssl)
+        } else {
+            (None, None, "ssl = no".to_string())
+        };
+        let imaps = tls_port
+            .map(|p| {
+                format!("  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {p}\n  }}\n")
+            })
+            .unwrap_or_default();
         let log = t.join("dovecot.log");
         let conf = t.join("dovecot.conf");
         std::fs::write(
@@ -56,7 +90,7 @@ log_path = {log}
 info_log_path = {log}
 listen = 127.0.0.1
 protocols = imap
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:~/Maildir
@@ -74,7 +108,7 @@ service imap-login {{
     address = 127.0.0.1
     port = {port}
   }}
-}}
+{imaps}}}
 service anvil {{
   chroot =
 }}
@@ -93,15 +127,23 @@ service anvil {{
             .expect("start dovecot");
         assert!(status.success(), "dovecot did not start (run as root?)");
         let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "Dovecot did not listen: {}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        for p in std::iter::once(port).chain(tls_port) {
+            while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
+                assert!(
+                    Instant::now() < deadline,
+                    "Dovecot did not listen on {p}: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
-        Dovecot { port, dir, conf }
+        Dovecot {
+            port,
+            tls_port,
+            ca_pem,
+            dir,
+            conf,
+        }
     }
 
     pub fn url(&self) -> String {
