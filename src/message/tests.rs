@@ -94,6 +94,22 @@ fn build(f: &MessageFactory, s: &Subscriber) -> Outgoing {
     f.build(&rendered(), s, &f.token(&s.email), false).unwrap()
 }
 
+/// The `List-Unsubscribe` header of `s`'s message, unfolded, and its `List-Unsubscribe-Post`.
+fn unsubscribe_headers(f: &MessageFactory, s: &Subscriber) -> (String, Option<String>) {
+    let bytes = build(f, s).bytes;
+    let m = MessageParser::default().parse(&bytes).unwrap();
+    let list = m
+        .header_raw("List-Unsubscribe")
+        .unwrap()
+        .replace("\r\n", "")
+        .trim()
+        .to_string();
+    let post = m
+        .header_raw("List-Unsubscribe-Post")
+        .map(|v| v.trim().to_string());
+    (list, post)
+}
+
 fn assert_wire_clean(bytes: &[u8]) {
     assert!(bytes.is_ascii(), "message is not 7-bit");
     let text = std::str::from_utf8(bytes).unwrap();
@@ -530,31 +546,21 @@ fn the_serve_url_gives_one_click_unless_it_is_plain_http() {
     fx.config.serve.url = Some("https://news.cluster.example".into());
     let f = fx.factory();
     let token = f.token(&s.email);
-    let m_bytes = build(&f, &s).bytes;
-    let m = MessageParser::default().parse(&m_bytes).unwrap();
-    let lu = m
-        .header_raw("List-Unsubscribe")
-        .unwrap()
-        .replace("\r\n", "");
+    let (lu, post) = unsubscribe_headers(&f, &s);
     assert!(
         lu.contains(&format!(
             "<https://news.cluster.example/unsubscribe/{token}>"
         )),
         "{lu}"
     );
-    assert_eq!(
-        m.header_raw("List-Unsubscribe-Post").unwrap().trim(),
-        "List-Unsubscribe=One-Click"
-    );
+    assert_eq!(post.as_deref(), Some("List-Unsubscribe=One-Click"));
     assert_eq!(
         f.unsubscribe_url(&token),
         format!("https://news.cluster.example/unsubscribe/{token}")
     );
     fx.config.serve.url = Some("http://127.0.0.1:8080".into());
-    let f = fx.factory();
-    let m_bytes = build(&f, &s).bytes;
-    let m = MessageParser::default().parse(&m_bytes).unwrap();
-    assert!(m.header("List-Unsubscribe-Post").is_none());
+    let (_, post) = unsubscribe_headers(&fx.factory(), &s);
+    assert!(post.is_none());
 }
 
 #[test]
@@ -565,12 +571,7 @@ fn list_unsubscribe_variants() {
     // https + mailto, with one-click.
     let f = fx.factory();
     let token = f.token(&s.email);
-    let m_bytes = build(&f, &s).bytes;
-    let m = MessageParser::default().parse(&m_bytes).unwrap();
-    let lu = m
-        .header_raw("List-Unsubscribe")
-        .unwrap()
-        .replace("\r\n", "");
+    let (lu, post) = unsubscribe_headers(&f, &s);
     assert!(
         lu.contains(&format!("<https://cluster.example/u/{token}>")),
         "{lu}"
@@ -581,10 +582,7 @@ fn list_unsubscribe_variants() {
         )),
         "{lu}"
     );
-    assert_eq!(
-        m.header_raw("List-Unsubscribe-Post").unwrap().trim(),
-        "List-Unsubscribe=One-Click"
-    );
+    assert_eq!(post.as_deref(), Some("List-Unsubscribe=One-Click"));
     assert_eq!(
         f.unsubscribe_url(&token),
         format!("https://cluster.example/u/{token}")
@@ -592,26 +590,19 @@ fn list_unsubscribe_variants() {
 
     // plain http: listed, but no one-click (RFC 8058 needs https).
     fx.config.sender.unsubscribe_url = Some("http://cluster.example/u?t={token}".into());
-    let f = fx.factory();
-    let m_bytes = build(&f, &s).bytes;
-    let m = MessageParser::default().parse(&m_bytes).unwrap();
-    assert!(
-        m.header_raw("List-Unsubscribe")
-            .unwrap()
-            .contains("<http://cluster.example/u?t=")
-    );
-    assert!(m.header("List-Unsubscribe-Post").is_none());
+    let (lu, post) = unsubscribe_headers(&fx.factory(), &s);
+    assert!(lu.contains("<http://cluster.example/u?t="), "{lu}");
+    assert!(post.is_none());
 
     // mailto only.
     fx.config.sender.unsubscribe_url = None;
     let f = fx.factory();
-    let m_bytes = build(&f, &s).bytes;
-    let m = MessageParser::default().parse(&m_bytes).unwrap();
+    let (lu, post) = unsubscribe_headers(&f, &s);
     assert_eq!(
-        m.header_raw("List-Unsubscribe").unwrap().trim(),
+        lu,
         format!("<mailto:unsubscribe@cluster.example?subject=unsubscribe%20{token}>")
     );
-    assert!(m.header("List-Unsubscribe-Post").is_none());
+    assert!(post.is_none());
     assert!(f.unsubscribe_url(&token).starts_with("mailto:"));
 
     // nothing configured: the reply address takes requests.
