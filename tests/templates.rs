@@ -491,6 +491,20 @@ fn workaround_whole_pixel_image_widths() {
 }
 
 #[test]
+fn workaround_truncated_image_boxes() {
+    // A column of 33.33333333333333% of 600 px is 199.99999999999997 px, which mjml reads as 199:
+    // the image, with 25 px of padding each side, is 149 px wide (mrml alone makes it 150).
+    let html = build_fixture("fractional-column-width");
+    assert_eq!(html.matches("width=\"149\"").count(), 1, "{html}");
+    assert_eq!(
+        html.matches("<td style=\"width:149px;\">").count(),
+        1,
+        "{html}"
+    );
+    assert!(!html.contains("width=\"150\""), "{html}");
+}
+
+#[test]
 fn workaround_group_column_mobile_width() {
     // Seven columns in a group keep 14% each on phones, as mjml writes them, not 14.285714%.
     let html = build_fixture("group-of-seven");

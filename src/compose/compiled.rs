@@ -19,7 +19,7 @@ use crate::compose::protect::{Protected, is_recipient_path, protect, protect_mar
 use crate::compose::sourcemap::{Origins, SourceMap};
 use crate::compose::validate;
 use crate::compose::view::{issue_view, sender_view};
-use crate::compose::{guard, locale, markup, preheader, text, theme, workarounds};
+use crate::compose::{guard, image_box, locale, markup, preheader, text, theme, workarounds};
 use crate::config::Validation;
 use crate::content::{ISSUE_FILE, Issue};
 use crate::diagnostic::{SourceError, line_col, read_text};
@@ -182,7 +182,7 @@ pub fn compile(
 
     // MJML → HTML.
     let used = used_sources(&all);
-    let for_mrml = workarounds::image_padding_sides(&generated);
+    let for_mrml = image_box::truncated_image_boxes(&workarounds::image_padding_sides(&generated));
     let parsed = mrml::parse(&for_mrml).map_err(|e| mjml_error(&used, &main, &for_mrml, &e))?;
     let mut warnings: Vec<String> = parsed
         .warnings

@@ -12,6 +12,7 @@ mod check;
 mod compiled;
 mod error;
 mod guard;
+mod image_box;
 mod lint;
 mod locale;
 mod locate;
