@@ -470,7 +470,7 @@ fn workaround_carousel_media_query() {
 }
 
 #[test]
-fn workaround_image_padding_sides() {
+fn workaround_padding_zero_units_on_images() {
     // Three 200 px columns, images of 184 px with 25 px of padding each side: 150 px, as mjml.
     let html = build_fixture("image-wider-than-column");
     assert_eq!(html.matches("width=\"150\"").count(), 3, "{html}");
@@ -502,6 +502,42 @@ fn workaround_truncated_image_boxes() {
         "{html}"
     );
     assert!(!html.contains("width=\"150\""), "{html}");
+}
+
+#[test]
+fn workaround_padding_zero_units() {
+    // `padding="0 12px 0 13px"` on the section: columns of (600 − 25) / 2 = 287.5 px, images of
+    // 287 px as in mjml, not 300 px (mrml drops a padding with a bare 0).
+    let html = build_fixture("padding-bare-zero");
+    assert_eq!(html.matches("width=\"287\"").count(), 2, "{html}");
+    assert!(!html.contains("width=\"300\""), "{html}");
+}
+
+#[test]
+fn workaround_body_attributes() {
+    let html = build_fixture("body-in-mj-attributes");
+    assert!(
+        html.contains("<body style=\"word-spacing:normal;background-color:#336699;\">"),
+        "{html}"
+    );
+    assert!(html.contains("max-width:500px"), "{html}");
+}
+
+#[test]
+fn workaround_hero_fluid_height() {
+    let html = build_fixture("hero-fluid-height");
+    // 469 / 600 of the width, as mjml's spacer cells, and no negative height.
+    assert_eq!(html.matches("padding-bottom:78%;").count(), 2, "{html}");
+    assert!(!html.contains("-200px"), "{html}");
+}
+
+#[test]
+fn workaround_wrapper_gap() {
+    let html = build_fixture("wrapper-gap");
+    // Above the second section only: on the section, and on its Outlook table.
+    assert_eq!(html.matches("margin-top:20px;").count(), 1, "{html}");
+    assert_eq!(html.matches("padding-top:20px;").count(), 1, "{html}");
+    assert!(!html.contains("bulletin-gap"), "{html}");
 }
 
 #[test]

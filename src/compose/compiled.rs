@@ -182,7 +182,10 @@ pub fn compile(
 
     // MJML → HTML.
     let used = used_sources(&all);
-    let for_mrml = image_box::truncated_image_boxes(&workarounds::image_padding_sides(&generated));
+    let for_mrml = workarounds::padding_zero_units(&generated);
+    let for_mrml = workarounds::body_attributes(&for_mrml);
+    let for_mrml = workarounds::wrapper_gap_mark(&workarounds::hero_fluid_mode(&for_mrml));
+    let for_mrml = image_box::truncated_image_boxes(&for_mrml);
     let parsed = mrml::parse(&for_mrml).map_err(|e| mjml_error(&used, &main, &for_mrml, &e))?;
     let mut warnings: Vec<String> = parsed
         .warnings
@@ -220,6 +223,7 @@ pub fn compile(
     let html = preheader::restyle(&locale::rtl_html(&html, direction));
     let html = workarounds::whole_pixel_image_widths(&workarounds::carousel_media_query(&html));
     let html = workarounds::group_column_mobile_width(&html);
+    let html = workarounds::wrapper_gap_apply(&workarounds::hero_fluid_ratio(&html));
 
     let images = local_images(
         &html,

@@ -24,20 +24,23 @@ struct Defaults<'a> {
 }
 
 impl<'a> Defaults<'a> {
-    fn read(tags: &[Tag<'a>]) -> Defaults<'a> {
+    fn read(mjml: &str, tags: &[Tag<'a>]) -> Defaults<'a> {
         let mut defaults = Defaults::default();
-        let mut inside = false;
-        for tag in tags {
+        let Some(start) = mjml.find("<mj-attributes") else {
+            return defaults;
+        };
+        let end = mjml[start..]
+            .find("</mj-attributes>")
+            .map_or(start, |e| start + e);
+        for tag in tags.iter().filter(|t| t.start > start && t.end <= end) {
             match tag.name {
-                "mj-attributes" => inside = !tag.self_closing,
-                "mj-body" => break,
-                "mj-class" if inside => {
+                "mj-class" => {
                     if let Some(name) = tag.attr("name") {
                         let attrs = tag.attrs.iter().filter(|(n, _)| *n != "name");
                         defaults.classes.entry(name).or_default().extend(attrs);
                     }
                 }
-                name if inside && name.starts_with("mj-") => {
+                name if name.starts_with("mj-") => {
                     defaults.tags.entry(name).or_default().extend(&tag.attrs);
                 }
                 _ => {}
@@ -139,7 +142,7 @@ pub fn truncated_image_boxes(mjml: &str) -> String {
     {
         return mjml.to_string();
     }
-    let defaults = Defaults::read(&tags);
+    let defaults = Defaults::read(mjml, &tags);
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     for (image, ancestors) in images_with_ancestors(mjml, &tags) {
         if let Some(edit) = image_edit(mjml, &defaults, image, &ancestors) {

@@ -44,42 +44,211 @@ pub fn first_duplicate_attribute_wins(mjml: &str) -> String {
     out
 }
 
-/// **Image box from `mj-all`'s padding.** mrml sizes an `mj-image` (its width clamped to the
-/// column) with the left and right padding of `<mj-all padding>`, not with the image's own
-/// `padding`, so an image wider than its column is not clamped (and is wider on phones). The
-/// image's own padding is repeated as `padding-left` and `padding-right`, which mrml reads.
-pub fn image_padding_sides(mjml: &str) -> String {
-    let mut inserts: Vec<(usize, usize, String)> = Vec::new();
+/// **Padding with a bare `0`.** mrml reads a padding only when every value carries `px` and the
+/// values are one space apart; otherwise it drops the whole padding from its width arithmetic,
+/// so `padding="0 25px"` on an image, or `padding="0 12px 0 13px"` on a section, counts as no
+/// padding at all (an image 50 px too wide, columns 25 px too wide). mjml reads `0` as zero.
+/// Each bare `0` of a padding attribute (`padding`, `inner-padding`, `text-padding`, …) of an
+/// `mj-` tag, `mj-attributes` included, is written `0px`, and runs of spaces are closed up; the
+/// CSS means the same.
+pub fn padding_zero_units(mjml: &str) -> String {
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
     for tag in markup::tags(mjml) {
-        if tag.name != "mj-image"
-            || tag.attr("padding-left").is_some()
-            || tag.attr("padding-right").is_some()
-        {
+        if !tag.name.starts_with("mj") {
             continue;
         }
-        let Some(padding) = tag.attr("padding") else {
+        for &(name, value) in &tag.attrs {
+            if name != "padding" && !name.ends_with("-padding") {
+                continue;
+            }
+            let parts: Vec<&str> = value.split_whitespace().collect();
+            let spelled = parts
+                .iter()
+                .map(|p| if *p == "0" { "0px" } else { p })
+                .collect::<Vec<_>>()
+                .join(" ");
+            if spelled != value && !parts.is_empty() {
+                let at = value.as_ptr() as usize - mjml.as_ptr() as usize;
+                edits.push((at, at + value.len(), spelled));
+            }
+        }
+    }
+    splice(mjml, edits)
+}
+
+/// **`mj-body` in `mj-attributes`.** mrml ignores `<mj-attributes><mj-body …/>`, so a body
+/// colour or width set there is lost. Its attributes are copied onto the `<mj-body>` tag when
+/// that does not set them itself.
+pub fn body_attributes(mjml: &str) -> String {
+    let Some((head_start, head_end)) = section(mjml, "mj-attributes") else {
+        return mjml.to_string();
+    };
+    let tags = markup::tags(mjml);
+    let defaults: Vec<(&str, &str)> = tags
+        .iter()
+        .filter(|t| t.name == "mj-body" && t.start > head_start && t.end <= head_end)
+        .flat_map(|t| t.attrs.iter().copied())
+        .collect();
+    let Some(body) = tags
+        .iter()
+        .find(|t| t.name == "mj-body" && (t.start < head_start || t.start >= head_end))
+    else {
+        return mjml.to_string();
+    };
+    let mut added = String::new();
+    for (k, &(name, value)) in defaults.iter().enumerate() {
+        let later = defaults[k + 1..].iter().any(|(n, _)| *n == name);
+        if body.attr(name).is_none() && !later && !value.contains('"') {
+            added.push_str(&format!(" {name}=\"{value}\""));
+        }
+    }
+    let at = if mjml[..body.end].ends_with("/>") {
+        body.end - 2
+    } else {
+        body.end - 1
+    };
+    splice(mjml, vec![(at, at, added)])
+}
+
+/// Byte range of the first `<NAME …>…</NAME>`.
+fn section(text: &str, name: &str) -> Option<(usize, usize)> {
+    let start = text.find(&format!("<{name}"))?;
+    let end = start + text[start..].find(&format!("</{name}>"))?;
+    Some((start, end))
+}
+
+/// **`mj-hero mode="fluid-height"`.** mrml recognises only `mode="fluid"`, so a fluid hero is
+/// drawn as a fixed one whose height is computed from nothing (`height:-200px`). The mode is
+/// renamed for mrml ([`hero_fluid_mode`]), and the spacer cells mrml then writes with a bare
+/// number (`padding-bottom:78.166664`, which browsers ignore) get mjml's whole percentage
+/// ([`hero_fluid_ratio`]).
+pub fn hero_fluid_mode(mjml: &str) -> String {
+    let mut edits = Vec::new();
+    for tag in markup::tags(mjml) {
+        if tag.name == "mj-hero"
+            && let Some(mode) = tag.attr("mode").filter(|m| *m == "fluid-height")
+        {
+            let at = mode.as_ptr() as usize - mjml.as_ptr() as usize;
+            edits.push((at, at + mode.len(), "fluid".to_string()));
+        }
+    }
+    splice(mjml, edits)
+}
+
+/// See [`hero_fluid_mode`].
+pub fn hero_fluid_ratio(html: &str) -> String {
+    const NEEDLE: &str = "mso-padding-bottom-alt:0;padding-bottom:";
+    let mut edits = Vec::new();
+    for (at, _) in html.match_indices(NEEDLE) {
+        let start = at + NEEDLE.len();
+        let end = html[start..].find(';').map_or(html.len(), |e| start + e);
+        if let Ok(ratio) = html[start..end].parse::<f64>() {
+            edits.push((start, end, format!("{}%", ratio.round())));
+        }
+    }
+    splice(html, edits)
+}
+
+/// **`mj-wrapper gap`.** mrml ignores a wrapper's `gap`; mjml puts that space above every
+/// section of the wrapper but the first (`margin-top` on the section, `padding-top` on its
+/// Outlook table). Each such section is marked with a CSS class ([`wrapper_gap_mark`]), which
+/// mrml copies onto both, and the mark is turned into the spacing afterwards
+/// ([`wrapper_gap_apply`]).
+pub fn wrapper_gap_mark(mjml: &str) -> String {
+    let tags = markup::tags(mjml);
+    let mut edits = Vec::new();
+    for wrapper in tags.iter().filter(|t| t.name == "mj-wrapper") {
+        let Some(gap) = wrapper.attr("gap").filter(|g| is_pixels(g)) else {
             continue;
         };
-        let sides: Vec<&str> = padding.split_whitespace().collect();
-        let (right, left) = match sides.as_slice() {
-            [all] => (*all, *all),
-            [_, h] | [_, h, _] => (*h, *h),
-            [_, r, _, l] => (*r, *l),
-            _ => continue,
+        let Some(close) = mjml[wrapper.end..].find("</mj-wrapper>") else {
+            continue;
         };
-        // Before the tag's end (`/>` or `>`), so nothing before it on the line moves.
-        let end = if mjml[..tag.end].ends_with("/>") {
-            tag.end - 2
-        } else {
-            tag.end - 1
-        };
-        inserts.push((
-            end,
-            end,
-            format!(" padding-left=\"{left}\" padding-right=\"{right}\""),
-        ));
+        let inside = wrapper.end..wrapper.end + close;
+        let mut depth_end = 0;
+        let mut first = true;
+        for section in tags.iter().filter(|t| inside.contains(&t.start)) {
+            // Only the wrapper's own sections, not those of a nested element.
+            if section.start < depth_end || section.name != "mj-section" {
+                continue;
+            }
+            depth_end = mjml[section.end..]
+                .find("</mj-section>")
+                .map_or(section.end, |e| section.end + e);
+            if first {
+                first = false;
+                continue;
+            }
+            let mark = format!("{GAP_MARK}{}", gap.trim().trim_end_matches("px"));
+            match section.attr("css-class") {
+                Some(class) => {
+                    let at = class.as_ptr() as usize - mjml.as_ptr() as usize;
+                    edits.push((at + class.len(), at + class.len(), format!(" {mark}")));
+                }
+                None => {
+                    let at = if mjml[..section.end].ends_with("/>") {
+                        section.end - 2
+                    } else {
+                        section.end - 1
+                    };
+                    edits.push((at, at, format!(" css-class=\"{mark}\"")));
+                }
+            }
+        }
     }
-    splice(mjml, inserts)
+    edits.sort_by_key(|e| e.0);
+    splice(mjml, edits)
+}
+
+/// The class that marks a section below a wrapper's gap, followed by the gap in pixels.
+const GAP_MARK: &str = "bulletin-gap-";
+
+fn is_pixels(value: &str) -> bool {
+    let number = value.trim().trim_end_matches("px");
+    !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+}
+
+/// See [`wrapper_gap_mark`].
+pub fn wrapper_gap_apply(html: &str) -> String {
+    if !html.contains(GAP_MARK) {
+        return html.to_string();
+    }
+    let mut edits = Vec::new();
+    // Tags inside Outlook's conditional comments too, so not `markup::tags`.
+    let marked = html.match_indices(GAP_MARK).filter_map(|(at, _)| {
+        let start = html[..at].rfind('<')?;
+        markup::start_tag(html, start).filter(|t| t.end > at)
+    });
+    let mut seen = 0;
+    for tag in marked {
+        if tag.start < seen {
+            continue;
+        }
+        seen = tag.end;
+        let Some(class) = tag.attr("class") else {
+            continue;
+        };
+        let Some(mark) = class.split_whitespace().find(|c| c.starts_with(GAP_MARK)) else {
+            continue;
+        };
+        let outlook = mark.ends_with("-outlook");
+        let gap = mark[GAP_MARK.len()..].trim_end_matches("-outlook");
+        let kept: Vec<&str> = class.split_whitespace().filter(|c| *c != mark).collect();
+        let class_at = class.as_ptr() as usize - html.as_ptr() as usize;
+        edits.push((class_at, class_at + class.len(), kept.join(" ")));
+        if let Some(style) = tag.attr("style") {
+            let property = if outlook { "padding-top" } else { "margin-top" };
+            let at = style.as_ptr() as usize - html.as_ptr() as usize + style.len();
+            let separator = if style.ends_with(';') || style.is_empty() {
+                ""
+            } else {
+                ";"
+            };
+            edits.push((at, at, format!("{separator}{property}:{gap}px;")));
+        }
+    }
+    edits.sort_by_key(|e| e.0);
+    splice(html, edits)
 }
 
 /// **Fractional image widths.** mjml truncates an image's box to whole pixels (`parseInt`):
@@ -210,12 +379,52 @@ mod tests {
     }
 
     #[test]
-    fn image_padding_is_spelt_out_per_side() {
+    fn bare_zeros_of_a_padding_get_a_unit() {
         assert_eq!(
-            image_padding_sides(
-                "<mj-image src=\"a\" padding=\"0 25px\" /><mj-image padding=\"1px 2px 3px 4px\"></mj-image><mj-image padding=\"5px\" padding-left=\"0\" /><mj-text padding=\"9px\">"
+            padding_zero_units(
+                "<mj-image src=\"0\" padding=\"0 25px\" /><mj-section padding=\"0  12px 0 13px\"><mj-button inner-padding=\"10px 0\"><mj-text padding=\"9px\"><p padding=\"0\">"
             ),
-            "<mj-image src=\"a\" padding=\"0 25px\"  padding-left=\"25px\" padding-right=\"25px\"/><mj-image padding=\"1px 2px 3px 4px\" padding-left=\"4px\" padding-right=\"2px\"></mj-image><mj-image padding=\"5px\" padding-left=\"0\" /><mj-text padding=\"9px\">"
+            "<mj-image src=\"0\" padding=\"0px 25px\" /><mj-section padding=\"0px 12px 0px 13px\"><mj-button inner-padding=\"10px 0px\"><mj-text padding=\"9px\"><p padding=\"0\">"
+        );
+    }
+
+    #[test]
+    fn body_attributes_from_mj_attributes_reach_the_body() {
+        let mjml = "<mjml><mj-head><mj-attributes><mj-body background-color=\"#336699\" width=\"500px\" /></mj-attributes></mj-head><mj-body width=\"550px\"><mj-section /></mj-body></mjml>";
+        assert_eq!(
+            body_attributes(mjml),
+            "<mjml><mj-head><mj-attributes><mj-body background-color=\"#336699\" width=\"500px\" /></mj-attributes></mj-head><mj-body width=\"550px\" background-color=\"#336699\"><mj-section /></mj-body></mjml>"
+        );
+        let plain = "<mjml><mj-body><mj-section /></mj-body></mjml>";
+        assert_eq!(body_attributes(plain), plain);
+    }
+
+    #[test]
+    fn a_fluid_hero_is_fluid_with_a_percentage() {
+        assert_eq!(
+            hero_fluid_mode("<mj-hero mode=\"fluid-height\"><mj-hero mode=\"fixed-height\">"),
+            "<mj-hero mode=\"fluid\"><mj-hero mode=\"fixed-height\">"
+        );
+        assert_eq!(
+            hero_fluid_ratio(
+                "<td style=\"mso-padding-bottom-alt:0;padding-bottom:78.166664;width:0.01%;\" />"
+            ),
+            "<td style=\"mso-padding-bottom-alt:0;padding-bottom:78%;width:0.01%;\" />"
+        );
+    }
+
+    #[test]
+    fn a_wrapper_gap_spaces_every_section_but_the_first() {
+        let mjml = "<mj-wrapper gap=\"20px\"><mj-section><mj-column /></mj-section><mj-section css-class=\"x\"></mj-section><mj-section /></mj-wrapper><mj-section />";
+        let marked = wrapper_gap_mark(mjml);
+        assert_eq!(
+            marked,
+            "<mj-wrapper gap=\"20px\"><mj-section><mj-column /></mj-section><mj-section css-class=\"x bulletin-gap-20\"></mj-section><mj-section  css-class=\"bulletin-gap-20\"/></mj-wrapper><mj-section />"
+        );
+        let html = "<table class=\"bulletin-gap-20-outlook\" style=\"width:600px;\"><div class=\"x bulletin-gap-20\" style=\"margin:0px auto;max-width:600px;\">";
+        assert_eq!(
+            wrapper_gap_apply(html),
+            "<table class=\"\" style=\"width:600px;padding-top:20px;\"><div class=\"x\" style=\"margin:0px auto;max-width:600px;margin-top:20px;\">"
         );
     }
 
