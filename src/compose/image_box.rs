@@ -209,11 +209,7 @@ fn image_edit<'a>(
             Some((at, at + own.len(), image_box))
         }
         None => {
-            let end = if mjml[..image.end].ends_with("/>") {
-                image.end - 2
-            } else {
-                image.end - 1
-            };
+            let end = image.attribute_insert_point(mjml);
             Some((end, end, format!(" width=\"{image_box}\"")))
         }
     }

@@ -15,6 +15,16 @@ pub struct Tag<'a> {
 }
 
 impl<'a> Tag<'a> {
+    /// Where a new attribute goes in `text` (the text the tag was read from): before its `/>`
+    /// or `>`, so nothing else moves.
+    pub fn attribute_insert_point(&self, text: &str) -> usize {
+        if text[..self.end].ends_with("/>") {
+            self.end - 2
+        } else {
+            self.end - 1
+        }
+    }
+
     pub fn attr(&self, name: &str) -> Option<&'a str> {
         self.attrs
             .iter()

@@ -102,11 +102,7 @@ pub fn body_attributes(mjml: &str) -> String {
             added.push_str(&format!(" {name}=\"{value}\""));
         }
     }
-    let at = if mjml[..body.end].ends_with("/>") {
-        body.end - 2
-    } else {
-        body.end - 1
-    };
+    let at = body.attribute_insert_point(mjml);
     splice(mjml, vec![(at, at, added)])
 }
 
@@ -186,11 +182,7 @@ pub fn wrapper_gap_mark(mjml: &str) -> String {
                     edits.push((at + class.len(), at + class.len(), format!(" {mark}")));
                 }
                 None => {
-                    let at = if mjml[..section.end].ends_with("/>") {
-                        section.end - 2
-                    } else {
-                        section.end - 1
-                    };
+                    let at = section.attribute_insert_point(mjml);
                     edits.push((at, at, format!(" css-class=\"{mark}\"")));
                 }
             }
