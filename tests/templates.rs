@@ -541,6 +541,36 @@ fn workaround_wrapper_gap() {
 }
 
 #[test]
+fn workaround_full_width_radius() {
+    // The wrapper's box is rounded; the full-width table around it is not, as in mjml.
+    let html = build_fixture("full-width-radius");
+    assert!(
+        html.contains("style=\"background:#f0f0f0;background-color:#f0f0f0;width:100%;\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("border-radius:4px;overflow:hidden;"),
+        "{html}"
+    );
+}
+
+#[test]
+fn an_mjml_element_mrml_lacks_is_named_with_what_to_do() {
+    let dir = tiny(
+        "<mjml><mj-head><mj-html-attributes><mj-selector path=\".x\"><mj-html-attribute name=\"data-id\">1</mj-html-attribute></mj-selector></mj-html-attributes></mj-head><mj-body></mj-body></mjml>",
+        ISSUE,
+        LIST,
+    );
+    let o = run_in(dir.path(), &["build", "issues/one"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("<mj-html-attributes> is not supported by bulletin's MJML compiler"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn workaround_group_column_mobile_width() {
     // Seven columns in a group keep 14% each on phones, as mjml writes them, not 14.285714%.
     let html = build_fixture("group-of-seven");

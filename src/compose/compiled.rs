@@ -224,6 +224,7 @@ pub fn compile(
     let html = workarounds::whole_pixel_image_widths(&workarounds::carousel_media_query(&html));
     let html = workarounds::group_column_mobile_width(&html);
     let html = workarounds::wrapper_gap_apply(&workarounds::hero_fluid_ratio(&html));
+    let html = workarounds::full_width_radius(&html);
 
     let images = local_images(
         &html,

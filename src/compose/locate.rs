@@ -160,6 +160,25 @@ fn known_names(name: &str, data: &Value) -> Option<String> {
     Some(format!("known here: {}", keys.join(", ")))
 }
 
+/// What to say of an element mrml does not expect at `offset`: its name, and whether it is an
+/// MJML element that mrml does not implement at all.
+fn unexpected_element(generated: &str, offset: usize) -> String {
+    let rest = generated.get(offset..).unwrap_or("");
+    let rest = rest.trim_start().trim_start_matches('<');
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    match name.as_str() {
+        "" => "unexpected element".to_string(),
+        "mj-html-attributes" | "mj-selector" | "mj-html-attribute" => format!(
+            "<{name}> is not supported by bulletin's MJML compiler: set those attributes in \
+             the markup itself (an mj-raw block, or the element's css-class with an mj-style)"
+        ),
+        _ => format!("unexpected element <{name}> here"),
+    }
+}
+
 /// An MJML parse error: the offset is in the generated MJML; show that line, traced back to the
 /// template line it came from when one matches.
 pub(super) fn mjml_error(
@@ -170,9 +189,10 @@ pub(super) fn mjml_error(
 ) -> ComposeError {
     use mrml::prelude::parser::Error as E;
     let (what, offset) = match e {
-        E::UnexpectedElement { position, .. } => {
-            ("unexpected element".to_string(), Some(position.start))
-        }
+        E::UnexpectedElement { position, .. } => (
+            unexpected_element(generated, position.start),
+            Some(position.start),
+        ),
         E::UnexpectedToken { position, .. } => {
             ("unexpected token".to_string(), Some(position.start))
         }

@@ -327,6 +327,37 @@ pub fn group_column_mobile_width(html: &str) -> String {
     splice(html, fixes)
 }
 
+/// **Rounded full-width rows.** For a full-width section or wrapper with `border-radius`, mrml
+/// also rounds the outer table that spans the whole window, so the row's background shows
+/// rounded ends; mjml rounds only the centred box inside it. The radius is dropped from that
+/// outer table (the one whose only content is a bare `<tbody><tr><td>`).
+pub fn full_width_radius(html: &str) -> String {
+    if !html.contains("border-radius") {
+        return html.to_string();
+    }
+    let mut edits = Vec::new();
+    for tag in markup::tags(html) {
+        if tag.name != "table" || !html[tag.end..].starts_with("<tbody><tr><td>") {
+            continue;
+        }
+        let Some(style) = tag.attr("style") else {
+            continue;
+        };
+        let Some(radius_at) = style.find("border-radius:") else {
+            continue;
+        };
+        if radius_at > 0 && !style[..radius_at].ends_with(';') {
+            continue;
+        }
+        let radius_end = style[radius_at..]
+            .find(';')
+            .map_or(style.len(), |e| radius_at + e + 1);
+        let at = style.as_ptr() as usize - html.as_ptr() as usize;
+        edits.push((at + radius_at, at + radius_end, String::new()));
+    }
+    splice(html, edits)
+}
+
 /// **Carousel arrows hidden everywhere.** mrml writes the carousel's fallback rule as
 /// `@media screen, yahoo {…}`, a list that matches every screen, so the arrows and thumbnails
 /// are hidden in every client; mjml writes `@media screen yahoo`, which matches nothing (the
@@ -435,6 +466,15 @@ mod tests {
         assert_eq!(
             group_column_mobile_width(html),
             "<style>.mj-column-per-14-285714 { width:14.285714% !important; }</style><div class=\"mj-outlook-group-fix mj-column-per-14-285714\" style=\"font-size:0px;max-width:14.5%;width:14%;\"></div><div class=\"mj-column-per-100\" style=\"width:100%;\"></div><div style=\"width:14.5%\"></div>"
+        );
+    }
+
+    #[test]
+    fn a_full_width_row_is_not_rounded_outside_its_box() {
+        let html = "<table align=\"center\" style=\"background:#f0f0f0;border-radius:4px;width:100%;\"><tbody><tr><td><div style=\"border-radius:4px;\"><table style=\"border-radius:4px;\"><tbody><tr><td style=\"x\">";
+        assert_eq!(
+            full_width_radius(html),
+            "<table align=\"center\" style=\"background:#f0f0f0;width:100%;\"><tbody><tr><td><div style=\"border-radius:4px;\"><table style=\"border-radius:4px;\"><tbody><tr><td style=\"x\">"
         );
     }
 
