@@ -514,7 +514,7 @@ fn workaround_padding_zero_units() {
 }
 
 #[test]
-fn workaround_body_attributes() {
+fn workaround_unapplied_defaults() {
     let html = build_fixture("body-in-mj-attributes");
     assert!(
         html.contains("<body style=\"word-spacing:normal;background-color:#336699;\">"),
@@ -568,6 +568,14 @@ fn an_mjml_element_mrml_lacks_is_named_with_what_to_do() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn workaround_unapplied_defaults_of_accordion_elements() {
+    let html = build_fixture("accordion-element-defaults");
+    assert_eq!(html.matches("width:20px;height:20px;").count(), 2, "{html}");
+    assert!(html.contains("https://example.org/plus.png"), "{html}");
+    assert!(!html.contains("width:32px;height:32px;"), "{html}");
 }
 
 #[test]

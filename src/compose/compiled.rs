@@ -183,7 +183,7 @@ pub fn compile(
     // MJML → HTML.
     let used = used_sources(&all);
     let for_mrml = workarounds::padding_zero_units(&generated);
-    let for_mrml = workarounds::body_attributes(&for_mrml);
+    let for_mrml = workarounds::unapplied_defaults(&for_mrml);
     let for_mrml = workarounds::wrapper_gap_mark(&workarounds::hero_fluid_mode(&for_mrml));
     let for_mrml = image_box::truncated_image_boxes(&for_mrml);
     let parsed = mrml::parse(&for_mrml).map_err(|e| mjml_error(&used, &main, &for_mrml, &e))?;

@@ -76,34 +76,59 @@ pub fn padding_zero_units(mjml: &str) -> String {
     splice(mjml, edits)
 }
 
-/// **`mj-body` in `mj-attributes`.** mrml ignores `<mj-attributes><mj-body …/>`, so a body
-/// colour or width set there is lost. Its attributes are copied onto the `<mj-body>` tag when
-/// that does not set them itself.
-pub fn body_attributes(mjml: &str) -> String {
+/// **`mj-attributes` that mrml does not apply.** mrml ignores `<mj-attributes><mj-body …/>`,
+/// so a body colour or width set there is lost, and the icon attributes of
+/// `<mj-attributes><mj-accordion-element …/>` (their size, their images), so the icons keep
+/// mrml's defaults. For these elements the defaults are copied onto each tag, for every
+/// attribute that neither the tag nor one of its `mj-class`es sets (those come first in mjml).
+pub fn unapplied_defaults(mjml: &str) -> String {
+    const ELEMENTS: [&str; 2] = ["mj-body", "mj-accordion-element"];
     let Some((head_start, head_end)) = section(mjml, "mj-attributes") else {
         return mjml.to_string();
     };
     let tags = markup::tags(mjml);
-    let defaults: Vec<(&str, &str)> = tags
+    let in_head = |t: &markup::Tag<'_>| t.start > head_start && t.end <= head_end;
+    let head: Vec<&markup::Tag<'_>> = tags.iter().filter(|t| in_head(t)).collect();
+    let mut edits = Vec::new();
+    for tag in tags
         .iter()
-        .filter(|t| t.name == "mj-body" && t.start > head_start && t.end <= head_end)
-        .flat_map(|t| t.attrs.iter().copied())
-        .collect();
-    let Some(body) = tags
-        .iter()
-        .find(|t| t.name == "mj-body" && (t.start < head_start || t.start >= head_end))
-    else {
-        return mjml.to_string();
-    };
-    let mut added = String::new();
-    for (k, &(name, value)) in defaults.iter().enumerate() {
-        let later = defaults[k + 1..].iter().any(|(n, _)| *n == name);
-        if body.attr(name).is_none() && !later && !value.contains('"') {
-            added.push_str(&format!(" {name}=\"{value}\""));
+        .filter(|t| ELEMENTS.contains(&t.name) && !in_head(t))
+    {
+        let classes: Vec<&str> = tag
+            .attr("mj-class")
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let set_by_class = |name: &str| {
+            head.iter().any(|h| {
+                h.name == "mj-class"
+                    && h.attr("name").is_some_and(|c| classes.contains(&c))
+                    && h.attr(name).is_some()
+            })
+        };
+        // The last default of each name wins, as in mjml.
+        let mut defaults: Vec<(&str, &str)> = Vec::new();
+        for &(name, value) in head
+            .iter()
+            .filter(|h| h.name == tag.name)
+            .flat_map(|h| &h.attrs)
+        {
+            defaults.retain(|(n, _)| *n != name);
+            defaults.push((name, value));
+        }
+        let added: String = defaults
+            .iter()
+            .filter(|(name, value)| {
+                tag.attr(name).is_none() && !set_by_class(name) && !value.contains('"')
+            })
+            .map(|(name, value)| format!(" {name}=\"{value}\""))
+            .collect();
+        if !added.is_empty() {
+            let at = tag.attribute_insert_point(mjml);
+            edits.push((at, at, added));
         }
     }
-    let at = body.attribute_insert_point(mjml);
-    splice(mjml, vec![(at, at, added)])
+    splice(mjml, edits)
 }
 
 /// Byte range of the first `<NAME …>…</NAME>`.
@@ -412,14 +437,19 @@ mod tests {
     }
 
     #[test]
-    fn body_attributes_from_mj_attributes_reach_the_body() {
+    fn defaults_mrml_skips_are_copied_onto_the_tags() {
         let mjml = "<mjml><mj-head><mj-attributes><mj-body background-color=\"#336699\" width=\"500px\" /></mj-attributes></mj-head><mj-body width=\"550px\"><mj-section /></mj-body></mjml>";
         assert_eq!(
-            body_attributes(mjml),
+            unapplied_defaults(mjml),
             "<mjml><mj-head><mj-attributes><mj-body background-color=\"#336699\" width=\"500px\" /></mj-attributes></mj-head><mj-body width=\"550px\" background-color=\"#336699\"><mj-section /></mj-body></mjml>"
         );
         let plain = "<mjml><mj-body><mj-section /></mj-body></mjml>";
-        assert_eq!(body_attributes(plain), plain);
+        assert_eq!(unapplied_defaults(plain), plain);
+        let accordion = "<mj-attributes><mj-accordion-element icon-width=\"24px\" icon-height=\"20px\" /><mj-accordion-element icon-height=\"24px\" /><mj-class name=\"big\" icon-width=\"40px\" /></mj-attributes><mj-accordion-element mj-class=\"big\"><mj-accordion-element icon-height=\"9px\">";
+        assert_eq!(
+            unapplied_defaults(accordion),
+            "<mj-attributes><mj-accordion-element icon-width=\"24px\" icon-height=\"20px\" /><mj-accordion-element icon-height=\"24px\" /><mj-class name=\"big\" icon-width=\"40px\" /></mj-attributes><mj-accordion-element mj-class=\"big\" icon-height=\"24px\"><mj-accordion-element icon-height=\"9px\" icon-width=\"24px\">"
+        );
     }
 
     #[test]
