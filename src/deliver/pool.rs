@@ -284,6 +284,8 @@ pub enum DeliverError {
         "TLS with {server} failed: {reason} (a certificate from a company or private CA is trusted once [smtp] ca_file names that CA's certificate; a self-signed test relay can be listed in [smtp] insecure_skip_verify_hosts)"
     )]
     Tls { server: String, reason: String },
+    #[error("{server}: {reason}")]
+    WrongScheme { server: String, reason: String },
     #[error("{server} refused the login: {reason}")]
     Auth { server: String, reason: String },
     #[error("{server} refused the session at {stage}: {reply}")]
@@ -320,6 +322,7 @@ impl DeliverError {
             Fatal::TlsNotOffered => DeliverError::TlsNotOffered { server },
             Fatal::Tls(reason) => DeliverError::Tls { server, reason },
             Fatal::Auth(reason) => DeliverError::Auth { server, reason },
+            Fatal::WrongScheme(reason) => DeliverError::WrongScheme { server, reason },
             Fatal::Refused { stage, reply } => DeliverError::Refused {
                 server,
                 stage,
