@@ -154,7 +154,7 @@ pub fn client_hello(host: &str) -> Result<Vec<u8>, TlsError> {
 /// then the major version 3.
 pub fn starts_tls_record(first: &[u8]) -> bool {
     match first {
-        [kind, rest @ ..] if matches!(kind, 0x15 | 0x16) => rest.first().is_none_or(|v| *v == 0x03),
+        [0x15 | 0x16, rest @ ..] => rest.first().is_none_or(|v| *v == 0x03),
         _ => false,
     }
 }

@@ -54,6 +54,7 @@ fn opts(connections: usize, retries: u32) -> PoolOptions {
         timeout: Duration::from_secs(5),
         data_timeout: Duration::from_secs(5),
         backoff: Duration::from_millis(10),
+        retry_for: Duration::from_secs(600),
         give_up_after: 0,
         cancel: Cancel::new(),
     }
@@ -152,6 +153,7 @@ async fn run_with(
                     id,
                     attempt,
                     reason,
+                    ..
                 } => {
                     let seen = run.retries.entry(id).or_default();
                     assert_eq!(attempt as usize, seen.len() + 1, "retry numbers count up");
@@ -1248,4 +1250,26 @@ async fn a_late_greeting_is_still_plain_smtp() {
     assert!(r.result().is_ok(), "{:?}", r.result());
     assert_eq!(r.accepted(), 2);
     server.log().assert_one_copy_each(2, "late greeting");
+}
+
+/// Retries end once the next one would start later than `retry_for` after the first try,
+/// however many remain: with waits of at least 100, 200, 400 and 800 ms, a budget of one
+/// second leaves room for three at most, not fifty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_are_bounded_in_total_time() {
+    let server = TestServer::start(ServerConfig::script(|stage, _| match stage {
+        Stage::Greeting => Action::Reply("421 4.3.2 Try again later".into()),
+        _ => Action::Normal,
+    }))
+    .await;
+    let mut o = opts(1, 50);
+    o.backoff = Duration::from_millis(200);
+    o.retry_for = Duration::from_secs(1);
+    let r = run(&target(&server.url()), jobs(1), o).await;
+    let e = r.error();
+    assert!(matches!(e, DeliverError::Unreachable { .. }), "{e:?}");
+    assert!(e.to_string().contains("421 4.3.2 Try again later"), "{e}");
+    let retried = r.retries.get(&1).map_or(0, Vec::len);
+    assert!((1..=3).contains(&retried), "{retried} retries");
+    assert_eq!(server.log().connections, retried + 1);
 }

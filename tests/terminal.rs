@@ -31,24 +31,13 @@ impl Drop for Session {
     }
 }
 
-#[test]
-fn the_progress_line_fits_80_columns_keeps_to_the_limit_and_is_cleared() {
-    let sink = SmtpSink::start(&[]);
-    let config = format!("{SENDER}\n[smtp]\ntimeout_secs = 5\n");
-    let project = with_templates(&config, "one", SHORT_ISSUE);
-    let mut list = String::from("email,name\n");
-    for i in 1..=40 {
-        list.push_str(&format!("member{i}@example.org,Member {i}\n"));
-    }
-    write(&project.path().join("lists/m.csv"), list.as_bytes());
-
-    let socket = format!("bulletin-test-{}", std::process::id());
+/// Run `command` in a tmux pane of 80 columns in `dir`, and read the screen (wrapped lines
+/// joined, so a line wider than the pane shows as one) every 150 ms until it prints
+/// `SEND-ENDED` (or a minute passed). Returns every screen read.
+fn frames_of(dir: &std::path::Path, command: &str) -> Vec<String> {
+    let socket = format!("bulletin-test-{}-{}", std::process::id(), frames_seq());
     let session = Session(socket);
-    let command = format!(
-        "{} send issues/one --list lists/m.csv --smtp {} --yes --rate 10/s; echo SEND-ENDED; sleep 60",
-        env!("CARGO_BIN_EXE_bulletin"),
-        sink.url()
-    );
+    let command = format!("{command}; echo SEND-ENDED; sleep 60");
     tmux(
         &session.0,
         &[
@@ -59,13 +48,10 @@ fn the_progress_line_fits_80_columns_keeps_to_the_limit_and_is_cleared() {
             "-y",
             "30",
             "-c",
-            &project.path().display().to_string(),
+            &dir.display().to_string(),
             &command,
         ],
     );
-
-    // Read the screen (wrapped lines joined, so a line wider than the pane shows as one) until
-    // the send ends.
     let mut frames = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -79,6 +65,41 @@ fn the_progress_line_fits_80_columns_keeps_to_the_limit_and_is_cleared() {
     }
     let last = frames.last().unwrap();
     assert!(last.contains("SEND-ENDED"), "the send did not end:\n{last}");
+    frames
+}
+
+/// A number for each tmux server a test process starts.
+fn frames_seq() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static SEQ: AtomicUsize = AtomicUsize::new(0);
+    SEQ.fetch_add(1, Ordering::SeqCst)
+}
+
+fn assert_fits(line: &str) {
+    assert!(
+        line.trim_end().chars().count() <= WIDTH,
+        "a progress line wider than {WIDTH} columns: {line:?}"
+    );
+}
+
+#[test]
+fn the_progress_line_fits_80_columns_keeps_to_the_limit_and_is_cleared() {
+    let sink = SmtpSink::start(&[]);
+    let config = format!("{SENDER}\n[smtp]\ntimeout_secs = 5\n");
+    let project = with_templates(&config, "one", SHORT_ISSUE);
+    let mut list = String::from("email,name\n");
+    for i in 1..=40 {
+        list.push_str(&format!("member{i}@example.org,Member {i}\n"));
+    }
+    write(&project.path().join("lists/m.csv"), list.as_bytes());
+
+    let command = format!(
+        "{} send issues/one --list lists/m.csv --smtp {} --yes --rate 10/s",
+        env!("CARGO_BIN_EXE_bulletin"),
+        sink.url()
+    );
+    let frames = frames_of(project.path(), &command);
+    let last = frames.last().unwrap();
     assert!(last.contains("accepted: 40, refused: 0"), "{last}");
 
     let bars: Vec<&str> = frames
@@ -92,10 +113,7 @@ fn the_progress_line_fits_80_columns_keeps_to_the_limit_and_is_cleared() {
         frames.len()
     );
     for bar in &bars {
-        assert!(
-            bar.trim_end().chars().count() <= WIDTH,
-            "a progress line wider than {WIDTH} columns: {bar:?}"
-        );
+        assert_fits(bar);
         assert!(bar.contains("ETA"), "{bar}");
         // the rate shown never exceeds the limit of 10 a second
         let rate = bar
@@ -113,5 +131,52 @@ fn the_progress_line_fits_80_columns_keeps_to_the_limit_and_is_cleared() {
     assert!(
         !last.lines().any(|l| l.contains("/40 · ")),
         "the bar stayed on screen:\n{last}"
+    );
+}
+
+/// A server that is down: while the send waits to try again, the line says for whom and
+/// when, within 80 columns; the retries end with the server named, and the line is cleared.
+#[test]
+fn the_progress_line_says_what_it_waits_for() {
+    let port = support::free_port();
+    let config = format!(
+        "{SENDER}\n[smtp]\ntimeout_secs = 5\n[send]\nretries = 2\nretry_backoff_ms = 2000\nretry_for_secs = 60\n"
+    );
+    let project = with_templates(&config, "one", SHORT_ISSUE);
+    write(
+        &project.path().join("lists/m.csv"),
+        b"email\nann@example.org\nbob@example.org\n",
+    );
+    let command = format!(
+        "{} send issues/one --list lists/m.csv --smtp smtp://127.0.0.1:{port} --yes --connections 1",
+        env!("CARGO_BIN_EXE_bulletin"),
+    );
+    let frames = frames_of(project.path(), &command);
+    let waits: Vec<&str> = frames
+        .iter()
+        .flat_map(|f| f.lines())
+        .filter(|l| l.contains("/2 · waiting for"))
+        .collect();
+    assert!(
+        waits
+            .iter()
+            .any(|l| l.contains("/2 · waiting for 127.0.0.1: attempt 2 of 3, next in ")),
+        "no wait for the second attempt seen: {waits:#?}"
+    );
+    assert!(
+        waits.iter().any(|l| l.contains("attempt 3 of 3, next in ")),
+        "no wait for the third attempt seen: {waits:#?}"
+    );
+    for line in &waits {
+        assert_fits(line);
+    }
+    let last = frames.last().unwrap();
+    assert!(
+        last.contains(&format!("cannot deliver through 127.0.0.1:{port}")),
+        "{last}"
+    );
+    assert!(
+        !last.contains("waiting for"),
+        "the line stayed on screen:\n{last}"
     );
 }
