@@ -32,9 +32,10 @@ impl Drop for Session {
 }
 
 /// Run `command` in a tmux pane of 80 columns in `dir`, and read the screen (wrapped lines
-/// joined, so a line wider than the pane shows as one) every 150 ms until it prints
-/// `SEND-ENDED` (or a minute passed). Returns every screen read.
-fn frames_of(dir: &std::path::Path, command: &str) -> Vec<String> {
+/// joined, so a line wider than the pane shows as one; with `escapes`, its colours and
+/// attributes as escape sequences) every 150 ms until it prints `SEND-ENDED` (or a minute
+/// passed). Returns every screen read.
+fn frames_of(dir: &std::path::Path, command: &str, escapes: bool) -> Vec<String> {
     let socket = format!("bulletin-test-{}-{}", std::process::id(), frames_seq());
     let session = Session(socket);
     let command = format!("{command}; echo SEND-ENDED; sleep 60");
@@ -55,7 +56,11 @@ fn frames_of(dir: &std::path::Path, command: &str) -> Vec<String> {
     let mut frames = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let screen = tmux(&session.0, &["capture-pane", "-p", "-J"]);
+        let mut capture = vec!["capture-pane", "-p", "-J"];
+        if escapes {
+            capture.push("-e");
+        }
+        let screen = tmux(&session.0, &capture);
         let ended = screen.contains("SEND-ENDED");
         frames.push(screen);
         if ended || Instant::now() > deadline {
@@ -98,7 +103,7 @@ fn the_progress_line_fits_80_columns_keeps_to_the_limit_and_is_cleared() {
         env!("CARGO_BIN_EXE_bulletin"),
         sink.url()
     );
-    let frames = frames_of(project.path(), &command);
+    let frames = frames_of(project.path(), &command, false);
     let last = frames.last().unwrap();
     assert!(last.contains("accepted: 40, refused: 0"), "{last}");
 
@@ -151,7 +156,7 @@ fn the_progress_line_says_what_it_waits_for() {
         "{} send issues/one --list lists/m.csv --smtp smtp://127.0.0.1:{port} --yes --connections 1",
         env!("CARGO_BIN_EXE_bulletin"),
     );
-    let frames = frames_of(project.path(), &command);
+    let frames = frames_of(project.path(), &command, false);
     let waits: Vec<&str> = frames
         .iter()
         .flat_map(|f| f.lines())
@@ -179,4 +184,53 @@ fn the_progress_line_says_what_it_waits_for() {
         !last.contains("waiting for"),
         "the line stayed on screen:\n{last}"
     );
+}
+
+/// NO_COLOR (no-color.org) is honoured wherever colour is used: the usage errors and help,
+/// which are coloured in a terminal otherwise, and the send's progress line, preflight and
+/// summary, which never are.
+#[test]
+fn no_color_is_honoured() {
+    let sink = SmtpSink::start(&[]);
+    let project = with_templates(&format!("{SENDER}\n"), "one", SHORT_ISSUE);
+    write(
+        &project.path().join("lists/m.csv"),
+        b"email\nann@example.org\nbob@example.org\ncy@example.org\n",
+    );
+    let bin = env!("CARGO_BIN_EXE_bulletin");
+    let commands = format!(
+        "{bin} send --no-such-option; {bin} help send | head -5; \
+         {bin} send issues/one --list lists/m.csv --smtp {} --yes --new-round --rate 1/s; \
+         {bin} status issues/one",
+        sink.url()
+    );
+    // the same commands without NO_COLOR show colour, so the capture does see it
+    let coloured = frames_of(project.path(), &format!("unset NO_COLOR; {commands}"), true);
+    assert!(
+        coloured.iter().any(|f| f.contains("\u{1b}[")),
+        "no colour seen without NO_COLOR:\n{}",
+        coloured.last().unwrap()
+    );
+    let plain = frames_of(
+        project.path(),
+        &format!("export NO_COLOR=1; {commands}"),
+        true,
+    );
+    let last = plain.last().unwrap();
+    assert!(
+        plain
+            .iter()
+            .any(|f| f.contains("unexpected argument '--no-such-option'")),
+        "{last}"
+    );
+    assert!(
+        plain.iter().any(|f| f.contains("/3 · ")),
+        "no progress line seen:\n{last}"
+    );
+    for frame in &plain {
+        assert!(
+            !frame.contains("\u{1b}["),
+            "colour despite NO_COLOR:\n{frame:?}"
+        );
+    }
 }
