@@ -4,6 +4,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::server_url::{ServerUrl, is_loopback};
+
 /// A place to read messages from, as named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -207,39 +209,30 @@ impl ImapUrl {
             url: shown.clone(),
             message: m.to_string(),
         };
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| bad("expected imaps://user@host/MAILBOX"))?;
-        let tls = match scheme.to_ascii_lowercase().as_str() {
+        if !url.contains("://") {
+            return Err(bad("expected imaps://user@host/MAILBOX"));
+        }
+        let parts = ServerUrl::parse(url).map_err(|r| bad(&r))?;
+        let tls = match parts.scheme.as_str() {
             "imaps" => true,
             "imap" => false,
             _ => return Err(bad("expected imaps:// or imap://")),
         };
-        let (authority, mailbox) = rest.split_once('/').unwrap_or((rest, "INBOX"));
-        let mailbox = if mailbox.is_empty() { "INBOX" } else { mailbox };
-        let (user, hostport) = authority
-            .rsplit_once('@')
-            .ok_or_else(|| bad("the user is missing: imaps://user@host/INBOX"))?;
-        if user.is_empty() {
-            return Err(bad("the user is missing: imaps://user@host/INBOX"));
-        }
-        if user.contains(':') {
+        if parts.has_password {
             return Err(bad(
                 "a password does not belong in the URL; set BULLETIN_IMAP_PASSWORD instead",
             ));
         }
-        let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => {
-                let port: u16 = p.parse().map_err(|_| bad("the port is not a number"))?;
-                (h, port)
-            }
-            _ => (hostport, if tls { 993 } else { 143 }),
+        let user = match parts.user {
+            Some(u) if !u.is_empty() => u,
+            _ => return Err(bad("the user is missing: imaps://user@host/INBOX")),
         };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        if host.is_empty() {
-            return Err(bad("the host is missing"));
-        }
-        let user = percent_decode(user);
+        let port = parts.port.unwrap_or(if tls { 993 } else { 143 });
+        let host = parts.host.as_str();
+        let mailbox = match parts.path.as_str() {
+            "" => "INBOX".to_string(),
+            m => m.to_string(),
+        };
         if !tls && !is_loopback(host) {
             return Err(bad(
                 "plain imap:// sends the password unencrypted; use imaps:// (plain IMAP is allowed only on loopback)",
@@ -250,7 +243,7 @@ impl ImapUrl {
             user,
             host: host.to_string(),
             port,
-            mailbox: percent_decode(mailbox),
+            mailbox,
         })
     }
 }
@@ -279,32 +272,6 @@ impl std::fmt::Display for ImapUrl {
             self.user, self.host, self.port, self.mailbox
         )
     }
-}
-
-pub fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && let Some(h) = s.get(i + 1..i + 3)
-            && let Ok(v) = u8::from_str_radix(h, 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
