@@ -2,7 +2,10 @@
 //! one `.eml` file, or an IMAP mailbox.
 
 use std::fs;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
+
+use mail_parser::mailbox::mbox::MessageIterator;
 
 use crate::server_url::{ServerUrl, is_loopback};
 
@@ -93,7 +96,7 @@ impl Source {
     }
 
     /// Every message of a local source, in a stable order, read one at a time (a large
-    /// Maildir is never held in memory at once; an mbox file is read whole). IMAP is read
+    /// Maildir is never held in memory at once; an mbox file is read message by message). IMAP is read
     /// with [`super::imap::Mailbox`].
     pub fn local_items(
         &self,
@@ -112,17 +115,16 @@ impl Source {
             Source::Folder(dir) => Ok(read_files(list_files(dir)?)),
             Source::File(p) => Ok(read_files(vec![p.clone()])),
             Source::Mbox(p) => {
-                let data = fs::read(p).map_err(io(p))?;
-                let name = p.display().to_string();
-                Ok(Box::new(split_mbox(&data).into_iter().enumerate().map(
-                    move |(i, raw)| {
-                        Ok(SourceItem {
-                            name: format!("{name}#{}", i + 1),
-                            uid: None,
-                            raw,
-                        })
-                    },
-                )))
+                let file = fs::File::open(p).map_err(io(p))?;
+                let (path, name) = (p.clone(), p.display().to_string());
+                let messages = mbox_messages(std::io::BufReader::new(file));
+                Ok(Box::new(messages.enumerate().map(move |(i, raw)| {
+                    Ok(SourceItem {
+                        name: format!("{name}#{}", i + 1),
+                        uid: None,
+                        raw: raw.map_err(io(&path))?,
+                    })
+                })))
             }
             Source::Imap(url) => Err(SourceError::BadUrl {
                 url: url.to_string(),
@@ -165,31 +167,11 @@ fn read_files(files: Vec<PathBuf>) -> Box<dyn Iterator<Item = Result<SourceItem,
     }))
 }
 
-/// Split an mbox into messages: each starts after a `From ` line at the start of a line; a
-/// `>From ` (any number of `>`) at line start loses one `>`.
-pub fn split_mbox(data: &[u8]) -> Vec<Vec<u8>> {
-    let mut out: Vec<Vec<u8>> = Vec::new();
-    let mut cur: Option<Vec<u8>> = None;
-    for line in data.split_inclusive(|&b| b == b'\n') {
-        if line.starts_with(b"From ") {
-            if let Some(m) = cur.take() {
-                out.push(finish_mbox_message(m));
-            }
-            cur = Some(Vec::new());
-            continue;
-        }
-        let Some(m) = cur.as_mut() else { continue };
-        let quoted = line.iter().take_while(|&&b| b == b'>').count();
-        if quoted > 0 && line.get(quoted..).is_some_and(|r| r.starts_with(b"From ")) {
-            m.extend_from_slice(line.get(1..).unwrap_or_default());
-        } else {
-            m.extend_from_slice(line);
-        }
-    }
-    if let Some(m) = cur {
-        out.push(finish_mbox_message(m));
-    }
-    out
+/// The messages of an mbox, one at a time (mail-parser's reader): each starts after a `From `
+/// line at the start of a line; a `>From ` (any number of `>`) at line start loses one `>`
+/// (mboxrd); the blank line before the next `From ` line is not part of the message.
+pub fn mbox_messages(reader: impl BufRead) -> impl Iterator<Item = std::io::Result<Vec<u8>>> {
+    MessageIterator::new(reader).map(|m| m.map(|m| finish_mbox_message(m.unwrap_contents())))
 }
 
 /// Drop the blank line that separates one mbox message from the next `From ` line.
@@ -281,10 +263,17 @@ mod tests {
     #[test]
     fn mbox_split_and_unescape() {
         let data = b"From a@b Mon Jan  1 00:00:00 2024\nSubject: one\n\n>From here\n>>From there\n\nFrom c@d Tue\nSubject: two\n\nbody\n";
-        let m = split_mbox(data);
+        let m: Vec<Vec<u8>> = mbox_messages(&data[..]).collect::<Result<_, _>>().unwrap();
         assert_eq!(m.len(), 2);
         assert_eq!(m[0], b"Subject: one\n\nFrom here\n>From there\n");
         assert_eq!(m[1], b"Subject: two\n\nbody\n");
+        // CRLF line ends, text before the first `From ` line, a last message without a
+        // blank line after it
+        let data = b"junk\r\nFrom a@b Mon\r\nSubject: one\r\n\r\n>From x\r\n\r\nFrom c@d Tue\r\nSubject: two\r\n";
+        let m: Vec<Vec<u8>> = mbox_messages(&data[..]).collect::<Result<_, _>>().unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0], b"Subject: one\r\n\r\nFrom x\r\n");
+        assert_eq!(m[1], b"Subject: two\r\n");
     }
 
     #[test]
