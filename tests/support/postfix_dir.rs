@@ -15,37 +15,70 @@ pub fn run_ok(cmd: &mut Command) {
     );
 }
 
+const MAIN_CF: &str = "/etc/postfix/main.cf";
+
 /// Postfix only takes `-c DIR` when the default main.cf lists DIR in
-/// `alternate_config_directories`. Adds it (creating the file if there is none); returns an
-/// undo step for a file created here.
+/// `alternate_config_directories`. Adds it (creating the file if there is none); returns the
+/// step that takes it out again (and removes the file when nothing else is left in it).
+/// Tests in this process and in others on the machine do the same at once, so each change
+/// is made under a lock.
 pub fn allow_config_dir(dir: &Path) -> Box<dyn FnMut()> {
-    let main_cf = Path::new("/etc/postfix/main.cf");
-    let dir_s = dir.display().to_string();
-    if !main_cf.exists() {
-        std::fs::create_dir_all("/etc/postfix").unwrap();
-        std::fs::write(main_cf, format!("alternate_config_directories = {dir_s}\n")).unwrap();
-        return Box::new(|| {
-            let _ = std::fs::remove_file("/etc/postfix/main.cf");
-        });
+    let dir = dir.display().to_string();
+    {
+        let _lock = lock();
+        let mut dirs = listed();
+        if !dirs.contains(&dir) {
+            dirs.push(dir.clone());
+            set_listed(&dirs);
+        }
+    }
+    Box::new(move || {
+        let _lock = lock();
+        let dirs: Vec<String> = listed().into_iter().filter(|d| *d != dir).collect();
+        set_listed(&dirs);
+        let left = std::fs::read_to_string(MAIN_CF).unwrap_or_default();
+        if left.trim() == "alternate_config_directories =" {
+            let _ = std::fs::remove_file(MAIN_CF);
+        }
+    })
+}
+
+/// An exclusive lock on a file of its own, released when dropped.
+fn lock() -> std::fs::File {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(std::env::temp_dir().join("bulletin-tests-postfix-main-cf.lock"))
+        .expect("open the lock file for /etc/postfix/main.cf");
+    file.lock().expect("lock /etc/postfix/main.cf");
+    file
+}
+
+/// The folders main.cf lists now.
+fn listed() -> Vec<String> {
+    if !Path::new(MAIN_CF).exists() {
+        return Vec::new();
     }
     let out = Command::new("postconf")
         .args(["-h", "alternate_config_directories"])
         .output()
         .expect("postconf");
-    let current = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    if !current.split([',', ' ']).any(|d| d == dir_s) {
-        let value = if current.is_empty() {
-            dir_s.clone()
-        } else {
-            format!("{current}, {dir_s}")
-        };
-        run_ok(
-            Command::new("postconf")
-                .arg("-e")
-                .arg(format!("alternate_config_directories = {value}")),
-        );
+    String::from_utf8_lossy(&out.stdout)
+        .split([',', ' ', '\n'])
+        .filter(|d| !d.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn set_listed(dirs: &[String]) {
+    let value = format!("alternate_config_directories = {}", dirs.join(", "));
+    if Path::new(MAIN_CF).exists() {
+        run_ok(Command::new("postconf").arg("-e").arg(value.trim_end()));
+    } else {
+        std::fs::create_dir_all("/etc/postfix").unwrap();
+        std::fs::write(MAIN_CF, format!("{}\n", value.trim_end())).unwrap();
     }
-    Box::new(|| {})
 }
 
 /// The services every Postfix needs in its `master.cf` besides its `smtpd` listeners.
