@@ -36,6 +36,11 @@ impl Drop for Session {
 /// attributes as escape sequences) every 150 ms until it prints `SEND-ENDED` (or a minute
 /// passed). Returns every screen read.
 fn frames_of(dir: &std::path::Path, command: &str, escapes: bool) -> Vec<String> {
+    frames_at(WIDTH, dir, command, escapes)
+}
+
+/// [`frames_of`] in a pane `width` columns wide.
+fn frames_at(width: usize, dir: &std::path::Path, command: &str, escapes: bool) -> Vec<String> {
     let socket = format!("bulletin-test-{}-{}", std::process::id(), frames_seq());
     let session = Session(socket);
     let command = format!("{command}; echo SEND-ENDED; sleep 60");
@@ -45,7 +50,7 @@ fn frames_of(dir: &std::path::Path, command: &str, escapes: bool) -> Vec<String>
             "new-session",
             "-d",
             "-x",
-            &WIDTH.to_string(),
+            &width.to_string(),
             "-y",
             "30",
             "-c",
@@ -81,9 +86,13 @@ fn frames_seq() -> usize {
 }
 
 fn assert_fits(line: &str) {
+    assert_fits_in(WIDTH, line);
+}
+
+fn assert_fits_in(width: usize, line: &str) {
     assert!(
-        line.trim_end().chars().count() <= WIDTH,
-        "a progress line wider than {WIDTH} columns: {line:?}"
+        line.trim_end().chars().count() <= width,
+        "a progress line wider than {width} columns: {line:?}"
     );
 }
 
@@ -141,9 +150,9 @@ fn the_progress_line_fits_80_columns_keeps_to_the_limit_and_is_cleared() {
 
 /// A server that is down: while the send waits to try again, the line says for whom and
 /// when, within 80 columns; the retries end with the server named, and the line is cleared.
-#[test]
-fn the_progress_line_says_what_it_waits_for() {
-    let port = support::free_port();
+/// A project whose send retries twice, 1–2 s and 2–4 s apart, and the command that sends it
+/// through a server that is down (`127.0.0.1:port`).
+fn send_to_a_server_that_is_down(port: u16) -> (tempfile::TempDir, String) {
     let config = format!(
         "{SENDER}\n[smtp]\ntimeout_secs = 5\n[send]\nretries = 2\nretry_backoff_ms = 2000\nretry_for_secs = 60\n"
     );
@@ -156,6 +165,13 @@ fn the_progress_line_says_what_it_waits_for() {
         "{} send issues/one --list lists/m.csv --smtp smtp://127.0.0.1:{port} --yes --connections 1",
         env!("CARGO_BIN_EXE_bulletin"),
     );
+    (project, command)
+}
+
+#[test]
+fn the_progress_line_says_what_it_waits_for() {
+    let port = support::free_port();
+    let (project, command) = send_to_a_server_that_is_down(port);
     let frames = frames_of(project.path(), &command, false);
     let waits: Vec<&str> = frames
         .iter()
@@ -232,5 +248,26 @@ fn no_color_is_honoured() {
             !frame.contains("\u{1b}["),
             "colour despite NO_COLOR:\n{frame:?}"
         );
+    }
+}
+
+/// In a terminal narrower than the words, the waiting line is cut to its width, not wrapped.
+#[test]
+fn the_waiting_line_is_cut_to_a_narrow_terminal() {
+    let (project, command) = send_to_a_server_that_is_down(support::free_port());
+    let frames = frames_at(40, project.path(), &command, false);
+    let waits: Vec<&str> = frames
+        .iter()
+        .flat_map(|f| f.lines())
+        .filter(|l| l.contains("/2 · waiting for"))
+        .collect();
+    assert!(
+        waits
+            .iter()
+            .any(|l| l.contains("/2 · waiting for 127.0.0.1: att") && l.contains('…')),
+        "no cut waiting line seen: {waits:#?}"
+    );
+    for line in &waits {
+        assert_fits_in(40, line);
     }
 }

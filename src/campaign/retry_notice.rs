@@ -1,13 +1,17 @@
 //! The progress line while a member's message waits for its next try: what it waits for, and
-//! when ("waiting for smtp.example.org: attempt 2 of 4, next in 8 s"), in place of the rate,
-//! elapsed time and ETA, which say nothing while nothing moves.
+//! when ("waiting for smtp.example.org: attempt 2 of 4, next in 8 s"), in place of the bar,
+//! rate, elapsed time and ETA, which say nothing while nothing moves; cut to the terminal's
+//! width.
 
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// The longest host name shown whole; a longer one is cut, so the line still fits 80 columns.
+/// The longest host name shown whole; a longer one is cut.
 const HOST_WIDTH: usize = 32;
+
+/// The line's width when the terminal does not say.
+const DEFAULT_WIDTH: usize = 80;
 
 /// A wait shown on the progress line, counted down by a task of its own.
 #[derive(Default)]
@@ -40,6 +44,28 @@ pub fn describe(host: &str, attempt: u32, of: u32, next: Instant, now: Instant) 
     }
 }
 
+/// The columns left for the words after `⠁ 12/40 · `, one kept free so the line never wraps.
+fn room(bar: &ProgressBar) -> usize {
+    let width = console::Term::stderr()
+        .size_checked()
+        .map_or(DEFAULT_WIDTH, |(_, cols)| usize::from(cols));
+    let counts = format!("{}/{}", bar.position(), bar.length().unwrap_or(0));
+    width.saturating_sub(2 + counts.chars().count() + 3 + 1)
+}
+
+/// `text` cut to `room` characters, the cut marked with `…`.
+fn fit(text: String, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text;
+    }
+    if room == 0 {
+        return String::new();
+    }
+    let mut cut: String = text.chars().take(room.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 impl RetryNotice {
     /// Show that job `id` tries `host` again (attempt `attempt` of at most `of`) in `wait`.
     /// Must run inside a tokio runtime.
@@ -58,16 +84,15 @@ impl RetryNotice {
             }
             None => bar.style(),
         };
-        if let Ok(waiting) =
-            ProgressStyle::with_template("{spinner} [{wide_bar}] {pos}/{len} · {prefix}{msg}")
-        {
-            bar.set_style(waiting.progress_chars("=> "));
+        if let Ok(waiting) = ProgressStyle::with_template("{spinner} {pos}/{len} · {prefix}") {
+            bar.set_style(waiting);
         }
         let (line, host) = (bar.clone(), host.to_string());
         let next = Instant::now() + wait;
         let ticker = tokio::spawn(async move {
             loop {
-                line.set_prefix(describe(&host, attempt, of, next, Instant::now()));
+                let text = describe(&host, attempt, of, next, Instant::now());
+                line.set_prefix(fit(text, room(&line)));
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
         });
@@ -115,6 +140,15 @@ mod tests {
             describe("smtp.example.org", 3, 4, now, now),
             "waiting for smtp.example.org: attempt 3 of 4"
         );
+    }
+
+    #[test]
+    fn the_words_are_cut_to_the_room_left() {
+        let text = "waiting for smtp.example.org: attempt 2 of 4, next in 8 s".to_string();
+        assert_eq!(fit(text.clone(), 80), text);
+        assert_eq!(fit(text.clone(), 30), "waiting for smtp.example.org:…");
+        assert_eq!(fit(text.clone(), 1), "…");
+        assert_eq!(fit(text, 0), "");
     }
 
     #[test]
