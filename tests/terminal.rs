@@ -150,9 +150,10 @@ fn the_progress_line_fits_80_columns_keeps_to_the_limit_and_is_cleared() {
 
 /// A server that is down: while the send waits to try again, the line says for whom and
 /// when, within 80 columns; the retries end with the server named, and the line is cleared.
-/// A project whose send retries twice, 1–2 s and 2–4 s apart, and the command that sends it
-/// through a server that is down (`127.0.0.1:port`).
-fn send_to_a_server_that_is_down(port: u16) -> (tempfile::TempDir, String) {
+/// A send that retries twice, 1–2 s and 2–4 s apart, through a server that is down
+/// (`127.0.0.1:port`), in a pane `width` columns wide: every screen read, and the progress
+/// lines among them that say what the send waits for.
+fn send_to_a_server_that_is_down(port: u16, width: usize) -> (Vec<String>, Vec<String>) {
     let config = format!(
         "{SENDER}\n[smtp]\ntimeout_secs = 5\n[send]\nretries = 2\nretry_backoff_ms = 2000\nretry_for_secs = 60\n"
     );
@@ -165,19 +166,20 @@ fn send_to_a_server_that_is_down(port: u16) -> (tempfile::TempDir, String) {
         "{} send issues/one --list lists/m.csv --smtp smtp://127.0.0.1:{port} --yes --connections 1",
         env!("CARGO_BIN_EXE_bulletin"),
     );
-    (project, command)
+    let frames = frames_at(width, project.path(), &command, false);
+    let waits = frames
+        .iter()
+        .flat_map(|f| f.lines())
+        .filter(|l| l.contains("/2 · waiting for"))
+        .map(str::to_string)
+        .collect();
+    (frames, waits)
 }
 
 #[test]
 fn the_progress_line_says_what_it_waits_for() {
     let port = support::free_port();
-    let (project, command) = send_to_a_server_that_is_down(port);
-    let frames = frames_of(project.path(), &command, false);
-    let waits: Vec<&str> = frames
-        .iter()
-        .flat_map(|f| f.lines())
-        .filter(|l| l.contains("/2 · waiting for"))
-        .collect();
+    let (frames, waits) = send_to_a_server_that_is_down(port, WIDTH);
     assert!(
         waits
             .iter()
@@ -254,13 +256,7 @@ fn no_color_is_honoured() {
 /// In a terminal narrower than the words, the waiting line is cut to its width, not wrapped.
 #[test]
 fn the_waiting_line_is_cut_to_a_narrow_terminal() {
-    let (project, command) = send_to_a_server_that_is_down(support::free_port());
-    let frames = frames_at(40, project.path(), &command, false);
-    let waits: Vec<&str> = frames
-        .iter()
-        .flat_map(|f| f.lines())
-        .filter(|l| l.contains("/2 · waiting for"))
-        .collect();
+    let (_, waits) = send_to_a_server_that_is_down(support::free_port(), 40);
     assert!(
         waits
             .iter()
