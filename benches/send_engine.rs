@@ -81,6 +81,7 @@ fn engine(
             timeout: Duration::from_secs(30),
             data_timeout: Duration::from_secs(600),
             backoff: Duration::from_millis(100),
+            retry_for: Duration::from_secs(600),
             give_up_after: 0,
             cancel: Cancel::new(),
         };

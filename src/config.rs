@@ -201,6 +201,10 @@ pub struct Send {
     /// Milliseconds to wait before the first retry; each further retry waits about twice as
     /// long (with jitter, at most five minutes).
     pub retry_backoff_ms: u64,
+    /// Seconds within which a member's retries must start, counted from their first try: a
+    /// server that stays away longer defers the member (or stops the run) sooner than the
+    /// retries alone would.
+    pub retry_for_secs: u64,
     /// Stop a send once this many messages in a row were deferred (still refused for now after
     /// their retries) with none accepted between: the server turns everything away for the
     /// moment, and going on would only defer the rest. 0: never stop for this.
@@ -224,6 +228,7 @@ impl Default for Send {
             connections: 4,
             retries: 3,
             retry_backoff_ms: 2000,
+            retry_for_secs: 120,
             stop_after_deferred: 20,
             outbox: PathBuf::from("outbox"),
             embed_images: true,

@@ -28,6 +28,7 @@ pub mod project;
 pub mod report;
 pub mod run;
 pub mod serve;
+pub mod server_url;
 pub mod subscriber;
 pub mod tls;
 pub mod unsubscribe;

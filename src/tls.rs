@@ -129,6 +129,36 @@ fn ca_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError
     Ok(certs)
 }
 
+/// The first record a TLS client sends (a ClientHello naming `host`), to learn whether a port
+/// that says nothing is waiting for one.
+pub fn client_hello(host: &str) -> Result<Vec<u8>, TlsError> {
+    let provider = Arc::new(ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Setup(e.to_string()))?
+        .with_root_certificates(RootCertStore::empty())
+        .with_no_client_auth();
+    let mut conn = rustls::ClientConnection::new(Arc::new(config), Trust::server_name(host)?)
+        .map_err(|e| TlsError::Setup(e.to_string()))?;
+    let mut hello = Vec::new();
+    while conn.wants_write() {
+        conn.write_tls(&mut hello)
+            .map_err(|e| TlsError::Setup(e.to_string()))?;
+    }
+    Ok(hello)
+}
+
+/// Do these first bytes from a server start a TLS record (a handshake message such as a
+/// ServerHello, or an alert) rather than text? An SMTP or IMAP greeting starts with a
+/// printable character; a TLS record with its content type (22 handshake, 21 alert) and
+/// then the major version 3.
+pub fn starts_tls_record(first: &[u8]) -> bool {
+    match first {
+        [0x15 | 0x16, rest @ ..] => rest.first().is_none_or(|v| *v == 0x03),
+        _ => false,
+    }
+}
+
 /// A failed handshake as a sentence: what was wrong with the certificate, or the protocol.
 pub fn handshake_error(e: &io::Error) -> String {
     let inner = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
@@ -225,6 +255,25 @@ impl ServerCertVerifier for NoVerification {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_hello_is_a_tls_handshake_record() {
+        let hello = client_hello("smtp.example.org").unwrap();
+        assert!(starts_tls_record(&hello), "{:02x?}", &hello[..5]);
+        assert!(hello.windows(16).any(|w| w == b"smtp.example.org"));
+        assert!(client_hello("127.0.0.1").is_ok());
+    }
+
+    #[test]
+    fn greetings_are_not_tls_records() {
+        assert!(starts_tls_record(&[0x16, 0x03, 0x01]));
+        assert!(starts_tls_record(&[0x15, 0x03]));
+        assert!(starts_tls_record(&[0x16]));
+        assert!(!starts_tls_record(b"220 mail.example.org ESMTP"));
+        assert!(!starts_tls_record(b"* OK IMAP4rev1"));
+        assert!(!starts_tls_record(&[0x16, 0x32]));
+        assert!(!starts_tls_record(&[]));
+    }
 
     #[test]
     fn skip_verify_is_by_name_only() {

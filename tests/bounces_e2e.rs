@@ -16,10 +16,13 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use postfix_dir::{SERVICES, allow_config_dir as allow_postfix_config_dir, main_cf, run_ok};
 use serde_json::Value;
 
 #[path = "support/dovecot.rs"]
 mod dovecot;
+#[path = "support/postfix_dir.rs"]
+mod postfix_dir;
 #[path = "support/private_ca.rs"]
 mod private_ca;
 #[path = "support/tools.rs"]
@@ -47,16 +50,6 @@ fn wait_for_port(port: u16, what: &str, log: &Path) {
     panic!(
         "{what} did not listen on port {port}; log:\n{}",
         std::fs::read_to_string(log).unwrap_or_default()
-    );
-}
-
-fn run_ok(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -116,39 +109,6 @@ fn chown(path: &Path, owner: &str) {
     run_ok(Command::new("chown").arg("-R").arg(owner).arg(path));
 }
 
-/// Postfix only takes `-c DIR` when the default main.cf lists DIR in
-/// `alternate_config_directories`. Adds it (creating the file if there is none); returns an
-/// undo step for a file this test created.
-fn allow_postfix_config_dir(dir: &Path) -> Box<dyn FnMut()> {
-    let main_cf = Path::new("/etc/postfix/main.cf");
-    let dir_s = dir.display().to_string();
-    if !main_cf.exists() {
-        std::fs::create_dir_all("/etc/postfix").unwrap();
-        std::fs::write(main_cf, format!("alternate_config_directories = {dir_s}\n")).unwrap();
-        return Box::new(|| {
-            let _ = std::fs::remove_file("/etc/postfix/main.cf");
-        });
-    }
-    let out = Command::new("postconf")
-        .args(["-h", "alternate_config_directories"])
-        .output()
-        .expect("postconf");
-    let current = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    if !current.split([',', ' ']).any(|d| d == dir_s) {
-        let value = if current.is_empty() {
-            dir_s.clone()
-        } else {
-            format!("{current}, {dir_s}")
-        };
-        run_ok(
-            Command::new("postconf")
-                .arg("-e")
-                .arg(format!("alternate_config_directories = {value}")),
-        );
-    }
-    Box::new(|| {})
-}
-
 /// A temporary folder the servers' own users (postfix, nobody, dovecot) can enter.
 fn server_dir(prefix: &str) -> tempfile::TempDir {
     let tmp = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
@@ -175,23 +135,13 @@ fn postfix_dsn_in_a_maildir_suppresses_the_member() {
     let maillog = t.join("maillog");
     std::fs::write(
         conf.join("main.cf"),
-        format!(
-            "compatibility_level = 3.6
-queue_directory = {t}/queue
-data_directory = {t}/data
-command_directory = /usr/sbin
-daemon_directory = /usr/lib/postfix/sbin
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mta.bounces.test
-mydomain = bounces.test
-myorigin = bounces.test
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-relayhost = [127.0.0.1]:{relay_port}
-smtp_dns_support_level = disabled
+        main_cf(
+            t,
+            "mta.bounces.test",
+            "bounces.test",
+            relay_port,
+            &format!(
+                "mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject
 recipient_delimiter = +
 virtual_mailbox_domains = bounces.test
@@ -199,16 +149,11 @@ virtual_mailbox_base = {t}/mail
 virtual_mailbox_maps = inline:{{ bounces@bounces.test=bounces/ }}
 virtual_uid_maps = static:65534
 virtual_gid_maps = static:65534
-alias_maps =
-alias_database =
-maillog_file = {maillog}
-maillog_file_prefixes = {t}
 bounce_queue_lifetime = 0
 maximal_queue_lifetime = 0
-biff = no
 ",
-            t = t.display(),
-            maillog = maillog.display()
+                t = t.display()
+            ),
         ),
     )
     .unwrap();
@@ -216,29 +161,9 @@ biff = no
         conf.join("master.cf"),
         format!(
             "127.0.0.1:{smtpd_port} inet n - n - - smtpd
-pickup unix n - n 60 1 pickup
-cleanup unix n - n - 0 cleanup
-qmgr unix n - n 300 1 qmgr
-rewrite unix - - n - - trivial-rewrite
-bounce unix - - n - 0 bounce
-defer unix - - n - 0 bounce
-trace unix - - n - 0 bounce
-verify unix - - n - 1 verify
-flush unix n - n 1000? 0 flush
-proxymap unix - - n - - proxymap
-proxywrite unix - - n - 1 proxymap
-smtp unix - - n - - smtp
-relay unix - - n - - smtp
-showq unix n - n - - showq
-error unix - - n - - error
-retry unix - - n - - error
-discard unix - - n - - discard
 local unix - n n - - local
 virtual unix - n n - - virtual
-anvil unix - - n - 1 anvil
-scache unix - - n - 1 scache
-postlog unix-dgram n - n - 1 postlogd
-"
+{SERVICES}"
         ),
     )
     .unwrap();

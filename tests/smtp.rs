@@ -54,6 +54,7 @@ fn opts(connections: usize, retries: u32) -> PoolOptions {
         timeout: Duration::from_secs(5),
         data_timeout: Duration::from_secs(5),
         backoff: Duration::from_millis(10),
+        retry_for: Duration::from_secs(600),
         give_up_after: 0,
         cancel: Cancel::new(),
     }
@@ -152,6 +153,7 @@ async fn run_with(
                     id,
                     attempt,
                     reason,
+                    ..
                 } => {
                     let seen = run.retries.entry(id).or_default();
                     assert_eq!(attempt as usize, seen.len() + 1, "retry numbers count up");
@@ -1169,18 +1171,105 @@ async fn implicit_tls_against_a_starttls_port_names_the_scheme_to_use() {
     assert!(server.log().accepted().is_empty());
 }
 
-/// `smtp://` pointed at a port that waits for a TLS handshake: the server says nothing, and
-/// the error, once the greeting's time is up, names the scheme to try.
+/// `smtp://` pointed at a port that waits for a TLS handshake: the server says nothing, a
+/// ClientHello on a second connection is answered with TLS, and the run stops at once (long
+/// before the greeting's timeout) naming the scheme to use, without retrying.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_implicit_tls_port_reached_with_smtp_names_smtps() {
     let server = TestServer::start(tls_server(false, true)).await;
     let url = format!("smtp://localhost:{}", server.port);
     let t = SmtpTarget::from_url(&url, &skip_verify_localhost(), None).unwrap();
-    let mut o = opts(1, 0);
-    o.timeout = Duration::from_millis(300);
-    let r = run(&t, jobs(1), o).await;
+    let mut o = opts(1, 3);
+    o.timeout = Duration::from_secs(60);
+    let r = run(&t, jobs(2), o).await;
+    let e = r.error();
+    assert!(matches!(e, DeliverError::WrongScheme { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "localhost:{p}: the server sent no SMTP greeting but answers a TLS handshake: this port speaks TLS from the first byte (use smtps://localhost:{p})",
+            p = server.port
+        )
+    );
+    assert!(r.retries.is_empty(), "retried: {:?}", r.retries);
+    assert!(r.outcomes.values().all(not_sent));
+    // one try: its own connection and the one that asked in TLS
+    assert_eq!(server.log().connections, 2);
+}
+
+/// A TLS record where the greeting is due (here an alert, as some servers send to a client
+/// that speaks first in plain text) stops the run at once, naming smtps://.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_record_instead_of_a_greeting_names_smtps() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(Mutex::new(0usize));
+    let server = {
+        let accepted = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt as _;
+            while let Ok((mut s, _)) = listener.accept().await {
+                *accepted.lock().unwrap() += 1;
+                tokio::spawn(async move {
+                    // alert, TLS 1.2, length 2: fatal, protocol_version
+                    let _ = s
+                        .write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46])
+                        .await;
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                });
+            }
+        })
+    };
+    let mut o = opts(2, 3);
+    o.timeout = Duration::from_secs(60);
+    let r = run(&target(&format!("smtp://127.0.0.1:{port}")), jobs(3), o).await;
+    server.abort();
     let e = r.error().to_string();
-    assert!(matches!(r.error(), DeliverError::Unreachable { .. }), "{e}");
-    assert!(e.contains("no reply to the greeting and EHLO"), "{e}");
-    assert!(e.contains("use smtps://"), "{e}");
+    assert!(matches!(r.error(), DeliverError::WrongScheme { .. }), "{e}");
+    assert!(
+        e.contains("the server sent TLS where an SMTP greeting was due: this port speaks TLS from the first byte (use smtps://127.0.0.1:"),
+        "{e}"
+    );
+    assert!(r.retries.is_empty(), "retried: {:?}", r.retries);
+    // at most one connection per worker: nothing was tried twice
+    assert!(*accepted.lock().unwrap() <= 2);
+}
+
+/// A plain server that greets late (after the moment a TLS question is asked on the side)
+/// is used as usual: the side connection's ClientHello gets no TLS answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_greeting_is_still_plain_smtp() {
+    let server = TestServer::start(ServerConfig::script(|stage, _| match stage {
+        Stage::Greeting => Action::Slow(Duration::from_secs(3)),
+        _ => Action::Normal,
+    }))
+    .await;
+    let mut o = opts(1, 0);
+    o.timeout = Duration::from_secs(10);
+    let r = run(&target(&server.url()), jobs(2), o).await;
+    assert!(r.result().is_ok(), "{:?}", r.result());
+    assert_eq!(r.accepted(), 2);
+    server.log().assert_one_copy_each(2, "late greeting");
+}
+
+/// Retries end once the next one would start later than `retry_for` after the first try,
+/// however many remain: with waits of at least 100, 200, 400 and 800 ms, a budget of one
+/// second leaves room for three at most, not fifty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_are_bounded_in_total_time() {
+    let server = TestServer::start(ServerConfig::script(|stage, _| match stage {
+        Stage::Greeting => Action::Reply("421 4.3.2 Try again later".into()),
+        _ => Action::Normal,
+    }))
+    .await;
+    let mut o = opts(1, 50);
+    o.backoff = Duration::from_millis(200);
+    o.retry_for = Duration::from_secs(1);
+    let r = run(&target(&server.url()), jobs(1), o).await;
+    let e = r.error();
+    assert!(matches!(e, DeliverError::Unreachable { .. }), "{e:?}");
+    assert!(e.to_string().contains("421 4.3.2 Try again later"), "{e}");
+    let retried = r.retries.get(&1).map_or(0, Vec::len);
+    assert!((1..=3).contains(&retried), "{retried} retries");
+    assert_eq!(server.log().connections, retried + 1);
 }

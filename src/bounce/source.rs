@@ -2,7 +2,12 @@
 //! one `.eml` file, or an IMAP mailbox.
 
 use std::fs;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
+
+use mail_parser::mailbox::mbox::MessageIterator;
+
+use crate::server_url::{ServerUrl, is_loopback};
 
 /// A place to read messages from, as named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +96,7 @@ impl Source {
     }
 
     /// Every message of a local source, in a stable order, read one at a time (a large
-    /// Maildir is never held in memory at once; an mbox file is read whole). IMAP is read
+    /// Maildir is never held in memory at once; an mbox file is read message by message). IMAP is read
     /// with [`super::imap::Mailbox`].
     pub fn local_items(
         &self,
@@ -110,17 +115,16 @@ impl Source {
             Source::Folder(dir) => Ok(read_files(list_files(dir)?)),
             Source::File(p) => Ok(read_files(vec![p.clone()])),
             Source::Mbox(p) => {
-                let data = fs::read(p).map_err(io(p))?;
-                let name = p.display().to_string();
-                Ok(Box::new(split_mbox(&data).into_iter().enumerate().map(
-                    move |(i, raw)| {
-                        Ok(SourceItem {
-                            name: format!("{name}#{}", i + 1),
-                            uid: None,
-                            raw,
-                        })
-                    },
-                )))
+                let file = fs::File::open(p).map_err(io(p))?;
+                let (path, name) = (p.clone(), p.display().to_string());
+                let messages = mbox_messages(std::io::BufReader::new(file));
+                Ok(Box::new(messages.enumerate().map(move |(i, raw)| {
+                    Ok(SourceItem {
+                        name: format!("{name}#{}", i + 1),
+                        uid: None,
+                        raw: raw.map_err(io(&path))?,
+                    })
+                })))
             }
             Source::Imap(url) => Err(SourceError::BadUrl {
                 url: url.to_string(),
@@ -163,31 +167,11 @@ fn read_files(files: Vec<PathBuf>) -> Box<dyn Iterator<Item = Result<SourceItem,
     }))
 }
 
-/// Split an mbox into messages: each starts after a `From ` line at the start of a line; a
-/// `>From ` (any number of `>`) at line start loses one `>`.
-pub fn split_mbox(data: &[u8]) -> Vec<Vec<u8>> {
-    let mut out: Vec<Vec<u8>> = Vec::new();
-    let mut cur: Option<Vec<u8>> = None;
-    for line in data.split_inclusive(|&b| b == b'\n') {
-        if line.starts_with(b"From ") {
-            if let Some(m) = cur.take() {
-                out.push(finish_mbox_message(m));
-            }
-            cur = Some(Vec::new());
-            continue;
-        }
-        let Some(m) = cur.as_mut() else { continue };
-        let quoted = line.iter().take_while(|&&b| b == b'>').count();
-        if quoted > 0 && line.get(quoted..).is_some_and(|r| r.starts_with(b"From ")) {
-            m.extend_from_slice(line.get(1..).unwrap_or_default());
-        } else {
-            m.extend_from_slice(line);
-        }
-    }
-    if let Some(m) = cur {
-        out.push(finish_mbox_message(m));
-    }
-    out
+/// The messages of an mbox, one at a time (mail-parser's reader): each starts after a `From `
+/// line at the start of a line; a `>From ` (any number of `>`) at line start loses one `>`
+/// (mboxrd); the blank line before the next `From ` line is not part of the message.
+pub fn mbox_messages(reader: impl BufRead) -> impl Iterator<Item = std::io::Result<Vec<u8>>> {
+    MessageIterator::new(reader).map(|m| m.map(|m| finish_mbox_message(m.unwrap_contents())))
 }
 
 /// Drop the blank line that separates one mbox message from the next `From ` line.
@@ -207,39 +191,30 @@ impl ImapUrl {
             url: shown.clone(),
             message: m.to_string(),
         };
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| bad("expected imaps://user@host/MAILBOX"))?;
-        let tls = match scheme.to_ascii_lowercase().as_str() {
+        if !url.contains("://") {
+            return Err(bad("expected imaps://user@host/MAILBOX"));
+        }
+        let parts = ServerUrl::parse(url).map_err(|r| bad(&r))?;
+        let tls = match parts.scheme.as_str() {
             "imaps" => true,
             "imap" => false,
             _ => return Err(bad("expected imaps:// or imap://")),
         };
-        let (authority, mailbox) = rest.split_once('/').unwrap_or((rest, "INBOX"));
-        let mailbox = if mailbox.is_empty() { "INBOX" } else { mailbox };
-        let (user, hostport) = authority
-            .rsplit_once('@')
-            .ok_or_else(|| bad("the user is missing: imaps://user@host/INBOX"))?;
-        if user.is_empty() {
-            return Err(bad("the user is missing: imaps://user@host/INBOX"));
-        }
-        if user.contains(':') {
+        if parts.has_password {
             return Err(bad(
                 "a password does not belong in the URL; set BULLETIN_IMAP_PASSWORD instead",
             ));
         }
-        let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => {
-                let port: u16 = p.parse().map_err(|_| bad("the port is not a number"))?;
-                (h, port)
-            }
-            _ => (hostport, if tls { 993 } else { 143 }),
+        let user = match parts.user {
+            Some(u) if !u.is_empty() => u,
+            _ => return Err(bad("the user is missing: imaps://user@host/INBOX")),
         };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        if host.is_empty() {
-            return Err(bad("the host is missing"));
-        }
-        let user = percent_decode(user);
+        let port = parts.port.unwrap_or(if tls { 993 } else { 143 });
+        let host = parts.host.as_str();
+        let mailbox = match parts.path.as_str() {
+            "" => "INBOX".to_string(),
+            m => m.to_string(),
+        };
         if !tls && !is_loopback(host) {
             return Err(bad(
                 "plain imap:// sends the password unencrypted; use imaps:// (plain IMAP is allowed only on loopback)",
@@ -250,7 +225,7 @@ impl ImapUrl {
             user,
             host: host.to_string(),
             port,
-            mailbox: percent_decode(mailbox),
+            mailbox,
         })
     }
 }
@@ -281,32 +256,6 @@ impl std::fmt::Display for ImapUrl {
     }
 }
 
-pub fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && let Some(h) = s.get(i + 1..i + 3)
-            && let Ok(v) = u8::from_str_radix(h, 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,10 +263,17 @@ mod tests {
     #[test]
     fn mbox_split_and_unescape() {
         let data = b"From a@b Mon Jan  1 00:00:00 2024\nSubject: one\n\n>From here\n>>From there\n\nFrom c@d Tue\nSubject: two\n\nbody\n";
-        let m = split_mbox(data);
+        let m: Vec<Vec<u8>> = mbox_messages(&data[..]).collect::<Result<_, _>>().unwrap();
         assert_eq!(m.len(), 2);
         assert_eq!(m[0], b"Subject: one\n\nFrom here\n>From there\n");
         assert_eq!(m[1], b"Subject: two\n\nbody\n");
+        // CRLF line ends, text before the first `From ` line, a last message without a
+        // blank line after it
+        let data = b"junk\r\nFrom a@b Mon\r\nSubject: one\r\n\r\n>From x\r\n\r\nFrom c@d Tue\r\nSubject: two\r\n";
+        let m: Vec<Vec<u8>> = mbox_messages(&data[..]).collect::<Result<_, _>>().unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0], b"Subject: one\r\n\r\nFrom x\r\n");
+        assert_eq!(m[1], b"Subject: two\r\n");
     }
 
     #[test]

@@ -227,6 +227,7 @@ pub fn pool_options(
         timeout: Duration::from_secs(config.smtp.timeout_secs),
         data_timeout: Duration::from_secs(config.smtp.data_timeout_secs.max(1)),
         backoff: Duration::from_millis(config.send.retry_backoff_ms),
+        retry_for: Duration::from_secs(config.send.retry_for_secs),
         give_up_after: config.send.stop_after_deferred,
         cancel,
     }

@@ -3,6 +3,7 @@
 
 pub mod bulk;
 pub mod preflight;
+pub mod retry_notice;
 pub mod run;
 pub mod selection;
 pub mod test_send;

@@ -17,6 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use super::retry_notice::RetryNotice;
 use super::selection::{Decision, Selection, walk};
 use crate::compose::{CompiledIssue, Recipient};
 use crate::deliver::bounce_log::{
@@ -411,6 +412,7 @@ pub fn execute(
                     let consume = record_events(
                         event_rx,
                         input.issue_id,
+                        target.host(),
                         inflight,
                         journal,
                         &mut side,
@@ -474,6 +476,7 @@ fn account_stranded(
 async fn record_events(
     mut events: mpsc::Receiver<Event>,
     issue_id: &str,
+    host: &str,
     inflight: &Mutex<HashMap<u64, Subscriber>>,
     journal: &Mutex<Option<Journal>>,
     side: &mut Option<(BounceLog, Suppression)>,
@@ -481,6 +484,7 @@ async fn record_events(
 ) -> anyhow::Result<()> {
     let mut batch = Vec::new();
     let mut durable = Vec::new();
+    let mut notice = RetryNotice::default();
     loop {
         let open = events.recv_many(&mut batch, 256).await > 0;
         let mut wanted = !open;
@@ -495,8 +499,21 @@ async fn record_events(
                     wanted = true;
                     continue;
                 }
-                Event::Attempt { .. } | Event::Retrying { .. } => continue,
+                Event::Retrying {
+                    id,
+                    attempt,
+                    of,
+                    wait,
+                    ..
+                } => {
+                    let bar = lock(counters).bar;
+                    notice.waiting(bar, id, host, (attempt + 1, of), wait);
+                    continue;
+                }
+                Event::Attempt { .. } => continue,
             };
+            let bar = lock(counters).bar;
+            notice.over(bar, (!outcome.is_accepted()).then_some(id));
             let Some(member) = lock(inflight).remove(&id) else {
                 continue;
             };

@@ -74,10 +74,7 @@ fn password(url: &str) -> anyhow::Result<Option<Secret>> {
     if let Ok(p) = std::env::var("BULLETIN_SMTP_PASSWORD") {
         return Ok(Some(Secret::new(p)));
     }
-    let has_user = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split('/').next())
-        .is_some_and(|authority| authority.contains('@'));
+    let has_user = crate::server_url::ServerUrl::parse(url).is_ok_and(|u| u.user.is_some());
     if !has_user {
         return Ok(None);
     }

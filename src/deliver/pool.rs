@@ -150,10 +150,13 @@ pub enum Event {
     /// A worker is about to try this job. It comes again if the job is handed to another
     /// connection (when a worker cannot connect while others can).
     Attempt { id: u64 },
-    /// Try number `attempt` failed for a reason worth retrying; the job waits and tries again.
+    /// Try number `attempt` (of at most `of`) failed for a reason worth retrying; the job
+    /// tries again in `wait`.
     Retrying {
         id: u64,
         attempt: u32,
+        of: u32,
+        wait: Duration,
         reason: String,
     },
     /// The job is over. Fire `durable` once `outcome` is on disk: at once, or at the latest
@@ -234,6 +237,9 @@ pub struct PoolOptions {
     pub data_timeout: Duration,
     /// The wait before the first retry; it doubles with each further retry (with jitter).
     pub backoff: Duration,
+    /// No retry of a job starts later than this after its first try began, however many
+    /// retries remain (a try under way still has its `timeout`).
+    pub retry_for: Duration,
     /// Stop the run once this many jobs in a row ended deferred (a temporary refusal that
     /// outlasted its retries) with none accepted or refused for good between them: the server
     /// is turning everything away for now. 0: never.
@@ -251,6 +257,7 @@ impl Default for PoolOptions {
             timeout: Duration::from_secs(60),
             data_timeout: Duration::from_secs(600),
             backoff: Duration::from_secs(2),
+            retry_for: Duration::from_secs(120),
             give_up_after: 0,
             cancel: Cancel::new(),
         }
@@ -266,6 +273,7 @@ impl std::fmt::Debug for PoolOptions {
             .field("timeout", &self.timeout)
             .field("data_timeout", &self.data_timeout)
             .field("backoff", &self.backoff)
+            .field("retry_for", &self.retry_for)
             .field("give_up_after", &self.give_up_after)
             .finish()
     }
@@ -284,6 +292,8 @@ pub enum DeliverError {
         "TLS with {server} failed: {reason} (a certificate from a company or private CA is trusted once [smtp] ca_file names that CA's certificate; a self-signed test relay can be listed in [smtp] insecure_skip_verify_hosts)"
     )]
     Tls { server: String, reason: String },
+    #[error("{server}: {reason}")]
+    WrongScheme { server: String, reason: String },
     #[error("{server} refused the login: {reason}")]
     Auth { server: String, reason: String },
     #[error("{server} refused the session at {stage}: {reply}")]
@@ -320,6 +330,7 @@ impl DeliverError {
             Fatal::TlsNotOffered => DeliverError::TlsNotOffered { server },
             Fatal::Tls(reason) => DeliverError::Tls { server, reason },
             Fatal::Auth(reason) => DeliverError::Auth { server, reason },
+            Fatal::WrongScheme(reason) => DeliverError::WrongScheme { server, reason },
             Fatal::Refused { stage, reply } => DeliverError::Refused {
                 server,
                 stage,
@@ -693,24 +704,23 @@ impl Worker {
         capped.mul_f64(rand::random_range(0.5..=1.0))
     }
 
-    /// Count a transient failure; `true` if the job may be tried again (after the backoff).
-    async fn retry(&mut self, id: u64, attempt: u32, failure: &Failure) -> bool {
-        if attempt > self.shared.opts.retries {
-            return false;
-        }
+    /// Announce and wait out the backoff before the next try; `false` if the run is no
+    /// longer listening.
+    async fn retry(&mut self, id: u64, attempt: u32, wait: Duration, failure: &Failure) -> bool {
         let reason = format!("{}: {}", self.shared.server, failure.reply());
         if !self
             .shared
             .emit(Event::Retrying {
                 id,
                 attempt,
+                of: self.shared.opts.retries.saturating_add(1),
+                wait,
                 reason,
             })
             .await
         {
             return false;
         }
-        let wait = self.backoff(attempt);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = self.shared.stopped() => {}
@@ -722,7 +732,8 @@ impl Worker {
     /// connect but others hold connections.
     ///
     /// Tries until one ends the job ([`Worker::try_once`]); a transient failure is tried again
-    /// after the backoff while retries remain. If the run stops meanwhile, the job ends with
+    /// after the backoff while retries remain and the retry would start within `retry_for` of
+    /// the first try. If the run stops meanwhile, the job ends with
     /// its last failure, or as not sent.
     async fn deliver_one(&mut self, job: Job) -> Option<Job> {
         let shared = Arc::clone(&self.shared);
@@ -730,6 +741,7 @@ impl Worker {
             return None;
         }
         let mut failures = 0u32;
+        let started = std::time::Instant::now();
         // What the job comes to if the run stops while it waits for a retry.
         let mut last: Option<Outcome> = None;
         let outcome = loop {
@@ -755,15 +767,18 @@ impl Worker {
                 }
             };
             failures += 1;
+            let wait = self.backoff(failures);
+            let exhausted =
+                failures > shared.opts.retries || started.elapsed() + wait > shared.opts.retry_for;
             if connecting
-                && failures > shared.opts.retries
+                && exhausted
                 && shared.live.load(Ordering::SeqCst) > 0
                 && !shared.stopping()
             {
                 return Some(job);
             }
-            if !self.retry(job.id, failures, &failure).await {
-                if connecting && failures > shared.opts.retries {
+            if exhausted || !self.retry(job.id, failures, wait, &failure).await {
+                if connecting && exhausted {
                     shared.fail(DeliverError::Unreachable {
                         server: shared.server.clone(),
                         reason: failure.reply(),

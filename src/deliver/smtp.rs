@@ -32,7 +32,7 @@ use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Tls
 use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use lettre::transport::smtp::response::Response;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::target::{Security, SmtpTarget};
@@ -150,7 +150,12 @@ pub enum Fatal {
     TlsNotOffered,
     Tls(String),
     Auth(String),
-    Refused { stage: &'static str, reply: String },
+    Refused {
+        stage: &'static str,
+        reply: String,
+    },
+    /// The port speaks TLS from the first byte, and the target does not (or the reverse).
+    WrongScheme(String),
 }
 
 /// What one message's transaction came to.
@@ -457,6 +462,70 @@ fn tls_result(
     }
 }
 
+/// How long a plain-SMTP connection waits for the greeting before asking, on a second
+/// connection, whether the port is waiting for a TLS handshake instead.
+const TLS_PROBE_AFTER: Duration = Duration::from_secs(2);
+
+/// Before lettre reads the greeting of a plain (or STARTTLS) connection: a TLS record where
+/// the greeting is due, or a silent port that answers a TLS ClientHello on a second
+/// connection, is a port for `smtps://`, and retrying cannot change that. Returns once the
+/// first bytes are there (or the connection ended) and are not TLS; a greeting that never
+/// comes is the usual timeout.
+async fn expect_greeting(
+    tcp: &TcpStream,
+    target: &SmtpTarget,
+    timeout: Duration,
+) -> Result<(), ConnectError> {
+    let wrong_scheme = |what: &str| {
+        ConnectError::Fatal(Fatal::WrongScheme(format!(
+            "{what}: this port speaks TLS from the first byte (use smtps://{}:{})",
+            target.host(),
+            target.port()
+        )))
+    };
+    let first = async {
+        let mut buf = [0u8; 2];
+        match tcp.peek(&mut buf).await {
+            Ok(n) => buf[..n].to_vec(),
+            Err(_) => Vec::new(),
+        }
+    };
+    let probe = async {
+        tokio::time::sleep(TLS_PROBE_AFTER.min(timeout / 2)).await;
+        answers_tls(target, timeout).await
+    };
+    tokio::select! {
+        first = tokio::time::timeout(timeout, first) => match first {
+            Ok(bytes) if crate::tls::starts_tls_record(&bytes) => {
+                Err(wrong_scheme("the server sent TLS where an SMTP greeting was due"))
+            }
+            Ok(_) => Ok(()),
+            Err(_) => {
+                let mut f = Failure::timeout("the greeting and EHLO", timeout);
+                f.text.push_str(" (if this port speaks TLS from the first byte, as port 465 usually does, use smtps://)");
+                Err(setup_failure("greeting/EHLO", f))
+            }
+        },
+        true = probe => Err(wrong_scheme("the server sent no SMTP greeting but answers a TLS handshake")),
+    }
+}
+
+/// Does the target's port answer a TLS ClientHello with a TLS record? Asked on a connection
+/// of its own, which is then dropped.
+async fn answers_tls(target: &SmtpTarget, timeout: Duration) -> bool {
+    let Ok(hello) = crate::tls::client_hello(target.host()) else {
+        return false;
+    };
+    let asked = async {
+        let mut tcp = TcpStream::connect((target.host(), target.port())).await?;
+        tcp.write_all(&hello).await?;
+        let mut first = [0u8; 2];
+        let n = tcp.read(&mut first).await?;
+        io::Result::Ok(crate::tls::starts_tls_record(&first[..n]) && n > 0)
+    };
+    matches!(tokio::time::timeout(timeout, asked).await, Ok(Ok(true)))
+}
+
 impl Connection {
     /// Connect, greet, secure and log in as the target says. Every step waits at most
     /// `timeout`, except the reply to a message's final `.`, which may take `data_timeout`.
@@ -481,6 +550,9 @@ impl Connection {
         // delayed ACK (tens of milliseconds per message).
         tcp.set_nodelay(true)
             .map_err(|e| ConnectError::Transient(Failure::transient(e.to_string())))?;
+        if target.security() != Security::Implicit {
+            expect_greeting(&tcp, target, timeout).await?;
+        }
         let probe = Arc::new(Probe::new());
         let tcp = Probed {
             tcp,
@@ -506,13 +578,7 @@ impl Connection {
             AsyncSmtpConnection::connect_with_transport(stream, &hello),
         )
         .await
-        .map_err(|mut f| {
-            // A server that says nothing at all may be waiting for a TLS handshake.
-            if f.code.is_none() && f.text.starts_with("no reply") && target.security() != Security::Implicit {
-                f.text.push_str(" (if this port speaks TLS from the first byte, as port 465 usually does, use smtps://)");
-            }
-            setup_failure("greeting/EHLO", f)
-        })?;
+        .map_err(|f| setup_failure("greeting/EHLO", f))?;
 
         if target.security() != Security::Implicit {
             if inner.can_starttls() {

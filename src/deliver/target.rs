@@ -12,10 +12,10 @@
 //! Certificates are verified unless the host is listed in `[smtp] insecure_skip_verify_hosts`.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::config;
+use crate::server_url::ServerUrl;
 
 /// A password or other credential. Its `Debug` and `Display` print `***`, so it cannot leak
 /// into logs or error messages by accident.
@@ -127,41 +127,40 @@ impl SmtpTarget {
             url: url.to_string(),
             reason: reason.to_string(),
         };
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| invalid("expected smtp://host:port or smtps://host:port"))?;
-        let implicit = match scheme.to_ascii_lowercase().as_str() {
+        if !url.contains("://") {
+            return Err(invalid("expected smtp://host:port or smtps://host:port"));
+        }
+        let parts = ServerUrl::parse(url).map_err(|r| invalid(&r))?;
+        let implicit = match parts.scheme.as_str() {
             "smtp" => false,
             "smtps" => true,
             _ => return Err(invalid("the scheme must be smtp:// or smtps://")),
         };
-        let (rest, query) = match rest.split_once('?') {
-            Some((r, q)) => (r, Some(q)),
-            None => (rest, None),
-        };
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        if rest.contains('/') {
+        let query = parts.query.as_deref();
+        if !parts.path.trim_end_matches('/').is_empty() {
             return Err(invalid("the URL must not have a path"));
         }
-        let (userinfo, hostport) = match rest.rsplit_once('@') {
-            Some((u, h)) => (Some(u), h),
-            None => (None, rest),
+        if parts.has_password {
+            return Err(TargetError::PasswordInUrl);
+        }
+        let user = match parts.user {
+            Some(u) if u.is_empty() => return Err(invalid("empty user name before `@`")),
+            u => u,
         };
-        let user = match userinfo {
-            Some(u) => {
-                if u.contains(':') {
-                    return Err(TargetError::PasswordInUrl);
-                }
-                let user = percent_decode(u).ok_or_else(|| invalid("bad %-escape in the user"))?;
-                if user.is_empty() {
-                    return Err(invalid("empty user name before `@`"));
-                }
-                Some(user)
-            }
-            None => None,
+        let host = parts.host.to_ascii_lowercase();
+        if !host.contains(':')
+            && !host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
+        {
+            return Err(invalid(&format!("`{host}` is not a host name")));
+        }
+        let port = match parts.port {
+            Some(0) => return Err(invalid("`0` is not a port number")),
+            Some(p) => p,
+            None if implicit => 465,
+            None => 587,
         };
-        let (host, port) = split_host_port(hostport).map_err(|r| invalid(&r))?;
-        let port = port.unwrap_or(if implicit { 465 } else { 587 });
 
         let mut tls_required = false;
         if let Some(query) = query {
@@ -280,70 +279,9 @@ impl SmtpTarget {
     }
 }
 
-/// `host`, `host:port`, `[v6]`, `[v6]:port`.
-fn split_host_port(s: &str) -> Result<(String, Option<u16>), String> {
-    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
-        let (h, after) = rest
-            .split_once(']')
-            .ok_or("missing `]` after an IPv6 address")?;
-        if h.parse::<std::net::Ipv6Addr>().is_err() {
-            return Err(format!("`{h}` is not an IPv6 address"));
-        }
-        let port = match after {
-            "" => None,
-            p => Some(p.strip_prefix(':').ok_or("expected `:port` after `]`")?),
-        };
-        (h.to_string(), port)
-    } else {
-        match s.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p)),
-            None => (s.to_string(), None),
-        }
-    };
-    if host.is_empty() {
-        return Err("missing host".into());
-    }
-    if !host.contains(':')
-        && !host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '_')
-    {
-        return Err(format!("`{host}` is not a host name"));
-    }
-    let port = match port {
-        None => None,
-        Some(p) => match p.parse::<u16>() {
-            Ok(n) if n > 0 => Some(n),
-            _ => return Err(format!("`{p}` is not a port number")),
-        },
-    };
-    Ok((host.to_ascii_lowercase(), port))
-}
-
 /// `127.0.0.0/8`, `::1` and `localhost` (with or without a trailing dot).
 pub fn is_loopback(host: &str) -> bool {
-    let h = host.trim_end_matches('.');
-    if h.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    crate::server_url::is_loopback(host)
 }
 
 #[cfg(test)]

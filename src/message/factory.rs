@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rand::RngCore as _;
+use rand::Rng as _;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
 

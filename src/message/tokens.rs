@@ -13,8 +13,9 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use rand::RngCore as _;
-use sha2::{Digest as _, Sha256};
+use hmac::{Hmac, Mac};
+use rand::Rng as _;
+use sha2::Sha256;
 
 use crate::config::{Config, resolve};
 use crate::subscriber::normalise_address;
@@ -180,22 +181,14 @@ fn create_private(path: &PathBuf) -> std::io::Result<std::fs::File> {
 
 /// HMAC-SHA256 (RFC 2104) of the concatenation of `parts`.
 pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    const BLOCK: usize = 64;
-    let mut k = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(k.map(|b| b ^ 0x36));
+    // HMAC takes a key of any length (a long one is hashed first), so this cannot fail.
+    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(key) else {
+        unreachable!("HMAC accepts keys of every length")
+    };
     for p in parts {
-        inner.update(p);
+        mac.update(p);
     }
-    let mut outer = Sha256::new();
-    outer.update(k.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
+    mac.finalize().into_bytes().into()
 }
 
 /// Lowercase RFC 4648 base32 without padding.

@@ -25,26 +25,21 @@ impl HostRule {
         let Some(url) = url else {
             return Ok(HostRule::Loopback);
         };
-        let (scheme, rest) = url
-            .trim()
-            .split_once("://")
-            .ok_or_else(|| format!("{url:?} is not a URL such as https://news.example.org"))?;
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        if authority.is_empty() || authority.contains('@') {
+        if !url.contains("://") {
+            return Err(format!(
+                "{url:?} is not a URL such as https://news.example.org"
+            ));
+        }
+        let parts =
+            crate::server_url::ServerUrl::parse(url).map_err(|why| format!("{url:?}: {why}"))?;
+        if !matches!(parts.scheme.as_str(), "https" | "http") {
+            return Err(format!("{url:?}: the scheme must be https (or http)"));
+        }
+        if parts.user.is_some() {
             return Err(format!("{url:?} names no host"));
         }
-        let authority = authority.to_ascii_lowercase();
-        let default_port = match scheme.to_ascii_lowercase().as_str() {
-            "https" => ":443",
-            "http" => ":80",
-            _ => return Err(format!("{url:?}: the scheme must be https (or http)")),
-        };
-        Ok(HostRule::Exactly(
-            authority
-                .strip_suffix(default_port)
-                .unwrap_or(&authority)
-                .to_string(),
-        ))
+        // With its port unless it is the scheme's default (which the URL then leaves out).
+        Ok(HostRule::Exactly(parts.host_header()))
     }
 
     pub fn allows(&self, host: &str) -> bool {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use rand::RngCore as _;
+use rand::Rng as _;
 use subtle::ConstantTimeEq as _;
 
 use crate::list::{self, Entry};

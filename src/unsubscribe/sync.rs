@@ -23,6 +23,7 @@ use crate::list::Suppression;
 use crate::list::suppression::RESUBSCRIBE;
 use crate::message::Tokens;
 use crate::project::Project;
+use crate::server_url::{ServerUrl, is_loopback};
 
 /// The path of the feed under `[serve] url`.
 pub const FEED_PATH: &str = "/api/unsubscribes";
@@ -115,49 +116,33 @@ struct Target {
 
 fn target(url: &str) -> Result<Target, String> {
     let url = url.trim();
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| format!("{url:?} is not a URL such as https://news.example.org"))?;
-    let tls = match scheme.to_ascii_lowercase().as_str() {
+    let not_a_url = || format!("{url:?} is not a URL such as https://news.example.org");
+    if !url.contains("://") {
+        return Err(not_a_url());
+    }
+    let parts = ServerUrl::parse(url).map_err(|why| format!("{url:?}: {why}"))?;
+    let tls = match parts.scheme.as_str() {
         "https" => true,
         "http" => false,
         _ => return Err(format!("{url:?}: the scheme must be https")),
     };
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    if authority.is_empty() || authority.contains('@') {
+    if parts.user.is_some() {
         return Err(format!("{url:?} names no host"));
     }
     let default_port = if tls { 443 } else { 80 };
-    let (host, port) = match authority.strip_prefix('[') {
-        Some(v6) => {
-            let (h, after) = v6
-                .split_once(']')
-                .ok_or_else(|| format!("{url:?}: an unclosed `[`"))?;
-            (h, after.strip_prefix(':'))
-        }
-        None => match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        },
-    };
-    let port = match port {
-        Some(p) => p
-            .parse::<u16>()
-            .map_err(|_| format!("{url:?}: bad port {p:?}"))?,
-        None => default_port,
-    };
-    let host = host.to_string();
-    if !tls && !crate::preview::server::is_loopback_host(authority) {
+    let authority = parts.host_header();
+    if !tls && !is_loopback(&parts.host) {
         return Err(format!(
             "{url:?}: plain http is allowed only to a loopback address; use https://"
         ));
     }
+    let base = parts.raw_path.trim_end_matches('/').to_string();
     Ok(Target {
         tls,
-        host,
-        port,
-        authority: authority.to_string(),
-        base: path.trim_end_matches('/').to_string(),
+        port: parts.port.unwrap_or(default_port),
+        host: parts.host,
+        authority,
+        base,
     })
 }
 

@@ -15,6 +15,9 @@ pub struct Dovecot {
     pub tls_port: Option<u16>,
     /// The private CA's certificate (PEM) behind the imaps certificate.
     pub ca_pem: Option<String>,
+    /// The port of Dovecot's authentication service for Postfix's SASL (`inet:127.0.0.1:PORT`),
+    /// with [`Dovecot::start_with_sasl`].
+    pub sasl_port: Option<u16>,
     dir: tempfile::TempDir,
     conf: PathBuf,
 }
@@ -25,15 +28,21 @@ pub const PASSWORD: &str = "imap-test-pass";
 impl Dovecot {
     /// Start Dovecot; `fill` writes messages (and folders) into the Maildir first.
     pub fn start(fill: impl FnOnce(&Path)) -> Dovecot {
-        Self::start_with(false, fill)
+        Self::start_with(false, false, fill)
+    }
+
+    /// Like [`Dovecot::start`], also answering Postfix's SASL questions (the same user and
+    /// password) on [`Dovecot::sasl_port`].
+    pub fn start_with_sasl() -> Dovecot {
+        Self::start_with(false, true, |_| {})
     }
 
     /// Like [`Dovecot::start`], also listening for IMAP over TLS on [`Dovecot::tls_port`].
     pub fn start_with_tls(fill: impl FnOnce(&Path)) -> Dovecot {
-        Self::start_with(true, fill)
+        Self::start_with(true, false, fill)
     }
 
-    fn start_with(tls: bool, fill: impl FnOnce(&Path)) -> Dovecot {
+    fn start_with(tls: bool, sasl: bool, fill: impl FnOnce(&Path)) -> Dovecot {
         let dovecot = super::tools::require("dovecot", "dovecot-imapd");
         super::tools::require_root("Dovecot for the IMAP tests runs as root");
         let dir = tempfile::Builder::new()
@@ -80,6 +89,14 @@ impl Dovecot {
                 format!("  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {p}\n  }}\n")
             })
             .unwrap_or_default();
+        let sasl_port = sasl.then(super::free_port);
+        let auth = sasl_port
+            .map(|p| {
+                format!(
+                    "service auth {{\n  inet_listener {{\n    address = 127.0.0.1\n    port = {p}\n  }}\n}}\n"
+                )
+            })
+            .unwrap_or_default();
         let log = t.join("dovecot.log");
         let conf = t.join("dovecot.conf");
         std::fs::write(
@@ -112,7 +129,7 @@ service imap-login {{
 service anvil {{
   chroot =
 }}
-",
+{auth}",
                 t = t.display(),
                 log = log.display()
             ),
@@ -127,7 +144,7 @@ service anvil {{
             .expect("start dovecot");
         assert!(status.success(), "dovecot did not start (run as root?)");
         let deadline = Instant::now() + Duration::from_secs(20);
-        for p in std::iter::once(port).chain(tls_port) {
+        for p in std::iter::once(port).chain(tls_port).chain(sasl_port) {
             while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
                 assert!(
                     Instant::now() < deadline,
@@ -141,6 +158,7 @@ service anvil {{
             port,
             tls_port,
             ca_pem,
+            sasl_port,
             dir,
             conf,
         }

@@ -12,6 +12,8 @@ pub mod cli;
 pub mod dnsmasq;
 pub mod dovecot;
 pub mod files;
+pub mod postfix;
+pub mod postfix_dir;
 pub mod private_ca;
 pub mod tools;
 
