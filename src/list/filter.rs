@@ -259,28 +259,29 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Result<Node, FilterError> {
-        let mut parts = vec![self.and()?];
-        while self.at_keyword("or") {
-            self.next();
-            parts.push(self.and()?);
-        }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Node::Or(parts)
-        })
+        self.chain("or", Self::and, Node::Or)
     }
 
     fn and(&mut self) -> Result<Node, FilterError> {
-        let mut parts = vec![self.not()?];
-        while self.at_keyword("and") {
+        self.chain("and", Self::not, Node::And)
+    }
+
+    /// `part (word part)*`: one part alone, or `join` of them all.
+    fn chain(
+        &mut self,
+        word: &str,
+        part: fn(&mut Self) -> Result<Node, FilterError>,
+        join: fn(Vec<Node>) -> Node,
+    ) -> Result<Node, FilterError> {
+        let mut parts = vec![part(self)?];
+        while self.at_keyword(word) {
             self.next();
-            parts.push(self.not()?);
+            parts.push(part(self)?);
         }
         Ok(if parts.len() == 1 {
             parts.remove(0)
         } else {
-            Node::And(parts)
+            join(parts)
         })
     }
 

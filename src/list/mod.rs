@@ -33,7 +33,5 @@ pub use suppression::Suppression;
 
 /// The current time as RFC 3339 in UTC, e.g. `2026-11-26T13:05:00.123Z`.
 pub(crate) fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    crate::clock::now_rfc3339()
 }
