@@ -4,5 +4,6 @@
 pub mod bulk;
 pub mod preflight;
 pub mod run;
+pub mod schedule;
 pub mod selection;
 pub mod test_send;

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal as _;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -46,7 +46,10 @@ pub struct RunInput<'a> {
     pub issue_id: &'a str,
     pub compiled: &'a CompiledIssue,
     pub factory: &'a MessageFactory,
-    pub list: &'a Path,
+    /// The lists, in the order they are read.
+    pub lists: &'a [PathBuf],
+    /// At most this many members are handed over in this run (the daily quota's room).
+    pub limit: Option<u64>,
 }
 
 /// The end of a run.
@@ -80,6 +83,8 @@ pub struct Summary {
     pub uncertain_members: Vec<UncertainMember>,
     /// Stopped by Ctrl-C (or a fatal server error) before the end of the list.
     pub interrupted: bool,
+    /// Stopped because the daily quota had no room for the next member.
+    pub quota_reached: bool,
 }
 
 /// How many refused and deferred members a summary names; the rest are counted.
@@ -227,6 +232,7 @@ fn produce(
     mut emit: impl FnMut(u64, Subscriber, Outgoing) -> bool,
 ) -> anyhow::Result<()> {
     let mut next_id = 0u64;
+    let mut taken = 0u64;
     let mut journal_error = None;
     let mut pending: Vec<(Subscriber, Outgoing)> = Vec::with_capacity(batch);
     let mut go_on = true;
@@ -251,7 +257,7 @@ fn produce(
         }
         ok
     };
-    let walked = walk(input.list, &mut selection, |decision| {
+    let walked = walk(input.lists, &mut selection, |list, decision| {
         if cancel.is_cancelled() {
             return false;
         }
@@ -259,6 +265,10 @@ fn produce(
             Decision::Send(s) | Decision::Resend(s) => s,
             Decision::Skip { .. } => return true,
         };
+        if input.limit.is_some_and(|limit| taken >= limit) {
+            lock(counters).summary.quota_reached = true;
+            return false;
+        }
         let out = match build_for(input, &member, false) {
             Ok(out) => out,
             Err(e) => {
@@ -266,7 +276,7 @@ fn produce(
                 c.bar.suspend(|| {
                     eprintln!(
                         "warning: {}:{}: {}: not sent: {e:#}",
-                        input.list.display(),
+                        list.display(),
                         member.line,
                         member.email
                     )
@@ -282,6 +292,7 @@ fn produce(
             journal_error = Some(e);
             return false;
         }
+        taken += 1;
         pending.push((member, out));
         if pending.len() >= batch.max(1) {
             go_on = hand_over(&mut pending, &mut journal_error);
