@@ -464,8 +464,12 @@ impl Filter {
             if headers.clone().into_iter().any(|h| h == c.name) {
                 continue;
             }
-            let mut known: Vec<&str> = headers.clone().into_iter().collect();
-            known.dedup();
+            let mut known: Vec<&str> = Vec::new();
+            for h in headers.clone() {
+                if !known.contains(&h) {
+                    known.push(h);
+                }
+            }
             let near = known
                 .iter()
                 .find(|h| h.to_lowercase() == c.name.to_lowercase());
