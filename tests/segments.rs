@@ -538,7 +538,7 @@ fn ctrl_c_while_waiting_cancels_with_nothing_sent() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     assert!(sink.dumped().is_empty());
-    // nothing journalled: the same command later sends to both
+    // nothing journalled: a send later mails both
     let journals: Vec<PathBuf> = std::fs::read_dir(root.join(".bulletin/journals"))
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -548,6 +548,8 @@ fn ctrl_c_while_waiting_cancels_with_nothing_sent() {
             .all(|p| p.extension().is_none_or(|x| x != "jsonl")),
         "{journals:?}"
     );
+    send_at_clock(root, &list, &sink, "2026-12-02T09:00:00Z", &[]).expect(0);
+    assert_eq!(recipients(&sink.dumped()).len(), 2);
 }
 
 #[test]
