@@ -375,7 +375,7 @@ fn a_daily_quota_stops_the_run_and_the_next_window_continues() {
     assert_eq!(sink.dumped().len(), 20);
 
     // A day on: 20 more, none of them mailed before.
-    let third = send_at_clock(root, &list, &sink, "2026-12-03T09:00:30Z", &quota);
+    let third = send_at_clock(root, &list, &sink, "2026-12-03T09:10:00Z", &quota);
     third
         .expect(3)
         .stderr_has("accepted: 20,")
@@ -504,8 +504,8 @@ fn at_starts_sending_at_the_time_given_in_local_time() {
     cmd.env("TZ", "America/New_York");
     let (child, line) = spawn_until_waiting(cmd);
     assert!(
-        line.starts_with("waiting until 2026-12-02 04:01 -05:00 (in 1m 00s) to start sending")
-            || line.starts_with("waiting until 2026-12-02 04:01 -05:00 (in 59s) to start sending"),
+        line.starts_with("waiting until 2026-12-02 04:01 -05:00 (in ")
+            && line.contains(") to start sending; Ctrl-C cancels"),
         "{line}"
     );
     // Checked and confirmed, nothing sent yet.
@@ -572,4 +572,86 @@ fn a_start_time_in_the_past_or_unreadable_is_refused() {
     );
     r.expect(1)
         .stderr_has("--at \"tomorrow 9am\": expected a date and time");
+}
+
+#[test]
+fn preview_offers_only_the_members_that_match() {
+    let dir = project();
+    let root = dir.path();
+    let list = copy_list(root, "lists/members.csv");
+    let preview = |extra: &[&str]| {
+        let mut args = vec![
+            "preview",
+            "issues/n1",
+            "--no-open",
+            "--port",
+            "0",
+            "--list",
+            &list,
+        ];
+        args.extend_from_slice(extra);
+        support::cli::command(root, &args)
+    };
+    // A member the filter leaves out cannot be shown, and an unknown column is refused.
+    let out = Run::from(
+        preview(&[
+            "--where",
+            "organisation contains nhs",
+            "--as",
+            "ben.hughes@uni.example.org",
+        ])
+        .output()
+        .unwrap(),
+    );
+    out.expect(1)
+        .stderr_has("ben.hughes@uni.example.org is not a member of lists/members.csv");
+    let out = Run::from(preview(&["--where", "town = x"]).output().unwrap());
+    out.expect(1)
+        .stderr_has("--where: unknown column \"town\" at position 1");
+
+    let mut child = preview(&["--where", "organisation contains nhs"])
+        .spawn()
+        .expect("start the preview");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut url = String::new();
+    stdout.read_line(&mut url).unwrap();
+    let host = url
+        .trim()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let body = http_get(&host, "/api/state");
+    let _ = child.kill();
+    let _ = child.wait();
+    let state: serde_json::Value = serde_json::from_str(&body).expect("JSON state");
+    assert_eq!(state["members_total"], 3, "{body}");
+    let emails: BTreeSet<String> = state["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["email"].as_str().unwrap().to_lowercase())
+        .collect();
+    assert_eq!(
+        emails,
+        set(&[
+            "chloe.patel@nhs-trust.example.org",
+            "maya.johnson@nhs-trust.example.org",
+            "aisha.bello@nhs-trust.example.org"
+        ])
+    );
+}
+
+/// The body of `GET path` from `host` (`127.0.0.1:PORT`), over plain HTTP/1.0.
+fn http_get(host: &str, path: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(host).expect("connect to the preview");
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    assert!(
+        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+        "{head}"
+    );
+    body.to_string()
 }

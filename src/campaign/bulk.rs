@@ -131,8 +131,10 @@ impl<'a> BulkSend<'a> {
         if let Some(first) = &send.preflight.first {
             build_for(&send.input(), first, false).with_context(|| {
                 format!(
-                    "cannot build the message for line {} ({})",
-                    first.line, first.email
+                    "cannot build the message for {}:{} ({})",
+                    send.preflight.first_list.display(),
+                    first.line,
+                    first.email
                 )
             })?;
         }

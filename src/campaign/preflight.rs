@@ -76,6 +76,9 @@ pub struct Preflight {
     /// The first member to be mailed, rendered in full before the run starts.
     #[serde(skip)]
     pub first: Option<Subscriber>,
+    /// The list the first member is in.
+    #[serde(skip)]
+    pub first_list: PathBuf,
 }
 
 impl Preflight {
@@ -92,10 +95,10 @@ impl Preflight {
         };
         walk(lists, selection, |list, d| {
             match d {
-                Decision::Send(s) => p.take(s),
+                Decision::Send(s) => p.take(list, s),
                 Decision::Resend(s) => {
                     p.resend.push((s.line, s.email.clone()));
-                    p.take(s)
+                    p.take(list, s)
                 }
                 Decision::Skip { line, email, why } => {
                     let n = p.skipped.entry(why.kind()).or_default();
@@ -111,10 +114,11 @@ impl Preflight {
         Ok(p)
     }
 
-    fn take(&mut self, s: Subscriber) {
+    fn take(&mut self, list: &Path, s: Subscriber) {
         self.to_send += 1;
         if self.first.is_none() {
             self.first = Some(s);
+            self.first_list = list.to_path_buf();
         }
     }
 

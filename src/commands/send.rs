@@ -273,6 +273,12 @@ fn bulk_send(args: &SendArgs, plan: &Plan<'_>) -> anyhow::Result<i32> {
         .transpose()
         .map_err(|e| anyhow::anyhow!("--shard: {e}"))?;
     let (rate, quota) = bulk::limits(args.rate.as_deref(), &project.config)?;
+    if args.wait && quota.is_none() {
+        bail!(
+            "--wait waits for the daily quota's next window, but no daily quota is set: give \
+             --rate N/d or [send] daily_quota"
+        );
+    }
     let connections = args
         .connections
         .unwrap_or(project.config.send.connections)
