@@ -493,11 +493,12 @@ fn at_command(root: &Path, list: &str, sink: &SmtpSink, at: &str) -> Command {
 fn at_starts_sending_at_the_time_given_in_local_time() {
     let dir = project();
     let root = dir.path();
-    let list = write_list(
-        root,
-        "three.csv",
-        "email\nann@example.org\nbob@example.org\ncy@example.org\n",
-    );
+    let three = |bob: &str| {
+        format!(
+            "email,status\nann@example.org,subscribed\nbob@example.org,{bob}\ncy@example.org,subscribed\n"
+        )
+    };
+    let list = write_list(root, "three.csv", three("subscribed"));
     let sink = SmtpSink::with_dump(&[]);
     // 04:01 in New York is 09:01 UTC: one minute after the clock's start.
     let mut cmd = at_command(root, &list, &sink, "2026-12-02 04:01");
@@ -511,9 +512,13 @@ fn at_starts_sending_at_the_time_given_in_local_time() {
     // Checked and confirmed, nothing sent yet.
     assert!(sink.dumped().is_empty());
     assert!(!root.join(".bulletin/journals/n1.jsonl").exists());
+    // Bob unsubscribes overnight: the list is read again at the start time.
+    write_list(root, "three.csv", three("unsubscribed"));
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(recipients(&sink.dumped()).len(), 3);
+    let mut got = recipients(&sink.dumped());
+    got.sort();
+    assert_eq!(got, ["ann@example.org", "cy@example.org"]);
     let first = accepted_times(root)[0];
     assert!(
         first >= time::macros::datetime!(2026-12-02 09:01 UTC),

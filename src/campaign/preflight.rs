@@ -19,8 +19,9 @@ const LISTED: usize = 20;
 /// One row of the list that is not mailed, and why.
 #[derive(Debug, Serialize)]
 pub struct SkippedRow {
-    /// The list the row is in.
-    pub list: PathBuf,
+    /// The list the row is in, when the send reads more than one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list: Option<PathBuf>,
     pub line: u64,
     pub email: String,
     pub reason: &'static str,
@@ -30,7 +31,7 @@ pub struct SkippedRow {
 impl SkippedRow {
     /// Rows named one by one: problems of the list itself and members held back by a damaged
     /// journal record, not the journal's or shard's ordinary doing.
-    fn of(list: &Path, line: u64, email: &str, why: &Skip) -> Option<SkippedRow> {
+    fn of(list: Option<&Path>, line: u64, email: &str, why: &Skip) -> Option<SkippedRow> {
         let detail = match why {
             Skip::List(reason) => reason.detail(),
             Skip::Held(why) => why.clone(),
@@ -43,7 +44,7 @@ impl SkippedRow {
             }
         };
         Some(SkippedRow {
-            list: list.to_path_buf(),
+            list: list.map(Path::to_path_buf),
             line,
             email: email.to_string(),
             reason: why.kind(),
@@ -104,7 +105,8 @@ impl Preflight {
                     let n = p.skipped.entry(why.kind()).or_default();
                     *n += 1;
                     if *n <= LISTED as u64 {
-                        p.rows.extend(SkippedRow::of(list, line, &email, &why));
+                        let named = (lists.len() > 1).then_some(list);
+                        p.rows.extend(SkippedRow::of(named, line, &email, &why));
                     }
                 }
             }
@@ -178,7 +180,11 @@ impl Preflight {
                 let _ = writeln!(
                     s,
                     "    {}:{}: {:?}: {}",
-                    row.list.display(),
+                    row.list
+                        .as_deref()
+                        .or(lists.first().map(PathBuf::as_path))
+                        .unwrap_or(Path::new(""))
+                        .display(),
                     row.line,
                     row.email,
                     row.detail

@@ -251,6 +251,16 @@ impl Plan<'_> {
         Ok(send)
     }
 
+    /// [`prepare`](Self::prepare) after a wait, saying what there is to send now.
+    fn read_again(&self, args: &SendArgs, shard: Option<Shard>) -> anyhow::Result<BulkSend<'_>> {
+        let send = self.prepare(args, shard)?;
+        eprintln!(
+            "to send now: {} (the lists, the journals and the unsubscribes read again)",
+            send.preflight().to_send
+        );
+        Ok(send)
+    }
+
     /// The daily quota's use now, when there is a quota (never for a dry run).
     fn quota_use(&self, quota: Option<u32>, dry_run: bool) -> anyhow::Result<Option<QuotaUse>> {
         let Some(quota) = quota.filter(|_| !dry_run) else {
@@ -329,7 +339,6 @@ fn bulk_send(args: &SendArgs, plan: &Plan<'_>) -> anyhow::Result<i32> {
         eprintln!("nothing sent");
         return Ok(exit::ERROR);
     }
-    let mut waited = false;
     if let Some(at) = plan.at {
         // Let go of the issue's lock while waiting; everything is read again after.
         drop(send);
@@ -337,19 +346,17 @@ fn bulk_send(args: &SendArgs, plan: &Plan<'_>) -> anyhow::Result<i32> {
             eprintln!("cancelled while waiting to start: nothing was sent");
             return Ok(exit::INTERRUPTED);
         }
-        send = plan.prepare(args, shard)?;
-        waited = true;
+        send = plan.read_again(args, shard)?;
     }
+    let mut earlier_failures = false;
     loop {
-        if waited {
-            eprintln!(
-                "to send now: {} (the lists, the journals and the unsubscribes read again)",
-                send.preflight().to_send
-            );
-            if send.preflight().to_send == 0 {
-                eprintln!("nothing to send");
-                return Ok(exit::OK);
-            }
+        if send.preflight().to_send == 0 {
+            eprintln!("nothing to send");
+            return Ok(if earlier_failures {
+                exit::PARTIAL
+            } else {
+                exit::OK
+            });
         }
         let room = plan.quota_use(quota, args.dry_run)?;
         if let Some(q) = room.as_ref().filter(|q| q.available() == 0) {
@@ -371,8 +378,7 @@ fn bulk_send(args: &SendArgs, plan: &Plan<'_>) -> anyhow::Result<i32> {
                 eprintln!("cancelled while waiting for the daily quota: the same command resumes");
                 return Ok(exit::INTERRUPTED);
             }
-            send = plan.prepare(args, shard)?;
-            waited = true;
+            send = plan.read_again(args, shard)?;
             continue;
         }
         let limit = room.as_ref().map(QuotaUse::available);
@@ -385,22 +391,35 @@ fn bulk_send(args: &SendArgs, plan: &Plan<'_>) -> anyhow::Result<i32> {
             target.as_ref(),
         )?;
         stopped?;
+        // A run after a wait does not hide what an earlier one left undone.
+        earlier_failures |=
+            summary.refused + summary.deferred + summary.uncertain + summary.failed > 0;
         if !summary.quota_reached || summary.interrupted {
-            return Ok(exit_code(&summary));
+            return Ok(match exit_code(&summary) {
+                exit::OK if earlier_failures => exit::PARTIAL,
+                code => code,
+            });
         }
-        if !args.wait {
-            if let Some(q) = plan.quota_use(quota, args.dry_run)?
-                && let Some(opens) = q.next_opening()
-            {
-                eprintln!(
-                    "{}",
-                    quota_stop(&q, opens, summary.not_tried, &args.issue.issue)
-                );
+        // Going on only makes sense with --wait, and only after progress: a server that
+        // turns everything away is not asked again and again.
+        if !args.wait || summary.accepted == 0 {
+            let used = plan.quota_use(quota, args.dry_run)?;
+            match used.and_then(|q| q.next_opening().map(|opens| (q, opens))) {
+                Some((q, opens)) => {
+                    eprintln!(
+                        "{}",
+                        quota_stop(&q, opens, summary.not_tried, &args.issue.issue)
+                    );
+                }
+                _ => eprintln!(
+                    "this run's share of the daily quota is used ({} member(s) remain): run the \
+                     same command again",
+                    summary.not_tried
+                ),
             }
             return Ok(exit::PARTIAL);
         }
         send = plan.prepare(args, shard)?;
-        waited = true;
     }
 }
 
