@@ -661,3 +661,47 @@ fn http_get(host: &str, path: &str) -> String {
     );
     body.to_string()
 }
+
+#[test]
+fn a_refusal_names_the_member_s_own_list_and_line() {
+    let dir = project();
+    let root = dir.path();
+    let a = write_list(root, "a.csv", "email\nann@example.org\nbob@example.org\n");
+    let b = write_list(
+        root,
+        "b.csv",
+        "email\ncy@example.org\nbob@example.org\ndee@example.org\n",
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(support::TestServer::start(support::ServerConfig::script(
+        |stage, _| match stage {
+            support::Stage::Rcpt(to) if to == "dee@example.org" => {
+                support::Action::Reply("550 5.1.1 no such user".into())
+            }
+            _ => support::Action::Normal,
+        },
+    )));
+    let url = server.url();
+    let r = run(
+        root,
+        &[
+            "send",
+            "issues/n1",
+            "--list",
+            &a,
+            "--list",
+            &b,
+            "--yes",
+            "--smtp",
+            &url,
+        ],
+    );
+    r.expect(3)
+        .stderr_has("refused: dee@example.org (lists/b.csv:4): 550 5.1.1 no such user")
+        .stderr_has("accepted: 3,")
+        .stderr_has("lists/b.csv:3: \"bob@example.org\": same address as lists/a.csv:3");
+}

@@ -530,7 +530,8 @@ fn report(summary: &Summary, issue: &Path, dry_run: bool, json: bool) -> anyhow:
         ("deferred", &summary.deferred_members, summary.deferred),
     ] {
         for m in named {
-            eprintln!("{kind}: {} (line {}): {}", m.email, m.line, m.reply);
+            let at = where_in(m.list.as_deref(), m.line);
+            eprintln!("{kind}: {} ({at}): {}", m.email, m.reply);
         }
         if count > named.len() as u64 {
             eprintln!(
@@ -541,7 +542,8 @@ fn report(summary: &Summary, issue: &Path, dry_run: bool, json: bool) -> anyhow:
         }
     }
     for m in &summary.uncertain_members {
-        eprintln!("uncertain: {} (line {}): {}", m.email, m.line, m.reason);
+        let at = where_in(m.list.as_deref(), m.line);
+        eprintln!("uncertain: {} ({at}): {}", m.email, m.reason);
     }
     if summary.uncertain > 0 {
         eprintln!(
@@ -550,6 +552,14 @@ fn report(summary: &Summary, issue: &Path, dry_run: bool, json: bool) -> anyhow:
         );
     }
     Ok(())
+}
+
+/// `line 4`, or `lists/b.csv:4` when the send read several lists.
+fn where_in(list: Option<&str>, line: u64) -> String {
+    match list {
+        Some(list) => format!("{list}:{line}"),
+        None => format!("line {line}"),
+    }
 }
 
 fn exit_code(summary: &Summary) -> i32 {
