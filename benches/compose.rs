@@ -50,7 +50,8 @@ fn main() {
         issue_id: &issue_id,
         compiled: &compiled,
         factory: &factory,
-        list: &list_path,
+        lists: std::slice::from_ref(&list_path),
+        limit: None,
     };
 
     let mut rates = Vec::new();

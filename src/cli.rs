@@ -140,6 +140,9 @@ pub struct PreviewArgs {
     /// Show the issue as this member of --list sees it.
     #[arg(long = "as", value_name = "EMAIL")]
     pub as_email: Option<String>,
+    /// Offer only the members of --list whose row matches (see docs/SEGMENTS.md).
+    #[arg(long = "where", value_name = "EXPR", requires = "list")]
+    pub filter: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -151,9 +154,22 @@ pub struct SendArgs {
     /// from).
     #[arg(long, value_name = "ADDR", value_delimiter = ',')]
     pub to: Vec<String>,
-    /// Bulk send to the members of this CSV list.
+    /// Bulk send to the members of this CSV list (repeat --list to merge several lists; an
+    /// address in more than one is mailed once).
     #[arg(long, value_name = "CSV")]
-    pub list: Option<PathBuf>,
+    pub list: Vec<PathBuf>,
+    /// Only the members whose row matches, e.g. "City = 'Birmingham' and not Sector in (NHS,
+    /// Academic)" (see docs/SEGMENTS.md).
+    #[arg(long = "where", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Start sending at this time: "2026-12-02 09:00" (local time) or with an offset
+    /// ("2026-12-02 09:00 +01:00"); everything else is checked and confirmed now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// When the daily quota (--rate N/d) is used, wait for its next window and go on, instead
+    /// of stopping.
+    #[arg(long)]
+    pub wait: bool,
     /// Personalise a test send as this member of --list (or of the project's default list).
     #[arg(long = "as", value_name = "EMAIL")]
     pub as_email: Option<String>,
@@ -165,7 +181,8 @@ pub struct SendArgs {
         value_name = "URL"
     )]
     pub smtp: Option<String>,
-    /// Messages per window: 10/s, 30/m, 500/h or unlimited.
+    /// Messages per window: 10/s, 30/m, 500/h or unlimited; N/d is the account's daily quota
+    /// (both: 30/m,2000/d).
     #[arg(long)]
     pub rate: Option<String>,
     /// SMTP connections used at once.
@@ -234,6 +251,9 @@ pub struct StatusArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Report only on the members whose row of the sent list matches (see docs/SEGMENTS.md).
+    #[arg(long = "where", value_name = "EXPR")]
+    pub filter: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -219,6 +219,9 @@ pub struct Send {
     /// Refuse a bulk send (before anything is sent) when the sender's DNS checks fail: SPF,
     /// DKIM, DMARC, alignment, MX. Without it, failures are warnings.
     pub require_authentication: bool,
+    /// The sending account's daily quota: at most this many messages accepted in any 24
+    /// hours, counted over every journal of the project (`--rate N/d` overrides it).
+    pub daily_quota: Option<u32>,
 }
 
 impl Default for Send {
@@ -234,6 +237,7 @@ impl Default for Send {
             embed_images: true,
             asset_base_url: None,
             require_authentication: false,
+            daily_quota: None,
         }
     }
 }

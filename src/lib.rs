@@ -12,6 +12,7 @@
 pub mod bounce;
 pub mod campaign;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod compose;
 pub mod config;

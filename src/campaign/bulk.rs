@@ -15,7 +15,7 @@ use indicatif::ProgressBar;
 
 use super::preflight::Preflight;
 use super::run::{Records, RunInput, Sink, Summary, build_for, execute};
-use super::selection::Selection;
+use super::selection::{self, Selection};
 use crate::compose::CompiledIssue;
 use crate::config::Config;
 use crate::deliver::bounce_log::BounceLog;
@@ -23,13 +23,16 @@ use crate::deliver::issue_record::{self, IssueLock};
 use crate::deliver::journal::{self, Damage, Journal, JournalId, JournalState, Round};
 use crate::deliver::rate::{Rate, RateLimiter};
 use crate::deliver::{Cancel, PoolOptions, Throttle};
-use crate::list::{OptOuts, Rules, Shard, Suppression};
+use crate::list::{Filter, OptOuts, Rules, Shard, Suppression};
 use crate::message::MessageFactory;
 
 /// What the user asked of a bulk send.
 #[derive(Debug, Clone)]
 pub struct BulkOptions {
-    pub list: PathBuf,
+    /// The lists, merged: an address in more than one is mailed once.
+    pub lists: Vec<PathBuf>,
+    /// `--where`: only the members whose row matches.
+    pub filter: Option<Arc<Filter>>,
     /// How the list's consent columns are read (`[lists]`).
     pub rules: Rules,
     pub shard: Option<Shard>,
@@ -55,6 +58,8 @@ pub struct BulkSend<'a> {
     /// Who any row of the list marks as not to be mailed, from the pre-scan.
     opt_outs: Arc<OptOuts>,
     preflight: Preflight,
+    /// At most this many members in this run (the daily quota's room).
+    limit: Option<u64>,
 }
 
 impl<'a> BulkSend<'a> {
@@ -70,7 +75,12 @@ impl<'a> BulkSend<'a> {
     ) -> anyhow::Result<BulkSend<'a>> {
         // Before anything else: who any row marks as not to be mailed; a consent value
         // bulletin does not understand stops the send here.
-        let opt_outs = Arc::new(OptOuts::scan(&[&options.list], &options.rules)?);
+        if let Some(filter) = &options.filter {
+            let columns = selection::columns(&options.lists, &options.rules)?;
+            filter.check_columns(columns.iter().map(String::as_str))?;
+        }
+        let lists: Vec<&Path> = options.lists.iter().map(PathBuf::as_path).collect();
+        let opt_outs = Arc::new(OptOuts::scan(&lists, &options.rules)?);
         let lock = if options.dry_run {
             None
         } else {
@@ -86,10 +96,11 @@ impl<'a> BulkSend<'a> {
         // Message-IDs are derived per round, so a member mailed again after a cut-off keeps the
         // same one; the list's name goes into X-Bulletin-List for tracing bounces.
         let list_name = options
-            .list
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+            .lists
+            .iter()
+            .filter_map(|l| l.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect::<Vec<_>>()
+            .join(",");
         let factory = factory.with_round(round).with_list(&list_name);
 
         let mut selection = Selection::new(
@@ -98,8 +109,10 @@ impl<'a> BulkSend<'a> {
             &record,
             options.shard,
             options.skip_uncertain,
-        );
-        let preflight = Preflight::scan(&options.list, &mut selection)?;
+        )
+        .with_filter(options.filter.clone());
+        let filter_text = options.filter.as_ref().map(|f| f.text());
+        let preflight = Preflight::scan(&options.lists, filter_text, &mut selection)?;
         let suppression = selection.into_suppression();
         let send = BulkSend {
             issue_id,
@@ -113,12 +126,13 @@ impl<'a> BulkSend<'a> {
             suppression,
             opt_outs,
             preflight,
+            limit: None,
         };
         if let Some(first) = &send.preflight.first {
             build_for(&send.input(), first, false).with_context(|| {
                 format!(
                     "cannot build the message for {}:{} ({})",
-                    send.options.list.display(),
+                    send.preflight.first_list.display(),
                     first.line,
                     first.email
                 )
@@ -137,6 +151,12 @@ impl<'a> BulkSend<'a> {
         self.record.damage()
     }
 
+    /// Hand over at most `limit` members in this run (the daily quota's room).
+    pub fn with_limit(mut self, limit: Option<u64>) -> Self {
+        self.limit = limit;
+        self
+    }
+
     /// The round this send writes.
     pub fn round(&self) -> u32 {
         self.round
@@ -147,7 +167,8 @@ impl<'a> BulkSend<'a> {
             issue_id: self.issue_id,
             compiled: self.compiled,
             factory: &self.factory,
-            list: &self.options.list,
+            lists: &self.options.lists,
+            limit: self.limit,
         }
     }
 
@@ -169,7 +190,8 @@ impl<'a> BulkSend<'a> {
             &self.record,
             self.options.shard,
             self.options.skip_uncertain,
-        );
+        )
+        .with_filter(self.options.filter.clone());
         let (mut summary, stopped) = execute(&self.input(), selection, sink, records, bar, cancel);
         // Whoever the run stopped before, handed over or not, is due next time.
         let done = summary.accepted
@@ -187,12 +209,19 @@ impl<'a> BulkSend<'a> {
         let Some(lock) = self.lock.take() else {
             return Ok(None);
         };
-        let list = &self.options.list;
+        let lists = &self.options.lists;
+        let mut fingerprints = Vec::with_capacity(lists.len());
+        for list in lists {
+            fingerprints.push(
+                journal::list_fingerprint(list)
+                    .with_context(|| format!("cannot read {}", list.display()))?,
+            );
+        }
+        let names: Vec<String> = lists.iter().map(|l| l.display().to_string()).collect();
         let id = JournalId {
             issue: self.issue_id.to_string(),
-            list: list.display().to_string(),
-            fingerprint: journal::list_fingerprint(list)
-                .with_context(|| format!("cannot read {}", list.display()))?,
+            list: names.join(","),
+            fingerprint: fingerprints.join(","),
         };
         let path = issue_record::path_for(&self.state_dir, self.issue_id, self.options.shard);
         let journal = Journal::begin(lock, &path, &id, self.round)?;
@@ -204,9 +233,44 @@ impl<'a> BulkSend<'a> {
     }
 }
 
-/// `rate` (e.g. `30/m`, `unlimited`), or the configured default.
+/// The pace of a send (e.g. `30/m`, `unlimited`): the one given, or the configured default.
 pub fn rate(given: Option<&str>, config: &Config) -> anyhow::Result<Option<Rate>> {
-    Rate::parse(given.unwrap_or(&config.send.rate)).map_err(|e| anyhow::anyhow!("{e}"))
+    Ok(limits(given, config)?.0)
+}
+
+/// The pace and the daily quota of a send. `given` holds one or both, separated by a comma
+/// (`30/m`, `2000/d`, `30/m,2000/d`); a `N/d` is the quota, anything shorter the pace. What
+/// is not given comes from `[send] rate` and `[send] daily_quota`.
+pub fn limits(given: Option<&str>, config: &Config) -> anyhow::Result<(Option<Rate>, Option<u32>)> {
+    let (given_rate, given_quota) = match given {
+        Some(text) => split_limits(text)?,
+        None => (None, None),
+    };
+    let (config_rate, config_quota) = split_limits(&config.send.rate)
+        .map_err(|e| anyhow::anyhow!("[send] rate in bulletin.toml: {e}"))?;
+    let rate = given_rate.unwrap_or(config_rate.flatten());
+    let quota = given_quota.or(config_quota).or(config.send.daily_quota);
+    if quota == Some(0) {
+        anyhow::bail!("[send] daily_quota must be at least 1");
+    }
+    Ok((rate, quota))
+}
+
+/// `(pace, quota)` of one `--rate` text; the pace is `Some(None)` for `unlimited`.
+fn split_limits(text: &str) -> anyhow::Result<(Option<Option<Rate>>, Option<u32>)> {
+    let mut pace = None;
+    let mut quota = None;
+    for part in text.split(',') {
+        let parsed = Rate::parse(part).map_err(|e| anyhow::anyhow!("{e}"))?;
+        match parsed {
+            Some(r) if r.per == crate::deliver::quota::WINDOW => quota = Some(r.count),
+            Some(r) if r.per > crate::deliver::quota::WINDOW => anyhow::bail!(
+                "invalid rate {part:?}: windows longer than a day are not kept; give the daily quota as N/d"
+            ),
+            other => pace = Some(other),
+        }
+    }
+    Ok((pace, quota))
 }
 
 /// The SMTP pool's settings from the configuration, the rate and the number of connections.

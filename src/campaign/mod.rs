@@ -5,5 +5,6 @@ pub mod bulk;
 pub mod preflight;
 pub mod retry_notice;
 pub mod run;
+pub mod schedule;
 pub mod selection;
 pub mod test_send;

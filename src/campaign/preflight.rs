@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -19,6 +19,9 @@ const LISTED: usize = 20;
 /// One row of the list that is not mailed, and why.
 #[derive(Debug, Serialize)]
 pub struct SkippedRow {
+    /// The list the row is in, when the send reads more than one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list: Option<PathBuf>,
     pub line: u64,
     pub email: String,
     pub reason: &'static str,
@@ -28,15 +31,20 @@ pub struct SkippedRow {
 impl SkippedRow {
     /// Rows named one by one: problems of the list itself and members held back by a damaged
     /// journal record, not the journal's or shard's ordinary doing.
-    fn of(line: u64, email: &str, why: &Skip) -> Option<SkippedRow> {
+    fn of(list: Option<&Path>, line: u64, email: &str, why: &Skip) -> Option<SkippedRow> {
         let detail = match why {
             Skip::List(reason) => reason.detail(),
             Skip::Held(why) => why.clone(),
-            Skip::AlreadyAccepted | Skip::RefusedEarlier | Skip::Uncertain | Skip::OtherShard => {
+            Skip::AlreadyAccepted
+            | Skip::RefusedEarlier
+            | Skip::Uncertain
+            | Skip::OtherShard
+            | Skip::Filtered => {
                 return None;
             }
         };
         Some(SkippedRow {
+            list: list.map(Path::to_path_buf),
             line,
             email: email.to_string(),
             reason: why.kind(),
@@ -62,42 +70,57 @@ pub struct Preflight {
     /// Per list: which columns were read as consent (or that there are none), and how many
     /// rows they leave out, by reason.
     pub consent: Vec<ListConsent>,
+    /// With `--where`: the expression, and how many members (valid, subscribed, not
+    /// suppressed) it kept; those it left out are counted in `skipped`.
+    pub filter: Option<String>,
+    pub matched: u64,
     /// The first member to be mailed, rendered in full before the run starts.
     #[serde(skip)]
     pub first: Option<Subscriber>,
+    /// The list the first member is in.
+    #[serde(skip)]
+    pub first_list: PathBuf,
 }
 
 impl Preflight {
     /// Walk the list once and count.
-    pub fn scan(list: &Path, selection: &mut Selection<'_>) -> Result<Preflight, SourceError> {
+    pub fn scan(
+        lists: &[PathBuf],
+        filter: Option<&str>,
+        selection: &mut Selection<'_>,
+    ) -> Result<Preflight, SourceError> {
         let mut p = Preflight {
             consent: selection.opt_outs().lists().to_vec(),
+            filter: filter.map(str::to_string),
             ..Preflight::default()
         };
-        walk(list, selection, |d| {
+        walk(lists, selection, |list, d| {
             match d {
-                Decision::Send(s) => p.take(s),
+                Decision::Send(s) => p.take(list, s),
                 Decision::Resend(s) => {
                     p.resend.push((s.line, s.email.clone()));
-                    p.take(s)
+                    p.take(list, s)
                 }
                 Decision::Skip { line, email, why } => {
                     let n = p.skipped.entry(why.kind()).or_default();
                     *n += 1;
                     if *n <= LISTED as u64 {
-                        p.rows.extend(SkippedRow::of(line, &email, &why));
+                        let named = (lists.len() > 1).then_some(list);
+                        p.rows.extend(SkippedRow::of(named, line, &email, &why));
                     }
                 }
             }
             true
         })?;
+        p.matched = selection.matched();
         Ok(p)
     }
 
-    fn take(&mut self, s: Subscriber) {
+    fn take(&mut self, list: &Path, s: Subscriber) {
         self.to_send += 1;
         if self.first.is_none() {
             self.first = Some(s);
+            self.first_list = list.to_path_buf();
         }
     }
 
@@ -109,15 +132,33 @@ impl Preflight {
     }
 
     /// The report shown before asking to go ahead.
-    pub fn report(&self, list: &Path, rate: Option<&Rate>, connections: usize) -> String {
+    pub fn report(&self, lists: &[PathBuf], rate: Option<&Rate>, connections: usize) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "list: {}", list.display());
+        let names: Vec<String> = lists.iter().map(|l| l.display().to_string()).collect();
+        let _ = writeln!(
+            s,
+            "{}: {}",
+            if lists.len() == 1 { "list" } else { "lists" },
+            names.join(", ")
+        );
         for c in &self.consent {
-            if c.list == list {
+            if lists.len() == 1 && c.list == lists[0] {
                 let _ = writeln!(s, "  consent: {}", c.consent);
             } else {
                 let _ = writeln!(s, "  consent of {}: {}", c.list.display(), c.consent);
             }
+        }
+        if let Some(filter) = &self.filter {
+            let left_out = self
+                .skipped
+                .get(Skip::Filtered.kind())
+                .copied()
+                .unwrap_or(0);
+            let _ = writeln!(
+                s,
+                "  --where {filter}: {} member(s) match, {left_out} left out",
+                self.matched
+            );
         }
         let _ = writeln!(s, "  to send: {}", self.to_send);
         for (line, email) in self.resend.iter().take(LISTED) {
@@ -139,7 +180,11 @@ impl Preflight {
                 let _ = writeln!(
                     s,
                     "    {}:{}: {:?}: {}",
-                    list.display(),
+                    row.list
+                        .as_deref()
+                        .or(lists.first().map(PathBuf::as_path))
+                        .unwrap_or(Path::new(""))
+                        .display(),
                     row.line,
                     row.email,
                     row.detail

@@ -8,7 +8,8 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -47,7 +48,10 @@ pub struct RunInput<'a> {
     pub issue_id: &'a str,
     pub compiled: &'a CompiledIssue,
     pub factory: &'a MessageFactory,
-    pub list: &'a Path,
+    /// The lists, in the order they are read.
+    pub lists: &'a [PathBuf],
+    /// At most this many members are handed over in this run (the daily quota's room).
+    pub limit: Option<u64>,
 }
 
 /// The end of a run.
@@ -81,6 +85,8 @@ pub struct Summary {
     pub uncertain_members: Vec<UncertainMember>,
     /// Stopped by Ctrl-C (or a fatal server error) before the end of the list.
     pub interrupted: bool,
+    /// Stopped because the daily quota had no room for the next member.
+    pub quota_reached: bool,
 }
 
 /// How many refused and deferred members a summary names; the rest are counted.
@@ -90,26 +96,37 @@ pub const NAMED: usize = 20;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailedMember {
     pub email: String,
+    /// The member's list, when the send read several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list: Option<String>,
     /// The member's line in the list.
     pub line: u64,
     /// The server's reply, or what went wrong.
     pub reply: String,
 }
 
-fn name(members: &mut Vec<FailedMember>, member: &Subscriber, reply: String) {
+fn name(members: &mut Vec<FailedMember>, member: &Member, reply: String) {
+    let (member, list) = member;
     if members.len() < NAMED {
         members.push(FailedMember {
             email: member.email.clone(),
+            list: list.as_ref().map(|l| l.display().to_string()),
             line: member.line,
             reply,
         });
     }
 }
 
+/// A member handed over, with their list when the send reads several.
+type Member = (Subscriber, Option<Arc<Path>>);
+
 /// A member whose message was sent without an answer to its final `.`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UncertainMember {
     pub email: String,
+    /// The member's list, when the send read several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list: Option<String>,
     /// The member's line in the list.
     pub line: u64,
     /// What came instead of the answer (a timeout, a hang-up).
@@ -225,13 +242,20 @@ fn produce(
     cancel: &Cancel,
     counters: &Mutex<Counters<'_>>,
     batch: usize,
-    mut emit: impl FnMut(u64, Subscriber, Outgoing) -> bool,
+    mut emit: impl FnMut(u64, Member, Outgoing) -> bool,
 ) -> anyhow::Result<()> {
+    // Each member's list is named only when there are several.
+    let names: Vec<Arc<Path>> = if input.lists.len() > 1 {
+        input.lists.iter().map(|l| Arc::from(l.as_path())).collect()
+    } else {
+        Vec::new()
+    };
     let mut next_id = 0u64;
+    let mut taken = 0u64;
     let mut journal_error = None;
-    let mut pending: Vec<(Subscriber, Outgoing)> = Vec::with_capacity(batch);
+    let mut pending: Vec<(Member, Outgoing)> = Vec::with_capacity(batch);
     let mut go_on = true;
-    let mut hand_over = |pending: &mut Vec<(Subscriber, Outgoing)>,
+    let mut hand_over = |pending: &mut Vec<(Member, Outgoing)>,
                          journal_error: &mut Option<std::io::Error>|
      -> bool {
         if pending.is_empty() {
@@ -252,7 +276,7 @@ fn produce(
         }
         ok
     };
-    let walked = walk(input.list, &mut selection, |decision| {
+    let walked = walk(input.lists, &mut selection, |list, decision| {
         if cancel.is_cancelled() {
             return false;
         }
@@ -260,6 +284,10 @@ fn produce(
             Decision::Send(s) | Decision::Resend(s) => s,
             Decision::Skip { .. } => return true,
         };
+        if input.limit.is_some_and(|limit| taken >= limit) {
+            lock(counters).summary.quota_reached = true;
+            return false;
+        }
         let out = match build_for(input, &member, false) {
             Ok(out) => out,
             Err(e) => {
@@ -267,7 +295,7 @@ fn produce(
                 c.bar.suspend(|| {
                     eprintln!(
                         "warning: {}:{}: {}: not sent: {e:#}",
-                        input.list.display(),
+                        list.display(),
                         member.line,
                         member.email
                     )
@@ -283,7 +311,9 @@ fn produce(
             journal_error = Some(e);
             return false;
         }
-        pending.push((member, out));
+        taken += 1;
+        let list = names.iter().find(|n| ***n == *list).cloned();
+        pending.push(((member, list), out));
         if pending.len() >= batch.max(1) {
             go_on = hand_over(&mut pending, &mut journal_error);
         }
@@ -383,7 +413,7 @@ pub fn execute(
         Sink::Smtp { target, options } => {
             let batch = options.connections.max(1);
             let capacity = batch * 2;
-            let inflight: Mutex<HashMap<u64, Subscriber>> = Mutex::new(HashMap::new());
+            let inflight: Mutex<HashMap<u64, Member>> = Mutex::new(HashMap::new());
             std::thread::scope(|scope| {
                 let (job_tx, job_rx) = mpsc::channel::<Job>(capacity);
                 let (event_tx, event_rx) = mpsc::channel::<Event>(1024);
@@ -446,11 +476,11 @@ pub fn execute(
 /// Members handed over whom the pool never took (it stopped first): journal them as deferred,
 /// so the next run sends them and no attempt is left without an outcome.
 fn account_stranded(
-    inflight: &Mutex<HashMap<u64, Subscriber>>,
+    inflight: &Mutex<HashMap<u64, Member>>,
     journal: &Mutex<Option<Journal>>,
     counters: &Mutex<Counters<'_>>,
 ) -> anyhow::Result<()> {
-    let stranded: Vec<Subscriber> = lock(inflight).drain().map(|(_, m)| m).collect();
+    let stranded: Vec<Subscriber> = lock(inflight).drain().map(|(_, (m, _))| m).collect();
     if stranded.is_empty() {
         return Ok(());
     }
@@ -477,7 +507,7 @@ async fn record_events(
     mut events: mpsc::Receiver<Event>,
     issue_id: &str,
     host: &str,
-    inflight: &Mutex<HashMap<u64, Subscriber>>,
+    inflight: &Mutex<HashMap<u64, Member>>,
     journal: &Mutex<Option<Journal>>,
     side: &mut Option<(BounceLog, Suppression)>,
     counters: &Mutex<Counters<'_>>,
@@ -514,9 +544,10 @@ async fn record_events(
             };
             let bar = lock(counters).bar;
             notice.over(bar, (!outcome.is_accepted()).then_some(id));
-            let Some(member) = lock(inflight).remove(&id) else {
+            let Some(handed) = lock(inflight).remove(&id) else {
                 continue;
             };
+            let member = &handed.0;
             let key = AddressKey::of(&member.email);
             let record = match &outcome {
                 Outcome::Accepted { reply } => Some(Record::Accepted {
@@ -538,7 +569,7 @@ async fn record_events(
                     text,
                 } => {
                     if let Some((log, suppression)) = side.as_mut() {
-                        log_refusal(log, suppression, issue_id, &member, &outcome)?;
+                        log_refusal(log, suppression, issue_id, member, &outcome)?;
                     }
                     Some(if *permanent {
                         Record::Refused {
@@ -569,16 +600,17 @@ async fn record_events(
                     let reply = o.reply();
                     if permanent {
                         c.summary.refused += 1;
-                        name(&mut c.summary.refused_members, &member, reply);
+                        name(&mut c.summary.refused_members, &handed, reply);
                     } else {
                         c.summary.deferred += 1;
-                        name(&mut c.summary.deferred_members, &member, reply);
+                        name(&mut c.summary.deferred_members, &handed, reply);
                     }
                 }
                 Outcome::Uncertain { text } => {
                     c.summary.uncertain += 1;
                     c.summary.uncertain_members.push(UncertainMember {
-                        email: member.email,
+                        email: member.email.clone(),
+                        list: handed.1.as_ref().map(|l| l.display().to_string()),
                         line: member.line,
                         reason: text,
                     });

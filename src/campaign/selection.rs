@@ -4,14 +4,14 @@
 //! preflight promised is what is sent. Both read the list with the rules of the pre-scan
 //! ([`OptOuts`]), which must have found every address that any row marks as not to be mailed.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::deliver::journal::{JournalState, Status};
 use crate::diagnostic::SourceError;
 use crate::list::address::AddressKey;
 use crate::list::suppression::Suppression;
-use crate::list::{self, Cleaner, Entry, OptOuts, Shard, SkipReason, Verdict};
+use crate::list::{self, Cleaner, Entry, Filter, OptOuts, Shard, SkipReason, Verdict};
 use crate::subscriber::Subscriber;
 
 /// What happens to one row of the list.
@@ -38,6 +38,8 @@ pub enum Skip {
     /// Their record in the journal is damaged: where, and what is wrong.
     Held(String),
     OtherShard,
+    /// `--where` leaves them out.
+    Filtered,
 }
 
 impl Skip {
@@ -50,6 +52,7 @@ impl Skip {
             Skip::Uncertain => "cut off earlier (--skip-uncertain)",
             Skip::Held(_) => "held back (damaged journal record)",
             Skip::OtherShard => "other shard",
+            Skip::Filtered => "left out by --where",
         }
     }
 }
@@ -60,6 +63,9 @@ pub struct Selection<'a> {
     journal: &'a JournalState,
     shard: Option<Shard>,
     skip_uncertain: bool,
+    filter: Option<Arc<Filter>>,
+    /// Members (valid, subscribed, not suppressed) that `--where` kept.
+    matched: u64,
 }
 
 impl<'a> Selection<'a> {
@@ -75,7 +81,20 @@ impl<'a> Selection<'a> {
             journal,
             shard,
             skip_uncertain,
+            filter: None,
+            matched: 0,
         }
+    }
+
+    /// Mail only the members whose row matches `filter` (`--where`).
+    pub fn with_filter(mut self, filter: Option<Arc<Filter>>) -> Self {
+        self.filter = filter;
+        self
+    }
+
+    /// How many members the filter kept so far (all of them without a filter).
+    pub fn matched(&self) -> u64 {
+        self.matched
     }
 
     /// Give the suppression list back, e.g. to walk the list again without reading it again.
@@ -103,6 +122,12 @@ impl<'a> Selection<'a> {
                 };
             }
         };
+        if let Some(filter) = &self.filter
+            && !filter.matches(&member.fields)
+        {
+            return skip(member, Skip::Filtered);
+        }
+        self.matched += 1;
         if let Some(shard) = self.shard
             && !shard.contains(&member.email)
         {
@@ -135,16 +160,34 @@ fn skip(member: Subscriber, why: Skip) -> Decision {
     }
 }
 
-/// Walk a whole list through a selection, calling `f` for each decision.
+/// Walk whole lists, one after the other, through a selection, calling `f` with the list each
+/// decision's row comes from; `f` returns false to stop. An address met again in a later list
+/// is a duplicate, as within one list.
 pub fn walk(
-    path: &Path,
+    lists: &[PathBuf],
     selection: &mut Selection<'_>,
-    mut f: impl FnMut(Decision) -> bool,
+    mut f: impl FnMut(&Path, Decision) -> bool,
 ) -> Result<(), SourceError> {
-    for entry in list::open_with(path, selection.opt_outs().rules())? {
-        if !f(selection.decide(entry?)) {
-            break;
+    for (index, path) in lists.iter().enumerate() {
+        selection.cleaner.set_list(index);
+        for entry in list::open_with(path, selection.opt_outs().rules())? {
+            if !f(path, selection.decide(entry?)) {
+                return Ok(());
+            }
         }
     }
     Ok(())
+}
+
+/// The columns of every list, in order, each named once: for checking a `--where`.
+pub fn columns(lists: &[PathBuf], rules: &list::Rules) -> Result<Vec<String>, SourceError> {
+    let mut columns: Vec<String> = Vec::new();
+    for path in lists {
+        for h in list::open_with(path, rules)?.headers() {
+            if !columns.contains(h) {
+                columns.push(h.clone());
+            }
+        }
+    }
+    Ok(columns)
 }

@@ -11,9 +11,9 @@ use crate::cli::StatusArgs;
 use crate::deliver::bounce_log::{self, BounceLog};
 use crate::deliver::issue_record;
 use crate::deliver::journal::{Counts, JournalState};
-use crate::list::OptOuts;
 use crate::list::opt_outs::ListConsent;
 use crate::list::suppression::Suppression;
+use crate::list::{Filter, OptOuts};
 use crate::project::Project;
 use crate::report::issue_status::{self, Inputs, IssueStatus};
 use crate::run::exit;
@@ -101,12 +101,17 @@ pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
         bases.push(cwd);
     }
     bases.push(project.root.clone());
+    let filter = match &args.filter {
+        Some(text) => Some(segment_of(text, &states, &bases)?),
+        None => None,
+    };
     let mut view = issue_status::build(&Inputs {
         issue: &issue_id,
         journals: &states,
         bounces: &bounces,
         suppression: &suppression,
         bases: &bases,
+        filter: filter.as_ref(),
     });
     if !args.members {
         for l in &mut view.lists {
@@ -142,6 +147,7 @@ pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "issue": issue_id,
+                "where": args.filter,
                 "total": total,
                 "journals": reports,
                 "fates": view.totals,
@@ -182,9 +188,36 @@ pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
             println!("all journals of {issue_id}:");
             print_counts("  ", &total);
         }
+        if let Some(f) = &filter {
+            println!("the members whose row matches --where {}:", f.text());
+        }
         print_view(&view);
     }
     Ok(exit::OK)
+}
+
+/// `--where`: parsed, and checked against the columns of the lists the issue was sent to,
+/// which must still be readable (the filter reads their rows).
+fn segment_of(
+    text: &str,
+    states: &[(PathBuf, JournalState)],
+    bases: &[PathBuf],
+) -> anyhow::Result<Filter> {
+    let filter = Filter::parse(text)?;
+    let mut columns: Vec<String> = Vec::new();
+    for (_, state) in states {
+        let Some(list) = state.id().map(|id| id.list.as_str()) else {
+            continue;
+        };
+        let readers = issue_status::open_lists(list, bases).map_err(|e| {
+            anyhow::anyhow!("--where reads the rows of the list the issue was sent to: {e}")
+        })?;
+        for r in &readers {
+            columns.extend(r.headers().iter().cloned());
+        }
+    }
+    filter.check_columns(columns.iter().map(String::as_str))?;
+    Ok(filter)
 }
 
 /// Per list: members per fate, then (with `--members`) one line per member.

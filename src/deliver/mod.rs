@@ -4,6 +4,7 @@ pub mod bounce_log;
 pub mod issue_record;
 pub mod journal;
 pub mod pool;
+pub mod quota;
 pub mod rate;
 pub mod smtp;
 pub mod target;

@@ -38,6 +38,8 @@ pub enum SkipReason {
     Invalid(String),
     /// The address appeared before, on this line.
     Duplicate { first_line: u64 },
+    /// The address appeared before in another of the lists read together (`other.csv:4`).
+    DuplicateOf { at: String },
     /// Another row of the address (`at`: `line 4`, or `other.csv:4`) says it is not to be
     /// mailed, for `leave`.
     DuplicateOfOptOut { at: String, leave: Leave },
@@ -59,7 +61,9 @@ impl SkipReason {
     pub fn kind(&self) -> &'static str {
         match self {
             SkipReason::Invalid(_) => "invalid address",
-            SkipReason::Duplicate { .. } | SkipReason::DuplicateOfOptOut { .. } => "duplicate",
+            SkipReason::Duplicate { .. }
+            | SkipReason::DuplicateOf { .. }
+            | SkipReason::DuplicateOfOptOut { .. } => "duplicate",
             SkipReason::OptedOut { leave, .. } => leave.label(),
             SkipReason::Unclear { .. } => "unclear consent",
             SkipReason::Suppressed(_) => "suppressed",
@@ -71,6 +75,7 @@ impl SkipReason {
         match self {
             SkipReason::Invalid(reason) => reason.clone(),
             SkipReason::Duplicate { first_line } => format!("same address as line {first_line}"),
+            SkipReason::DuplicateOf { at } => format!("same address as {at}"),
             SkipReason::DuplicateOfOptOut { at, leave } => {
                 format!("same address as {at}, which says {leave}")
             }
@@ -87,6 +92,7 @@ impl fmt::Display for SkipReason {
         match self {
             SkipReason::Invalid(r) => write!(f, "invalid address: {r}"),
             SkipReason::Duplicate { first_line } => write!(f, "duplicate of line {first_line}"),
+            SkipReason::DuplicateOf { at } => write!(f, "duplicate of {at}"),
             SkipReason::DuplicateOfOptOut { at, leave } => {
                 write!(f, "duplicate of {at}, which says {leave}")
             }
@@ -101,7 +107,9 @@ impl fmt::Display for SkipReason {
 /// Decides, row by row, who is mailed.
 #[derive(Debug)]
 pub struct Cleaner {
-    seen: KeyMap<u32>,
+    /// Where each address was first seen: its list's index in the high half, the line in the
+    /// low half.
+    seen: KeyMap<u64>,
     suppression: Suppression,
     opt_outs: Arc<OptOuts>,
     /// Which of the scanned lists the rows come from.
@@ -166,7 +174,7 @@ impl Cleaner {
                 value,
             } => {
                 let mark = self.mark_of(&email);
-                let first = self.first_line(&email, line);
+                let first = self.first_seen(&email, line);
                 let reason = match (mark, first) {
                     // another row marked the address first
                     (Some(m), _) if (m.list, m.line) != (self.list, line) => {
@@ -176,7 +184,7 @@ impl Cleaner {
                         }
                     }
                     // without a pre-scan: a later row of an address seen before
-                    (None, Some(first_line)) => SkipReason::Duplicate { first_line },
+                    (None, Some(first)) => self.duplicate(first),
                     _ => SkipReason::OptedOut {
                         leave,
                         column,
@@ -193,8 +201,9 @@ impl Cleaner {
                     };
                     return skip(s.line, s.email, reason);
                 }
-                if let Some(first_line) = self.first_line(&s.email, s.line) {
-                    return skip(s.line, s.email, SkipReason::Duplicate { first_line });
+                if let Some(first) = self.first_seen(&s.email, s.line) {
+                    let reason = self.duplicate(first);
+                    return skip(s.line, s.email, reason);
                 }
                 if let Some(r) = self.suppression.reason(&s.email) {
                     let reason = SkipReason::Suppressed(r.to_string());
@@ -212,16 +221,28 @@ impl Cleaner {
         self.opt_outs.mark(AddressKey::of(email))
     }
 
-    /// The line the address was first seen on, recording `line` when it is new. Empty
-    /// addresses (opted-out rows without one) are never duplicates.
-    fn first_line(&mut self, email: &str, line: u64) -> Option<u64> {
+    /// The list and line the address was first seen on, recording this row's when it is new.
+    /// Empty addresses (opted-out rows without one) are never duplicates.
+    fn first_seen(&mut self, email: &str, line: u64) -> Option<(usize, u64)> {
         if email.trim().is_empty() {
             return None;
         }
-        let line32 = u32::try_from(line).unwrap_or(u32::MAX);
+        let line32 = u64::from(u32::try_from(line).unwrap_or(u32::MAX));
+        let list32 = u64::from(u32::try_from(self.list).unwrap_or(u32::MAX));
         self.seen
-            .insert_if_absent(AddressKey::of(email), line32)
-            .map(u64::from)
+            .insert_if_absent(AddressKey::of(email), (list32 << 32) | line32)
+            .map(|v| ((v >> 32) as usize, v & u64::from(u32::MAX)))
+    }
+
+    /// A duplicate of the row first seen at `(list, line)`.
+    fn duplicate(&self, (list, first_line): (usize, u64)) -> SkipReason {
+        if list == self.list {
+            SkipReason::Duplicate { first_line }
+        } else {
+            SkipReason::DuplicateOf {
+                at: self.at(list, first_line),
+            }
+        }
     }
 
     /// Distinct addresses seen so far.

@@ -12,6 +12,7 @@ pub mod cleaner;
 pub mod consent;
 pub mod csv_escape;
 mod decode;
+pub mod filter;
 pub mod keymap;
 pub mod opt_outs;
 mod quotes;
@@ -23,6 +24,7 @@ pub use address::AddressKey;
 pub use cleaner::{Cleaner, SkipReason, Verdict};
 pub use consent::{Leave, Rules};
 pub use csv_escape::escape_field;
+pub use filter::{Filter, FilterError};
 pub use keymap::KeyMap;
 pub use opt_outs::{ConsentError, OptOuts};
 pub use reader::{Entry, ListReader, from_bytes, open, open_with};
@@ -31,7 +33,5 @@ pub use suppression::Suppression;
 
 /// The current time as RFC 3339 in UTC, e.g. `2026-11-26T13:05:00.123Z`.
 pub(crate) fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    crate::clock::now_rfc3339()
 }

@@ -38,6 +38,7 @@ impl Options {
                 issue,
                 template: None,
                 list: None,
+                filter: None,
                 as_email: None,
             },
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),

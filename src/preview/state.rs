@@ -29,6 +29,8 @@ pub struct Target {
     pub issue: PathBuf,
     pub template: Option<PathBuf>,
     pub list: Option<PathBuf>,
+    /// `--where`: only the members of the list whose row matches are offered.
+    pub filter: Option<crate::list::Filter>,
     /// The member shown first.
     pub as_email: Option<String>,
 }
@@ -184,7 +186,7 @@ impl PreviewState {
         };
         // the project's consent rules and suppression list, as a send would read them
         let project = Project::discover(&self.issue_dir).ok();
-        match read_members(path, project.as_ref()) {
+        match read_members(path, project.as_ref(), self.target.filter.as_ref()) {
             Ok(members) => {
                 self.members = members;
                 self.list_error = None;
@@ -413,7 +415,12 @@ fn find_root_lexical(start: &Path) -> Option<PathBuf> {
 /// The members of a list a send would mail, in file order: invalid, duplicate, opted-out and
 /// suppressed rows are left out, with the project's consent rules, the most restrictive row of an
 /// address winning. A consent value bulletin does not understand is an error, as for a send.
-fn read_members(path: &Path, project: Option<&Project>) -> Result<Vec<Subscriber>, String> {
+/// With a filter, only the members whose row matches it; a column the list lacks is an error.
+fn read_members(
+    path: &Path,
+    project: Option<&Project>,
+    filter: Option<&crate::list::Filter>,
+) -> Result<Vec<Subscriber>, String> {
     use crate::list::{Cleaner, OptOuts, Suppression, Verdict};
     let rules = project.map(|p| p.config.lists.rules()).unwrap_or_default();
     let suppression = match project {
@@ -423,9 +430,15 @@ fn read_members(path: &Path, project: Option<&Project>) -> Result<Vec<Subscriber
     let opt_outs = OptOuts::scan(&[path], &rules).map_err(|e| e.to_string())?;
     let mut cleaner = Cleaner::with_opt_outs(suppression, std::sync::Arc::new(opt_outs));
     let reader = crate::list::open_with(path, &rules).map_err(|e| e.to_string())?;
+    if let Some(f) = filter {
+        f.check_columns(reader.headers().iter().map(String::as_str))
+            .map_err(|e| e.to_string())?;
+    }
     let mut out = Vec::new();
     for entry in reader {
-        if let Verdict::Send(s) = cleaner.verdict(entry.map_err(|e| e.to_string())?) {
+        if let Verdict::Send(s) = cleaner.verdict(entry.map_err(|e| e.to_string())?)
+            && filter.is_none_or(|f| f.matches(&s.fields))
+        {
             out.push(s);
         }
     }

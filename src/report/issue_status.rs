@@ -138,6 +138,8 @@ pub struct Inputs<'a> {
     /// Folders a relative list path is tried against, in order (the working folder, the
     /// project's root).
     pub bases: &'a [PathBuf],
+    /// `--where`: only the members whose row of the list matches.
+    pub filter: Option<&'a crate::list::Filter>,
 }
 
 /// Build the per-member view.
@@ -224,6 +226,15 @@ fn delivery_of(journals: &[&(PathBuf, JournalState)], key: AddressKey) -> Fate {
         .unwrap_or(Fate::NotSent)
 }
 
+/// The lists a journal names: one, or several joined by commas (a send of several `--list`).
+pub fn open_lists(list: &str, bases: &[PathBuf]) -> Result<Vec<crate::list::ListReader>, String> {
+    match open_list(list, bases) {
+        Ok(r) => Ok(vec![r]),
+        Err(e) if !list.contains(',') => Err(e),
+        Err(_) => list.split(',').map(|l| open_list(l, bases)).collect(),
+    }
+}
+
 fn open_list(list: &str, bases: &[PathBuf]) -> Result<crate::list::ListReader, String> {
     let path = Path::new(list);
     let candidates: Vec<PathBuf> = if path.is_absolute() {
@@ -266,11 +277,18 @@ fn list_status(
     let mut members: Vec<MemberStatus> = Vec::new();
     let mut seen: std::collections::HashSet<AddressKey> = std::collections::HashSet::new();
     let mut list_unreadable = None;
-    match open_list(list, inputs.bases) {
-        Ok(reader) => {
-            for entry in reader {
+    match open_lists(list, inputs.bases) {
+        Ok(readers) => {
+            for entry in readers.into_iter().flatten() {
                 let Ok(entry) = entry else { continue };
                 let (email, line, list_left) = match entry {
+                    // With a filter, only the rows it can read and that match.
+                    Entry::Member(s) if inputs.filter.is_some_and(|f| !f.matches(&s.fields)) => {
+                        continue;
+                    }
+                    _ if inputs.filter.is_some() && !matches!(entry, Entry::Member(_)) => {
+                        continue;
+                    }
                     Entry::Member(s) => (s.email, s.line, None),
                     Entry::OptedOut {
                         email, line, leave, ..
