@@ -6,6 +6,7 @@
 //! [`router`] puts the routes of every part of the service under the same guards (the `Host`
 //! check, the request timeout, the security headers); a new part adds its own `Router`.
 
+mod archive;
 mod feed;
 mod guard;
 pub mod pages;
@@ -199,16 +200,21 @@ async fn guard_request(State(app): State<App>, req: Request, next: Next) -> Resp
     };
     let h = r.headers_mut();
     for (name, value) in [
-        (header::CACHE_CONTROL, "no-store"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    // A part may set its own (the archive's pages show images and may be cached).
+    for (name, value) in [
+        (header::CACHE_CONTROL, "no-store"),
         (
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
         ),
     ] {
-        h.insert(name, HeaderValue::from_static(value));
+        h.entry(name).or_insert(HeaderValue::from_static(value));
     }
     r
 }
@@ -249,6 +255,8 @@ pub fn serve(project: Project, opts: Options) -> anyhow::Result<()> {
         body_limit: cfg.body_limit_bytes,
         request_timeout: Duration::from_secs(cfg.request_timeout_secs.max(1)),
     }));
+    let list = list_name(&project);
+    let site = archive_site(&project);
     let listen = opts.listen.unwrap_or(cfg.listen.clone());
     let header_timeout = Duration::from_secs(cfg.header_timeout_secs.max(1));
 
@@ -273,7 +281,8 @@ pub fn serve(project: Project, opts: Options) -> anyhow::Result<()> {
             suppression_path,
             cursor,
         ));
-        let router = router(app, []);
+        let parts = site.map(|site| archive::routes(Arc::new(site), pages::unknown(&list)));
+        let router = router(app, parts);
         println!("http://{local}/");
         eprintln!("serving on http://{local}/ (Ctrl-C to stop)");
         tokio::select! {
@@ -284,6 +293,21 @@ pub fn serve(project: Project, opts: Options) -> anyhow::Result<()> {
             }
         }
     })
+}
+
+/// The archive to serve, or `None` (with a warning) when it cannot be built: the way out is
+/// served either way.
+fn archive_site(project: &Project) -> Option<crate::archive::Site> {
+    match crate::archive::build(project) {
+        Ok(a) => {
+            eprintln!("archive: {} issues", a.pages.len());
+            Some(a.site)
+        }
+        Err(e) => {
+            eprintln!("warning: the archive is not served: {e:#}");
+            None
+        }
+    }
 }
 
 async fn shutdown_signal() {
