@@ -113,7 +113,8 @@ pub fn check(c: &CompiledIssue) -> Vec<Finding> {
                       the link is empty (set [archive] base_url, or [serve] url)"
                     .into(),
             location: Some(
-                c.locate_in_templates("archive_url")
+                c.locate_unguarded("archive_url")
+                    .or_else(|| c.locate_in_templates("archive_url"))
                     .unwrap_or_else(|| template.clone()),
             ),
         });

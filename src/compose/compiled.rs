@@ -449,6 +449,20 @@ impl CompiledIssue {
         })
     }
 
+    /// Where `{{name}}` is printed in a template or partial that never tests it with
+    /// `{{#if name}}`, as `path:line:column`.
+    pub fn locate_unguarded(&self, name: &str) -> Option<String> {
+        let (needle, guard) = (format!("{{{{{name}"), format!("{{{{#if {name}}}}}"));
+        self.sources.iter().find_map(|(path, text)| {
+            if text.contains(&guard) {
+                return None;
+            }
+            let at = text.find(&needle)?;
+            let (line, col) = line_col(text, at);
+            Some(format!("{}:{line}:{col}", path.display()))
+        })
+    }
+
     /// The project's folder of member lists.
     pub fn lists_dir(&self) -> &Path {
         &self.lists_dir

@@ -13,6 +13,7 @@ pub mod dnsmasq;
 pub mod dovecot;
 pub mod files;
 pub mod private_ca;
+pub mod serve;
 pub mod tools;
 
 use std::collections::HashMap;
