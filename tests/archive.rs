@@ -289,6 +289,38 @@ fn serve_answers_every_link_and_image_of_the_archive() {
     assert_eq!(serve.get("/2023-10-cluster-news/").0, 404);
     assert_eq!(serve.get("/healthz").0, 200);
     assert_eq!(serve.get("/unsubscribe/aaaaaaaaaaaaaaaa").0, 404);
+
+    // a draft published while serve runs appears without a restart
+    let draft = root.join("examples/2023-10-cluster-news/issue.toml");
+    let text = std::fs::read_to_string(&draft)
+        .unwrap()
+        .replace("draft = true\n", "");
+    write(&draft, text.as_bytes());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while serve.get("/2023-10-cluster-news/").0 != 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the published draft never appeared: {}",
+            serve.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(serve.get("/").1.contains("October 2023 (draft)"));
+    // an issue broken while serve runs leaves the archive served as it was
+    write(&draft, b"subject = \"S\"\ntitle = [\n");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !serve.log().contains("is not served as it is now") {
+        assert!(std::time::Instant::now() < deadline, "{}", serve.log());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(serve.get("/2023-10-cluster-news/").0, 200);
+    assert!(
+        serve
+            .log()
+            .contains("now: examples/2023-10-cluster-news/issue.toml:3:"),
+        "{}",
+        serve.log()
+    );
 }
 
 #[test]
@@ -408,6 +440,23 @@ fn archive_url_in_emails_and_the_warnings_about_it() {
             && all.contains("[archive] base_url"),
         "{all}"
     );
+    // with [send] asset_base_url the images are linked there, as in the emails, not copied
+    let config = std::fs::read_to_string(root.join("bulletin.toml")).unwrap();
+    write(
+        &root.join("bulletin.toml"),
+        config
+            .replace(
+                "[send]\n",
+                "[send]\nasset_base_url = \"https://cdn.example.org/news/\"\n",
+            )
+            .as_bytes(),
+    );
+    let site = archive(root, "cdn-site");
+    assert!(!site.join("assets").exists());
+    let page = std::fs::read_to_string(site.join("2023-09-cluster-news/index.html")).unwrap();
+    assert!(page.contains("src=\"https://cdn.example.org/news/banner.png\""));
+    let feed = std::fs::read_to_string(site.join("feed.xml")).unwrap();
+    assert!(feed.contains("src=&quot;https://cdn.example.org/news/banner.png&quot;"));
     // an issue with no date is an error naming its file
     let undated = std::fs::read_to_string(root.join("examples/2023-08-cluster-news/issue.toml"))
         .unwrap()

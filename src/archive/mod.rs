@@ -19,6 +19,7 @@ use anyhow::Context as _;
 
 pub use page::Page;
 pub use site::Site;
+pub use sources::fingerprint;
 
 use crate::project::Project;
 

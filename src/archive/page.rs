@@ -36,7 +36,8 @@ pub struct Page {
 /// The page of the issue in `dir`, or `None` for a draft.
 pub fn build(project: &Project, dir: &Path, links: &Links) -> anyhow::Result<Option<Page>> {
     let file = dir.join(crate::content::ISSUE_FILE);
-    let issue = Issue::load(&file)?;
+    let text = crate::diagnostic::read_text(&file)?;
+    let issue = Issue::parse(&shown(&file), &text)?;
     if issue.draft {
         return Ok(None);
     }

@@ -32,3 +32,39 @@ pub fn issue_folders(project: &Project) -> anyhow::Result<Vec<PathBuf>> {
     out.dedup();
     Ok(out)
 }
+
+/// A summary of everything the archive is built from (the issue folders and their files, the
+/// templates and partials, `bulletin.toml`): paths, sizes and modification times. It changes
+/// when any of them does.
+pub fn fingerprint(project: &Project) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut stat = |path: &std::path::Path| {
+        if let Ok(m) = std::fs::metadata(path) {
+            path.hash(&mut h);
+            m.len().hash(&mut h);
+            m.modified().ok().hash(&mut h);
+        }
+    };
+    let mut dirs: Vec<PathBuf> = issue_folders(project).unwrap_or_default();
+    let paths = &project.config.paths;
+    dirs.push(project.path(&paths.partials));
+    for folder in &project.config.archive.issues {
+        stat(&project.path(folder));
+    }
+    stat(&project.path(&paths.template));
+    if let Some(config) = &project.config_path {
+        stat(config);
+    }
+    for dir in dirs {
+        stat(&dir);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        for f in files {
+            stat(&f);
+        }
+    }
+    h.finish()
+}

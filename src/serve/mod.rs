@@ -256,7 +256,7 @@ pub fn serve(project: Project, opts: Options) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(cfg.request_timeout_secs.max(1)),
     }));
     let list = list_name(&project);
-    let site = archive_site(&project);
+    let shelf = archive::shelf(&project);
     let listen = opts.listen.unwrap_or(cfg.listen.clone());
     let header_timeout = Duration::from_secs(cfg.header_timeout_secs.max(1));
 
@@ -281,8 +281,8 @@ pub fn serve(project: Project, opts: Options) -> anyhow::Result<()> {
             suppression_path,
             cursor,
         ));
-        let parts = site.map(|site| archive::routes(Arc::new(site), pages::unknown(&list)));
-        let router = router(app, parts);
+        tokio::spawn(archive::keep_fresh(project, shelf.clone()));
+        let router = router(app, [archive::routes(shelf, pages::unknown(&list))]);
         println!("http://{local}/");
         eprintln!("serving on http://{local}/ (Ctrl-C to stop)");
         tokio::select! {
@@ -293,21 +293,6 @@ pub fn serve(project: Project, opts: Options) -> anyhow::Result<()> {
             }
         }
     })
-}
-
-/// The archive to serve, or `None` (with a warning) when it cannot be built: the way out is
-/// served either way.
-fn archive_site(project: &Project) -> Option<crate::archive::Site> {
-    match crate::archive::build(project) {
-        Ok(a) => {
-            eprintln!("archive: {} issues", a.pages.len());
-            Some(a.site)
-        }
-        Err(e) => {
-            eprintln!("warning: the archive is not served: {e:#}");
-            None
-        }
-    }
 }
 
 async fn shutdown_signal() {
