@@ -46,6 +46,12 @@ echo "bulletin $("$BIN" --version | cut -d' ' -f2), $ISSUES issues, $(nproc) cor
 "$BIN" archive --out "$WORK/check" >/dev/null 2>"$WORK/check.log"
 tail -1 "$WORK/check.log" >&2
 du -sh "$WORK/check" | cut -f1 | sed 's/^/site size: /' >&2
+du -h "$WORK/check/feed.xml" | cut -f1 | sed 's/^/feed.xml: /' >&2
+if [ -x /usr/bin/time ]; then
+  /usr/bin/time -f "one full build: wall %e s, user %U s, system %S s, peak memory %M KB" \
+    "$BIN" archive --out "$WORK/memory" >/dev/null 2>"$WORK/time.log" || true
+  tail -1 "$WORK/time.log" >&2
+fi
 hyperfine --warmup 1 --runs "$RUNS" \
   -n "archive, empty folder" --prepare "rm -rf $WORK/site" "$BIN archive --out $WORK/site" \
   -n "archive, unchanged rebuild" "$BIN archive --out $WORK/check"

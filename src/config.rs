@@ -408,6 +408,8 @@ pub struct Archive {
     /// Where readers of the archive subscribe (or manage a subscription): shown in place of
     /// the unsubscribe link.
     pub subscribe_url: Option<String>,
+    /// Only the newest N issues in the feed (default: every issue).
+    pub feed_entries: Option<usize>,
 }
 
 impl Default for Archive {
@@ -418,6 +420,7 @@ impl Default for Archive {
             out: PathBuf::from("site"),
             title: None,
             subscribe_url: None,
+            feed_entries: None,
         }
     }
 }

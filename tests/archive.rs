@@ -221,6 +221,37 @@ print(json.dumps({
         "the full content"
     );
     assert!(content.contains("src=\"https://wmhtc.example.org/news/assets/"));
+
+    // feed_entries keeps the newest; the index still lists every issue
+    let config = std::fs::read_to_string(dir.path().join("bulletin.toml")).unwrap();
+    write(
+        &dir.path().join("bulletin.toml"),
+        format!("{config}feed_entries = 1\n").as_bytes(),
+    );
+    let site = archive(dir.path(), "site");
+    let feed = std::fs::read_to_string(site.join("feed.xml")).unwrap();
+    assert_eq!(feed.matches("<entry>").count(), 1);
+    assert!(feed.contains("<title>Cluster News – September 2023</title>"));
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(index.contains("August 2023"));
+
+    // an archive address that is not a URL is refused, naming the key
+    write(
+        &dir.path().join("bulletin.toml"),
+        config
+            .replace(
+                "base_url = \"https://wmhtc.example.org/news/\"",
+                "base_url = \"wmhtc.example.org/news\"",
+            )
+            .as_bytes(),
+    );
+    let o = bulletin(dir.path(), &["archive"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("`wmhtc.example.org/news` is not an https://"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// Every address a page links to or loads from the archive's own host, as paths.

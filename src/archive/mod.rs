@@ -44,6 +44,14 @@ pub(crate) struct Links {
 
 /// Build the archive of every issue under `[archive] issues`.
 pub fn build(project: &Project) -> anyhow::Result<Archive> {
+    if let Some(base) = project.config.archive_base_url()
+        && !(base.starts_with("https://") || base.starts_with("http://"))
+    {
+        anyhow::bail!(
+            "bulletin.toml: the archive's address `{}` is not an https:// (or http://) URL ([archive] base_url, else [serve] url)",
+            base.trim_end_matches('/')
+        );
+    }
     let folders = sources::issue_folders(project)?;
     let links = Links {
         base: project.config.archive_base_url(),
@@ -94,13 +102,18 @@ pub fn build(project: &Project) -> anyhow::Result<Archive> {
         }
     }
     let title = index::title(project);
+    let in_feed = project
+        .config
+        .archive
+        .feed_entries
+        .map_or(pages.len(), |n| n.min(pages.len()));
     site.insert(
         "index.html".into(),
         index::render(project, &title, &pages, &links).into_bytes(),
     );
     site.insert(
         "feed.xml".into(),
-        feed::render(project, &title, &pages, &links).into_bytes(),
+        feed::render(project, &title, &pages[..in_feed], &links).into_bytes(),
     );
     Ok(Archive {
         site,
