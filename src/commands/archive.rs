@@ -22,9 +22,10 @@ pub fn run(args: ArchiveArgs) -> anyhow::Result<i32> {
             "warning: [archive] base_url is not set: the feed's links are relative, and emails get no \"View in your browser\" link"
         );
     }
+    let n = built.pages.len();
     eprintln!(
-        "{} issues, {} files ({} changed, {} removed)",
-        built.pages.len(),
+        "{n} issue{}, {} files ({} changed, {} removed)",
+        if n == 1 { "" } else { "s" },
         written.files,
         written.changed,
         written.removed
