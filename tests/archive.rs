@@ -471,6 +471,24 @@ fn archive_url_in_emails_and_the_warnings_about_it() {
             && all.contains("[archive] base_url"),
         "{all}"
     );
+    // the same for a hand-written text part
+    let other = project("");
+    let file = other
+        .path()
+        .join("examples/2023-09-cluster-news/issue.toml");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "published = 2023-09-28\n",
+        "published = 2023-09-28\ntext = '''\n{{issue.title}}\nOn the web: {{archive_url}}\nUnsubscribe: {{unsubscribe_url}}\n'''\n",
+    );
+    write(&file, text.as_bytes());
+    let o = bulletin(other.path(), &["check", "examples/2023-09-cluster-news"]);
+    let all = format!("{}{}", support::files::stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("archive-url-unset")
+            && all.contains("examples/2023-09-cluster-news/issue.toml:"),
+        "{all}"
+    );
     // with [send] asset_base_url the images are linked there, as in the emails, not copied
     let config = std::fs::read_to_string(root.join("bulletin.toml")).unwrap();
     write(

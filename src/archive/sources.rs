@@ -56,15 +56,31 @@ pub fn fingerprint(project: &Project) -> u64 {
     if let Some(config) = &project.config_path {
         stat(config);
     }
+    let mut files = Vec::new();
     for dir in dirs {
-        stat(&dir);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        files.sort();
-        for f in files {
-            stat(&f);
-        }
+        walk(&dir, 4, &mut files);
+    }
+    files.sort();
+    for f in files {
+        stat(&f);
     }
     h.finish()
+}
+
+/// `dir` and what it holds, `depth` folders deep (an issue's images may sit in a folder).
+fn walk(dir: &std::path::Path, depth: usize, out: &mut Vec<PathBuf>) {
+    out.push(dir.to_path_buf());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let path = e.path();
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            if depth > 0 {
+                walk(&path, depth - 1, out);
+            }
+        } else {
+            out.push(path);
+        }
+    }
 }

@@ -214,6 +214,14 @@ pub fn compile_edition(
         r => r,
     }
     .map_err(|e| render_error(&all, &e, &data))?;
+    if archive_url.is_none() {
+        // the hand-written text part sees the same
+        archive_url_unset |= content
+            .text
+            .as_deref()
+            .is_some_and(|t| t.contains("{{archive_url") && !t.contains("{{#if archive_url"));
+        data["archive_url"] = Value::String(String::new());
+    }
     let generated = locale::apply(&generated, language, direction);
     let (generated, map) = origins.strip(&generated);
     let generated = markup::flatten_attribute_newlines(&generated);
