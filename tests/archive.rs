@@ -506,6 +506,19 @@ fn archive_url_in_emails_and_the_warnings_about_it() {
     assert!(page.contains("src=\"https://cdn.example.org/news/banner.png\""));
     let feed = std::fs::read_to_string(site.join("feed.xml")).unwrap();
     assert!(feed.contains("src=&quot;https://cdn.example.org/news/banner.png&quot;"));
+    // two folders with the same address are an error naming both
+    copy_dir(
+        &root.join("examples/2023-08-cluster-news"),
+        &root.join("examples/2023-08 Cluster News"),
+    );
+    let o = bulletin(root, &["archive"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("examples/2023-08 Cluster News and examples/2023-08-cluster-news have the same address in the archive, /2023-08-cluster-news/"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(root.join("examples/2023-08 Cluster News")).unwrap();
     // an issue with no date is an error naming its file
     let undated = std::fs::read_to_string(root.join("examples/2023-08-cluster-news/issue.toml"))
         .unwrap()
