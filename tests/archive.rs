@@ -445,6 +445,27 @@ fn archive_url_in_emails_and_the_warnings_about_it() {
     assert!(html.contains(
         "<a href=\"https://wmhtc.example.org/news/2023-09-cluster-news/\" style=\"color:#52606d;\">View in your browser</a>"
     ));
+    // check warns when that link would lead nowhere: the issue is a draft, or outside the archive
+    let o = bulletin(root, &["check", "examples/2023-09-cluster-news"]);
+    let all = format!("{}{}", support::files::stdout(&o), stderr(&o));
+    assert!(!all.contains("archive-missing"), "{all}");
+    let o = bulletin(root, &["check", "examples/2023-10-cluster-news"]);
+    let all = format!("{}{}", support::files::stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("archive-missing") && all.contains("it is a draft"),
+        "{all}"
+    );
+    copy_dir(
+        &root.join("examples/2023-09-cluster-news"),
+        &root.join("elsewhere/2023-09-cluster-news"),
+    );
+    let o = bulletin(root, &["check", "elsewhere/2023-09-cluster-news"]);
+    let all = format!("{}{}", support::files::stdout(&o), stderr(&o));
+    assert!(
+        all.contains("not in one of the folders of [archive] issues"),
+        "{all}"
+    );
     // without one, the default template shows no link and check says nothing about it
     let dir = project("");
     let root = dir.path();

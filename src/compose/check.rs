@@ -104,6 +104,18 @@ pub fn check(c: &CompiledIssue) -> Vec<Finding> {
             location: Some(template.clone()),
         });
     }
+    if let (Some(url), Some(gap)) = (c.archive_url(), c.archive_gap())
+        && html.contains(url)
+    {
+        out.push(Finding {
+            severity: Severity::Warning,
+            code: "archive-missing",
+            message: format!(
+                "the email links to its page in the web archive, {url}, but the archive leaves this issue out: {gap}"
+            ),
+            location: Some(crate::compose::shown(c.issue_file()).display().to_string()),
+        });
+    }
     if c.archive_url_unset() {
         out.push(Finding {
             severity: Severity::Warning,

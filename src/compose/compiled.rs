@@ -84,6 +84,7 @@ pub struct CompiledIssue {
     sources: Vec<(PathBuf, String)>,
     archive_url: Option<String>,
     archive_url_unset: bool,
+    archive_gap: Option<String>,
 }
 
 impl std::fmt::Debug for CompiledIssue {
@@ -202,6 +203,9 @@ pub fn compile_edition(
     if let Some(url) = &archive_url {
         data["archive_url"] = Value::String(guard::content(url));
     }
+    let archive_gap = archive_url
+        .as_ref()
+        .and_then(|_| archive_gap(project, &issue_dir, &content));
     // Without a base URL, `archive_url` is missing: `{{#if archive_url}}` is false, and a
     // template that prints it gets an empty value and a warning from `check`.
     let mut archive_url_unset = false;
@@ -349,6 +353,7 @@ pub fn compile_edition(
         sources,
         archive_url,
         archive_url_unset,
+        archive_gap,
     })
 }
 
@@ -371,6 +376,12 @@ impl CompiledIssue {
     /// The issue's page in the archive, when the archive's URL is known.
     pub fn archive_url(&self) -> Option<&str> {
         self.archive_url.as_deref()
+    }
+
+    /// Why the archive leaves this issue out (a draft, no date, a folder it does not
+    /// publish), when the archive's URL is known.
+    pub fn archive_gap(&self) -> Option<&str> {
+        self.archive_gap.as_deref()
     }
 
     /// Whether a template printed `archive_url` though no archive URL is configured.
@@ -539,6 +550,27 @@ fn folder_name(dir: &Path) -> String {
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "issue".into())
+}
+
+/// Why `bulletin archive` would leave the issue in `issue_dir` out, if it would.
+fn archive_gap(project: &Project, issue_dir: &Path, content: &Issue) -> Option<String> {
+    if content.draft {
+        return Some("it is a draft (`draft = true` in issue.toml)".into());
+    }
+    if content.publication_date().is_none() {
+        return Some("it has no publication date (`published = 2023-09-28` in issue.toml)".into());
+    }
+    let canonical = |p: &Path| p.canonicalize().ok();
+    let parent = std::path::absolute(issue_dir)
+        .ok()
+        .and_then(|d| d.parent().and_then(canonical));
+    let published = project
+        .config
+        .archive
+        .issues
+        .iter()
+        .any(|f| parent.is_some() && canonical(&project.path(f)) == parent);
+    (!published).then(|| "its folder is not in one of the folders of [archive] issues".into())
 }
 
 /// The variable a strict-mode render error says is missing.
