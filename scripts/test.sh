@@ -2,7 +2,7 @@
 # Run every test of bulletin, installing what the tests need first (Postfix for smtp-sink and
 # real bounces, Dovecot for the IMAP path, Chromium for the preview, the theme's contrast and the
 # unsubscribe page, SpamAssassin for the flagship's score, curl for one-click unsubscribes as
-# mailbox providers send them, dkimpy for DKIM, dnsmasq for the DNS checks, cargo-deny for the
+# mailbox providers send them, dkimpy for DKIM, feedparser for the archive's feed, dnsmasq for the DNS checks, cargo-deny for the
 # dependency audit; wrk for scripts/bench-unsubscribe.sh). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,8 @@ command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 # dkimpy checks DKIM signatures independently of our signer.
 /usr/bin/python3 -c 'import dkim; dkim.verify' >/dev/null 2>&1 || need+=(python3-dkim)
+# feedparser reads the archive's Atom feed as feed readers do.
+/usr/bin/python3 -c 'import feedparser' >/dev/null 2>&1 || need+=(python3-feedparser)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   echo "installing test dependencies: ${need[*]}" >&2

@@ -43,6 +43,18 @@ pub enum Command {
     Man(ManArgs),
     /// Serve one-click unsubscribes and the unsubscribe page (behind a TLS reverse proxy).
     Serve(ServeArgs),
+    /// Build the public web archive: a page per issue, an index page and an Atom feed.
+    Archive(ArchiveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    /// Output folder (default: `[archive] out`, `site/`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The project folder (default: found from the current folder).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -25,6 +25,7 @@ pub struct Config {
     pub lists: Lists,
     pub compose: Compose,
     pub serve: Serve,
+    pub archive: Archive,
 }
 
 /// `[sender]`: who the bulletin comes from.
@@ -400,6 +401,39 @@ impl Default for Serve {
     }
 }
 
+/// `[archive]`: the public web archive of the issues (`bulletin archive`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Archive {
+    /// Public URL of the archive, e.g. `https://news.example.org/archive/`: the issues'
+    /// `archive_url`, the feed's links. Default: `[serve] url`, which serves the archive.
+    pub base_url: Option<String>,
+    /// Folders holding issue folders (each a folder with `issue.toml`).
+    pub issues: Vec<PathBuf>,
+    /// Where `bulletin archive` writes the site.
+    pub out: PathBuf,
+    /// The archive's title; default: the list's name.
+    pub title: Option<String>,
+    /// Where readers of the archive subscribe (or manage a subscription): shown in place of
+    /// the unsubscribe link.
+    pub subscribe_url: Option<String>,
+    /// Only the newest N issues in the feed (default: every issue).
+    pub feed_entries: Option<usize>,
+}
+
+impl Default for Archive {
+    fn default() -> Self {
+        Archive {
+            base_url: None,
+            issues: vec![PathBuf::from("issues")],
+            out: PathBuf::from("site"),
+            title: None,
+            subscribe_url: None,
+            feed_entries: None,
+        }
+    }
+}
+
 /// `[lists]`: how member lists say who may be mailed.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -468,6 +502,17 @@ impl Config {
         }
         let base = self.serve.url.as_deref()?.trim().trim_end_matches('/');
         Some(format!("{base}/unsubscribe/{{token}}"))
+    }
+
+    /// The archive's public URL ending in `/`: `[archive] base_url`, else `[serve] url`.
+    pub fn archive_base_url(&self) -> Option<String> {
+        let base = self
+            .archive
+            .base_url
+            .as_deref()
+            .or(self.serve.url.as_deref())?
+            .trim();
+        Some(format!("{}/", base.trim_end_matches('/')))
     }
 
     /// The address unsubscribe requests are mailed to (`mailto:` of List-Unsubscribe):

@@ -9,6 +9,7 @@
 //!
 //! A stage never imports from a later one.
 
+pub mod archive;
 pub mod bounce;
 pub mod campaign;
 pub mod cli;

@@ -47,6 +47,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Completions(a) => commands::completions::run(a),
         Command::Man(a) => commands::man::run(a),
         Command::Serve(a) => commands::serve::run(a),
+        Command::Archive(a) => commands::archive::run(a),
     };
     match result {
         Ok(code) => code,

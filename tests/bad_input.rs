@@ -280,7 +280,7 @@ fn issue_with_an_unknown_key() {
     let o = fx.send("lists/members.csv");
     fx.assert_refused(
         &o,
-        "error: issues/one/issue.toml:3:1: unknown field `subtitel`, expected one of `subject`, `preheader`, `title`, `date`, `number`, `language`, `direction`, `template`, `banner`, `editor_note`, `sections`, `spotlight`, `sign_off`, `text`
+        "error: issues/one/issue.toml:3:1: unknown field `subtitel`, expected one of `subject`, `preheader`, `title`, `date`, `published`, `draft`, `number`, `language`, `direction`, `template`, `banner`, `editor_note`, `sections`, `spotlight`, `sign_off`, `text`
   |
 3 | subtitel = \"x\"
   | ^

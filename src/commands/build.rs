@@ -106,13 +106,8 @@ pub fn write(
 pub fn sample_reader(compiled: &CompiledIssue) -> Subscriber {
     let mut s = Subscriber::from_email("reader@example.org");
     s.name = Some("Reader".into());
-    for p in compiled.recipient_placeholders() {
-        if let Some(column) = p.strip_prefix("subscriber.") {
-            let column = column.trim_start_matches('[').trim_end_matches(']');
-            if column != "email" && column != "name" {
-                s.fields.insert(column.to_string(), format!("[{column}]"));
-            }
-        }
+    for column in compiled.list_columns() {
+        s.fields.insert(column.to_string(), format!("[{column}]"));
     }
     s
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand: glue between options, the library and the terminal.
 
+pub mod archive;
 pub mod bounces;
 pub mod build;
 pub mod check;

@@ -32,8 +32,17 @@ pub fn run(args: NewArgs) -> anyhow::Result<i32> {
             .with_context(|| format!("cannot look for issues beside {}", dir.display()))?,
     };
     let written = match &from {
-        Some(from) => scaffold::copy_issue(from, dir)
-            .with_context(|| format!("cannot copy {} into {}", from.display(), dir.display()))?,
+        Some(from) => {
+            let written = scaffold::copy_issue(from, dir).with_context(|| {
+                format!("cannot copy {} into {}", from.display(), dir.display())
+            })?;
+            let file = dir.join(ISSUE_FILE);
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            std::fs::write(&file, scaffold::unpublished(&text))
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            written
+        }
         None => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;

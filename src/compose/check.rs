@@ -57,7 +57,8 @@ pub fn check(c: &CompiledIssue) -> Vec<Finding> {
                 has_unsubscribe = true;
                 continue;
             }
-            if href.starts_with("{{") {
+            // An unset `archive_url` printed as a link: one warning below, not an error here.
+            if href.starts_with("{{") || (href.is_empty() && c.archive_url_unset()) {
                 continue;
             }
             if !link_ok(&href) {
@@ -101,6 +102,33 @@ pub fn check(c: &CompiledIssue) -> Vec<Finding> {
                       survive into the text (is it hidden?)"
                 .into(),
             location: Some(template.clone()),
+        });
+    }
+    if let (Some(url), Some(gap)) = (c.archive_url(), c.archive_gap())
+        && html.contains(url)
+    {
+        out.push(Finding {
+            severity: Severity::Warning,
+            code: "archive-missing",
+            message: format!(
+                "the email links to its page in the web archive, {url}, but the archive leaves this issue out: {gap}"
+            ),
+            location: Some(crate::compose::shown(c.issue_file()).display().to_string()),
+        });
+    }
+    if c.archive_url_unset() {
+        out.push(Finding {
+            severity: Severity::Warning,
+            code: "archive-url-unset",
+            message:
+                "the template uses `archive_url` but the archive's address is not configured: \
+                      the link is empty (set [archive] base_url, or [serve] url)"
+                    .into(),
+            location: Some(
+                c.locate_unguarded("archive_url")
+                    .or_else(|| c.locate_in_templates("archive_url"))
+                    .unwrap_or_else(|| template.clone()),
+            ),
         });
     }
     let size = html.len();

@@ -18,7 +18,7 @@ use crate::compose::personalise::Personaliser;
 use crate::compose::protect::{Protected, is_recipient_path, protect, protect_marked, tokens};
 use crate::compose::sourcemap::{Origins, SourceMap};
 use crate::compose::validate;
-use crate::compose::view::{issue_view, sender_view};
+use crate::compose::view::{archive_view, issue_view, sender_view};
 use crate::compose::{guard, image_box, locale, markup, preheader, text, theme, workarounds};
 use crate::config::Validation;
 use crate::content::{ISSUE_FILE, Issue};
@@ -82,6 +82,9 @@ pub struct CompiledIssue {
     lists_dir: PathBuf,
     /// The template and the partials it uses: (path as shown, text).
     sources: Vec<(PathBuf, String)>,
+    archive_url: Option<String>,
+    archive_url_unset: bool,
+    archive_gap: Option<String>,
 }
 
 impl std::fmt::Debug for CompiledIssue {
@@ -94,6 +97,16 @@ impl std::fmt::Debug for CompiledIssue {
     }
 }
 
+/// Which copy of an issue is compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Edition {
+    /// The email members receive.
+    #[default]
+    Email,
+    /// The archive's public page: the templates see `archive.page` true.
+    Web,
+}
+
 /// Name of the main template in the first-pass registry.
 const MAIN: &str = "main";
 
@@ -103,6 +116,16 @@ pub fn compile(
     project: &Project,
     issue: &Path,
     template: Option<&Path>,
+) -> Result<CompiledIssue, ComposeError> {
+    compile_edition(project, issue, template, Edition::Email)
+}
+
+/// [`compile`] the email or the archive's page of an issue.
+pub fn compile_edition(
+    project: &Project,
+    issue: &Path,
+    template: Option<&Path>,
+    edition: Edition,
 ) -> Result<CompiledIssue, ComposeError> {
     let (issue_dir, issue_file) = issue_paths(issue)?;
     let issue_text = read_text(&issue_file)?;
@@ -168,13 +191,41 @@ pub fn compile(
         .as_ref()
         .or(project.config.sender.language.as_ref());
     let direction = content.direction.or(project.config.sender.direction);
-    let data = json!({
+    let mut data = json!({
         "issue": issue_view(&content, language, direction),
         "sender": sender_view(project),
+        "archive": archive_view(project, edition),
     });
-    let generated = first
-        .render(MAIN, &data)
-        .map_err(|e| render_error(&all, &e, &data))?;
+    let archive_url = project
+        .config
+        .archive_base_url()
+        .map(|base| format!("{base}{}/", crate::content::slug(&folder_name(&issue_dir))));
+    if let Some(url) = &archive_url {
+        data["archive_url"] = Value::String(guard::content(url));
+    }
+    let archive_gap = archive_url
+        .as_ref()
+        .and_then(|_| archive_gap(project, &issue_dir, &content));
+    // Without a base URL, `archive_url` is missing: `{{#if archive_url}}` is false, and a
+    // template that prints it gets an empty value and a warning from `check`.
+    let mut archive_url_unset = false;
+    let generated = match first.render(MAIN, &data) {
+        Err(e) if missing_variable(&e) == Some("archive_url") => {
+            archive_url_unset = true;
+            data["archive_url"] = Value::String(String::new());
+            first.render(MAIN, &data)
+        }
+        r => r,
+    }
+    .map_err(|e| render_error(&all, &e, &data))?;
+    if archive_url.is_none() {
+        // the hand-written text part sees the same
+        archive_url_unset |= content
+            .text
+            .as_deref()
+            .is_some_and(|t| t.contains("{{archive_url") && !t.contains("{{#if archive_url"));
+        data["archive_url"] = Value::String(String::new());
+    }
     let generated = locale::apply(&generated, language, direction);
     let (generated, map) = origins.strip(&generated);
     let generated = markup::flatten_attribute_newlines(&generated);
@@ -305,6 +356,9 @@ pub fn compile(
         recipient_placeholders,
         lists_dir: project.path(&project.config.paths.lists),
         sources,
+        archive_url,
+        archive_url_unset,
+        archive_gap,
     })
 }
 
@@ -321,10 +375,23 @@ impl CompiledIssue {
 
     /// The issue's name: its folder's name (used for output file names).
     pub fn name(&self) -> String {
-        std::path::absolute(&self.issue_dir)
-            .ok()
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_else(|| "issue".into())
+        folder_name(&self.issue_dir)
+    }
+
+    /// The issue's page in the archive, when the archive's URL is known.
+    pub fn archive_url(&self) -> Option<&str> {
+        self.archive_url.as_deref()
+    }
+
+    /// Why the archive leaves this issue out (a draft, no date, a folder it does not
+    /// publish), when the archive's URL is known.
+    pub fn archive_gap(&self) -> Option<&str> {
+        self.archive_gap.as_deref()
+    }
+
+    /// Whether a template printed `archive_url` though no archive URL is configured.
+    pub fn archive_url_unset(&self) -> bool {
+        self.archive_url_unset
     }
 
     /// The typed `issue.toml`.
@@ -373,6 +440,16 @@ impl CompiledIssue {
         &self.recipient_placeholders
     }
 
+    /// The list columns the templates use (`subscriber.COLUMN`), `email` and `name` aside.
+    pub fn list_columns(&self) -> Vec<&str> {
+        self.recipient_placeholders
+            .iter()
+            .filter_map(|p| p.strip_prefix("subscriber."))
+            .map(|c| c.trim_start_matches('[').trim_end_matches(']'))
+            .filter(|c| *c != "email" && *c != "name")
+            .collect()
+    }
+
     /// Where a piece of text first appears in the template or the partials it uses, as
     /// `path:line:column`.
     pub fn locate_in_templates(&self, needle: &str) -> Option<String> {
@@ -391,6 +468,20 @@ impl CompiledIssue {
             let (at, _) = text
                 .match_indices(needle)
                 .find(|(at, m)| ends_there(text, at + m.len()))?;
+            let (line, col) = line_col(text, at);
+            Some(format!("{}:{line}:{col}", path.display()))
+        })
+    }
+
+    /// Where `{{name}}` is printed in a template or partial that never tests it with
+    /// `{{#if name}}`, as `path:line:column`.
+    pub fn locate_unguarded(&self, name: &str) -> Option<String> {
+        let (needle, guard) = (format!("{{{{{name}"), format!("{{{{#if {name}}}}}"));
+        self.sources.iter().find_map(|(path, text)| {
+            if text.contains(&guard) {
+                return None;
+            }
+            let at = text.find(&needle)?;
             let (line, col) = line_col(text, at);
             Some(format!("{}:{line}:{col}", path.display()))
         })
@@ -456,6 +547,43 @@ fn recipient_data(r: &Recipient<'_>) -> Value {
         Value::String(r.unsubscribe_url.to_string()),
     );
     Value::Object(root)
+}
+
+/// The name of an issue folder (`issue` when it has none, as `/`).
+fn folder_name(dir: &Path) -> String {
+    std::path::absolute(dir)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "issue".into())
+}
+
+/// Why `bulletin archive` would leave the issue in `issue_dir` out, if it would.
+fn archive_gap(project: &Project, issue_dir: &Path, content: &Issue) -> Option<String> {
+    if content.draft {
+        return Some("it is a draft (`draft = true` in issue.toml)".into());
+    }
+    if content.publication_date().is_none() {
+        return Some("it has no publication date (`published = 2023-09-28` in issue.toml)".into());
+    }
+    let canonical = |p: &Path| p.canonicalize().ok();
+    let parent = std::path::absolute(issue_dir)
+        .ok()
+        .and_then(|d| d.parent().and_then(canonical));
+    let published = project
+        .config
+        .archive
+        .issues
+        .iter()
+        .any(|f| parent.is_some() && canonical(&project.path(f)) == parent);
+    (!published).then(|| "its folder is not in one of the folders of [archive] issues".into())
+}
+
+/// The variable a strict-mode render error says is missing.
+fn missing_variable(e: &RenderError) -> Option<&str> {
+    match e.reason() {
+        RenderErrorReason::MissingVariable(Some(name)) => Some(name.as_str()),
+        _ => None,
+    }
 }
 
 /// The issue's hand-written plain-text part as a template of its own: placed in `issue.toml`

@@ -31,6 +31,8 @@ mod workarounds;
 
 pub use body::{Body, Piece, SharedText};
 pub use check::{Finding, Severity, check};
-pub use compiled::{CompiledIssue, LocalImage, Recipient, Rendered, compile, content_type};
+pub use compiled::{
+    CompiledIssue, Edition, LocalImage, Recipient, Rendered, compile, compile_edition, content_type,
+};
 pub use error::{ComposeError, shown};
 pub use lint::{Lint, lint};

@@ -42,4 +42,8 @@ pub const PARTIALS: &[(&str, &str)] = &[
         "title_bar",
         include_str!("../../templates/partials/title_bar.mjml.hbs"),
     ),
+    (
+        "web_link",
+        include_str!("../../templates/partials/web_link.mjml.hbs"),
+    ),
 ];

@@ -124,3 +124,13 @@ pub(super) fn sender_view(project: &Project) -> Value {
         "unsubscribe_mailto": opt_text(&s.unsubscribe_mailto),
     })
 }
+
+/// The archive as templates see it: `archive.page` (true on the archive's own page of the
+/// issue), `archive.subscribe_url` and `archive.index_url` (the archive's front page).
+pub(super) fn archive_view(project: &Project, edition: super::Edition) -> Value {
+    json!({
+        "page": edition == super::Edition::Web,
+        "subscribe_url": opt_text(&project.config.archive.subscribe_url),
+        "index_url": opt_text(&project.config.archive_base_url()),
+    })
+}

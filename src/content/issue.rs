@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Direction, Language, toml_error};
 use crate::diagnostic::{SourceError, read_text};
 
+use super::Published;
+
 /// The file name of an issue's content inside its folder.
 pub const ISSUE_FILE: &str = "issue.toml";
 
@@ -29,6 +31,13 @@ pub struct Issue {
     /// A date or period shown with the title, e.g. "September 2023".
     #[serde(default)]
     pub date: Option<String>,
+    /// The day the issue came out (`published = 2023-09-28`): the archive's order and the
+    /// feed's dates. Without it the archive reads `date` when that is a date.
+    #[serde(default)]
+    pub published: Option<Published>,
+    /// A draft is left out of the archive.
+    #[serde(default)]
+    pub draft: bool,
     /// The issue number, shown with the title when set.
     #[serde(default)]
     pub number: Option<u32>,
@@ -156,6 +165,12 @@ impl Issue {
         Self::parse(path, &text)
     }
 
+    /// When the issue came out: `published`, else `date` when it reads as one.
+    pub fn publication_date(&self) -> Option<Published> {
+        self.published
+            .or_else(|| self.date.as_deref().and_then(Published::from_text))
+    }
+
     /// Every image the content names, in reading order.
     pub fn images(&self) -> Vec<&Image> {
         let mut out: Vec<&Image> = Vec::new();
@@ -217,5 +232,28 @@ signature = { src = "sig.png", alt = "signature" }
         let srcs: Vec<_> = i.images().iter().map(|im| im.src.as_str()).collect();
         assert_eq!(srcs, ["b.png", "s.png", "x.png", "sig.png"]);
         assert_eq!(i.spotlight.unwrap().kicker, "Spotlight on");
+    }
+
+    #[test]
+    fn published_is_a_toml_date_or_a_date_string() {
+        let one = |t: &str| {
+            Issue::parse(
+                Path::new("issue.toml"),
+                &format!("subject = \"S\"\ntitle = \"T\"\n{t}\n"),
+            )
+        };
+        let i = one("published = 2023-09-28\ndraft = true").unwrap();
+        assert_eq!(i.published.unwrap().to_string(), "2023-09-28");
+        assert!(i.draft);
+        let i = one("published = \"2023-09-28\"").unwrap();
+        assert_eq!(i.publication_date().unwrap().to_string(), "2023-09-28");
+        let i = one("date = \"September 2023\"").unwrap();
+        assert_eq!(i.publication_date().unwrap().to_string(), "2023-09-01");
+        let e = one("published = 2023-09-31").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        let e = one("published = \"28/09/2023\"").unwrap_err();
+        assert!(e.message.contains("not a date"), "{}", e.message);
+        let e = one("published = 2023-09-28T10:00:00Z").unwrap_err();
+        assert!(e.message.contains("without a time"), "{}", e.message);
     }
 }

@@ -2,6 +2,10 @@
 
 mod issue;
 pub mod markdown;
+mod published;
 pub mod scaffold;
+mod slug;
 
 pub use issue::{Cta, ISSUE_FILE, Image, Issue, Section, SignOff, Spotlight};
+pub use published::Published;
+pub use slug::slug;

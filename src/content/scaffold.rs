@@ -44,6 +44,34 @@ pub fn copy_issue(from: &Path, to: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(written)
 }
 
+/// The `issue.toml` of a new issue started from an earlier one: the earlier issue's
+/// `published` and `draft` lines dropped, and `draft = true` at the top, so the new issue stays
+/// out of the web archive until it goes out.
+pub fn unpublished(text: &str) -> String {
+    let key = |line: &str, name: &str| {
+        line.trim_start()
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    };
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !key(l, "published") && !key(l, "draft"))
+        .collect();
+    // after the opening comments, where a key is always at the top level
+    let at = lines
+        .iter()
+        .position(|l| !(l.trim().is_empty() || l.trim_start().starts_with('#')))
+        .unwrap_or(lines.len());
+    let mut out: Vec<&str> = lines[..at].to_vec();
+    out.push("# Out of the web archive until it goes out: then replace this line with");
+    out.push("# published = YYYY-MM-DD (the day it went out).");
+    out.push("draft = true");
+    out.extend_from_slice(&lines[at..]);
+    let mut out = out.join("\n");
+    out.push('\n');
+    out
+}
+
 fn copy_dir(from: &Path, to: &Path, written: &mut Vec<PathBuf>) -> io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
@@ -75,6 +103,21 @@ mod tests {
         std::fs::create_dir_all(dir.join("images")).unwrap();
         std::fs::write(dir.join(ISSUE_FILE), format!("subject = \"{subject}\"\n")).unwrap();
         std::fs::write(dir.join("images/logo.png"), b"png").unwrap();
+    }
+
+    #[test]
+    fn a_new_issue_is_a_draft_without_the_old_date() {
+        let old = "# Cluster News\n\nsubject = \"S\"\npublished = 2023-09-28\ndraft = false\neditor_note = \"\"\"\n[a link](https://x)\n\"\"\"\n";
+        assert_eq!(
+            unpublished(old),
+            "# Cluster News\n\n# Out of the web archive until it goes out: then replace this line with\n# published = YYYY-MM-DD (the day it went out).\ndraft = true\nsubject = \"S\"\neditor_note = \"\"\"\n[a link](https://x)\n\"\"\"\n"
+        );
+        let new = unpublished(old);
+        let issue = crate::content::Issue::parse(Path::new("issue.toml"), &new).unwrap_err();
+        assert!(
+            issue.message.contains("title"),
+            "only the title is missing: {issue}"
+        );
     }
 
     #[test]

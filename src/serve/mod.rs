@@ -6,6 +6,7 @@
 //! [`router`] puts the routes of every part of the service under the same guards (the `Host`
 //! check, the request timeout, the security headers); a new part adds its own `Router`.
 
+mod archive;
 mod feed;
 mod guard;
 pub mod pages;
@@ -199,16 +200,21 @@ async fn guard_request(State(app): State<App>, req: Request, next: Next) -> Resp
     };
     let h = r.headers_mut();
     for (name, value) in [
-        (header::CACHE_CONTROL, "no-store"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    // A part may set its own (the archive's pages show images and may be cached).
+    for (name, value) in [
+        (header::CACHE_CONTROL, "no-store"),
         (
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
         ),
     ] {
-        h.insert(name, HeaderValue::from_static(value));
+        h.entry(name).or_insert(HeaderValue::from_static(value));
     }
     r
 }
@@ -249,6 +255,8 @@ pub fn serve(project: Project, opts: Options) -> anyhow::Result<()> {
         body_limit: cfg.body_limit_bytes,
         request_timeout: Duration::from_secs(cfg.request_timeout_secs.max(1)),
     }));
+    let list = list_name(&project);
+    let shelf = archive::shelf(&project);
     let listen = opts.listen.unwrap_or(cfg.listen.clone());
     let header_timeout = Duration::from_secs(cfg.header_timeout_secs.max(1));
 
@@ -273,7 +281,8 @@ pub fn serve(project: Project, opts: Options) -> anyhow::Result<()> {
             suppression_path,
             cursor,
         ));
-        let router = router(app, []);
+        tokio::spawn(archive::keep_fresh(project, shelf.clone()));
+        let router = router(app, [archive::routes(shelf, pages::unknown(&list))]);
         println!("http://{local}/");
         eprintln!("serving on http://{local}/ (Ctrl-C to stop)");
         tokio::select! {

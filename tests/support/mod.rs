@@ -15,6 +15,7 @@ pub mod files;
 pub mod postfix;
 pub mod postfix_dir;
 pub mod private_ca;
+pub mod serve;
 pub mod tools;
 
 use std::collections::HashMap;

@@ -37,3 +37,23 @@ pub fn require_root(what: &str) {
         panic!("{what}: run the tests as root, as CI does");
     }
 }
+
+/// The system's Python 3 (Debian's, where `apt-get` puts modules) able to import `module`, or a
+/// one-line failure saying that `package` brings it.
+pub fn require_python_module(module: &str, package: &str) -> PathBuf {
+    let python = ["/usr/bin/python3", "/bin/python3"]
+        .map(PathBuf::from)
+        .into_iter()
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| require("python3", "python3"));
+    let ok = Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        panic!(
+            "Python's {module} is not installed (Debian package {package}); scripts/test.sh installs it"
+        );
+    }
+    python
+}
