@@ -282,6 +282,7 @@ fn from_dsn(ds: &dsn::DeliveryStatus, view: &View<'_>) -> Vec<Bounce> {
                 .map(|_| classify::Command::Rcpt),
             diagnostic_type: r.diagnostic_type.as_deref(),
             remote_mta: remote_mta.as_deref(),
+            recipient: Some(&recipient),
         });
         if out.iter().any(|b| b.recipient == recipient) {
             continue;
@@ -356,6 +357,7 @@ pub(crate) fn bounce_from_text(recipient: String, diagnostic: &str, context: &st
         diagnostic: &diagnostic,
         context,
         status: status.as_deref(),
+        recipient: Some(&recipient),
         ..Default::default()
     });
     Bounce {
