@@ -5,7 +5,8 @@
 //! error numbers on their postmaster pages), Cox (`AUP#CX…` and `IPBL…` codes of its "Email
 //! error codes" page), Spectrum / Charter (`AUP#1xxx` numbers of its postmaster page), GoDaddy
 //! (`IBnnn` codes of its "Fix rejected email with a bounce error" page), Tencent QQ Mail (the
-//! refusal texts its help pages explain) and i.ua (`i.ua/err/N` links).
+//! refusal texts its help pages explain), Mimecast (the reasons of its "SMTP error codes"
+//! article) and i.ua (`i.ua/err/N` links).
 //!
 //! The host is the remote MTA when the report names it; a receiver known by its mail domain
 //! (Cox, Spectrum, Orange, i.ua) is also found from the recipient's domain, as its codes are
@@ -44,6 +45,9 @@ fn by_host(host: &str, status: Option<&str>, words: &str) -> Option<Reason> {
     }
     if within(host, "qq.com") {
         return super::phrases::named_in(TENCENT, words);
+    }
+    if within(host, "mimecast.com") {
+        return super::phrases::named_in(MIMECAST, words);
     }
     by_domain(host, words)
 }
@@ -362,6 +366,45 @@ const TENCENT: &[(&str, Reason)] = &[
     ("mailbox not found", Reason::UserUnknown),
 ];
 
+/// The reasons Mimecast's gateways give, as its "Mimecast SMTP error codes" article lists them.
+const MIMECAST: &[(&str, Reason)] = &[
+    ("sender address blocked", Reason::Blocked),
+    ("ip temporarily blacklisted", Reason::Blocked),
+    ("local ct ip reputation", Reason::Blocked),
+    ("spf sender invalid", Reason::Blocked),
+    ("dkim sender invalid", Reason::Blocked),
+    ("dmarc sender invalid", Reason::Blocked),
+    (
+        "internal resources are temporarily unavailable",
+        Reason::Blocked,
+    ),
+    ("maximum email size exceeded", Reason::MesgTooBig),
+    ("mail loop detected", Reason::NetworkError),
+    ("open relay not allowed", Reason::NoRelaying),
+    ("account inbounds disabled", Reason::NotAccept),
+    ("anti-spoofing policy", Reason::PolicyViolation),
+    ("content examination policy", Reason::PolicyViolation),
+    ("host network not allowed", Reason::PolicyViolation),
+    ("envelope blocked", Reason::Rejected),
+    ("blocked senders", Reason::Rejected),
+    ("block policy for envelope from address", Reason::Rejected),
+    ("this route requires", Reason::SecurityError),
+    ("incorrect authentication data", Reason::SecurityError),
+    (
+        "unable to process connection at this time",
+        Reason::SystemError,
+    ),
+    ("unable to process command", Reason::SystemError),
+    ("too many recipients", Reason::TooManyConn),
+    ("exceeding outbound thread limit", Reason::TooManyConn),
+    ("invalid recipient", Reason::UserUnknown),
+    ("user unknown", Reason::UserUnknown),
+    (
+        "email rejected due to security policies",
+        Reason::VirusDetected,
+    ),
+];
+
 /// i.ua's numbered refusals (`http://mail.i.ua/err/2/`).
 fn iua(words: &str) -> Option<Reason> {
     use Reason::*;
@@ -581,6 +624,38 @@ mod tests {
                 "550 5.1.1 mailbox kim@i.ua not found, see http://mail.i.ua/err/2/"
             ),
             Some(Reason::UserUnknown)
+        );
+    }
+
+    #[test]
+    fn mimecast_reasons() {
+        let host = Some("us-smtp-inbound-1.mimecast.com");
+        for (w, want) in [
+            (
+                "550 rejected by header based anti-spoofing policy - https://community.mimecast.com/docs/doc-1369#550",
+                Reason::PolicyViolation,
+            ),
+            (
+                "550 local ct ip reputation - (reject) [x.us123]",
+                Reason::Blocked,
+            ),
+            (
+                "550 invalid recipient - https://community.mimecast.com/",
+                Reason::UserUnknown,
+            ),
+            ("554 maximum email size exceeded", Reason::MesgTooBig),
+        ] {
+            assert_eq!(reason(host, None, Some("5.0.0"), w), Some(want), "{w}");
+        }
+        // Only from Mimecast's hosts.
+        assert_eq!(
+            reason(
+                Some("mx.example.org"),
+                None,
+                Some("5.0.0"),
+                "550 envelope blocked"
+            ),
+            None
         );
     }
 }
