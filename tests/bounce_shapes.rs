@@ -89,6 +89,43 @@ Content-Type: multipart/mixed; boundary=\"e\"\r\n\r\n\
 }
 
 #[test]
+fn arf_fields_in_a_text_part_without_a_recipient_field() {
+    // AOL's older reports: the fields in a text/plain part of a multipart/mixed, no
+    // Original-Rcpt-To; the complainant is the returned original's To.
+    let raw = "From: scomp@aol.example\r\nTo: fbl@example.org\r\nSubject: Email Feedback Report for IP 192.0.2.1\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"g\"\r\n\r\n\
+--g\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report for an email message received from IP 192.0.2.1\r\n\r\n\
+--g\r\nContent-Type: text/plain\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: AOL SComp\r\nVersion: 0.1\r\nSource-IP: 192.0.2.1\r\n\r\n\
+--g\r\nContent-Type: message/rfc822\r\n\r\nFrom: news@example.org\r\nTo: kim@aol.example\r\nSubject: x\r\n\r\nbody\r\n--g--\r\n";
+    let b = one(raw);
+    assert_eq!(
+        (b.recipient.as_str(), b.class),
+        ("kim@aol.example", Class::Complaint)
+    );
+}
+
+#[test]
+fn arf_forwarded_whole_as_an_attachment() {
+    // An abuse desk forwards the report it received: the complainant is in the attached
+    // report, not the attached message's To (the desk itself).
+    let raw = "From: abuse@isp.example\r\nTo: abuse@example.org\r\nSubject: Fwd: Abuse report\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n\
+--outer\r\nContent-Type: text/plain\r\n\r\nPlease see the attached complaint.\r\n\r\n\
+--outer\r\nContent-Type: message/rfc822\r\n\r\n\
+From: fbl@isp.example\r\nTo: abuse@isp.example\r\nSubject: Abuse report\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=feedback-report; boundary=\"inner\"\r\n\r\n\
+--inner\r\nContent-Type: text/plain\r\n\r\nAn email abuse report.\r\n\r\n\
+--inner\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: gen/1\r\nVersion: 1\r\nOriginal-Rcpt-To: <lee@isp.example>\r\n\r\n\
+--inner\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: news@example.org\r\nTo: lee@isp.example\r\nSubject: x\r\n\r\n\
+--inner--\r\n--outer--\r\n";
+    let b = one(raw);
+    assert_eq!(
+        (b.recipient.as_str(), b.class),
+        ("lee@isp.example", Class::Complaint)
+    );
+}
+
+#[test]
 fn arf_fields_in_a_plain_text_body() {
     // Some abuse desks paste the report's fields into a plain message.
     let raw = "From: abuse@isp.example\r\nTo: postmaster@example.org\r\nSubject: Abuse report\r\nContent-Type: text/plain\r\n\r\n\

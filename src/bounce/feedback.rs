@@ -82,15 +82,50 @@ pub fn read(msg: &Message<'_>, view: &View<'_>) -> Option<Vec<Bounce>> {
     )
 }
 
-/// Does the body hold an ARF report's own fields at the start of lines: `Feedback-Type` and a
-/// field naming the recipient?
+/// Does the body hold an ARF report's own fields at the start of lines: `Feedback-Type` with
+/// a type of RFC 5965 and its registry, and a field naming the recipient or the two other
+/// fields every report carries (`User-Agent`, `Version`)? Some abuse desks paste them into a
+/// plain message; AOL and others send them as a `text/plain` part.
 fn pasted_fields(body: &str) -> bool {
-    let mut feedback_type = false;
-    let mut recipient = false;
+    let (mut feedback_type, mut recipient, mut agent, mut version) = (false, false, false, false);
     for line in body.lines().take(200) {
         let l = line.trim_start().to_ascii_lowercase();
-        feedback_type |= l.starts_with("feedback-type:");
+        if let Some(t) = l.strip_prefix("feedback-type:") {
+            feedback_type |= FEEDBACK_TYPES.contains(&t.trim());
+        }
         recipient |= l.starts_with("original-rcpt-to:") || l.starts_with("removal-recipient:");
+        agent |= l.starts_with("user-agent:");
+        version |= l.starts_with("version:");
     }
-    feedback_type && recipient
+    feedback_type && (recipient || (agent && version))
+}
+
+/// The feedback types of RFC 5965 and the IANA registry (RFC 6591, 6650).
+const FEEDBACK_TYPES: &[&str] = &[
+    "abuse",
+    "auth-failure",
+    "fraud",
+    "not-spam",
+    "other",
+    "virus",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::pasted_fields;
+
+    #[test]
+    fn report_fields_in_text() {
+        assert!(pasted_fields(
+            "Feedback-Type: abuse\nUser-Agent: AOL SComp\nVersion: 0.1\nSource-IP: 192.0.2.1\n"
+        ));
+        assert!(pasted_fields(
+            "text\n  Feedback-Type: fraud\nOriginal-Rcpt-To: <kim@example.net>\n"
+        ));
+        // A person writing about feedback is no report.
+        assert!(!pasted_fields(
+            "Feedback-Type: great newsletter!\nUser-Agent: me\nVersion: 2\n"
+        ));
+        assert!(!pasted_fields("Feedback-Type: abuse\nthat is all\n"));
+    }
 }

@@ -203,11 +203,12 @@ pub fn parse(raw: &[u8]) -> Report {
         report.bounces = bounces;
         return report;
     }
-    if let Some(bounces) = feedback::read(&msg, &view) {
+    if let Some(bounces) = forwarded_arf(&view).or_else(|| feedback::read(&msg, &view)) {
         report.kind = Some(Kind::Feedback);
         report.bounces = bounces;
         return report;
     }
+
     let body_fields = view.delivery_status.is_none()
         && view.body.to_ascii_lowercase().contains("final-recipient:");
     let ds_text = if body_fields {
@@ -238,6 +239,23 @@ pub fn parse(raw: &[u8]) -> Report {
         }
     }
     report
+}
+
+/// An ARF report forwarded whole, as an attached message (an abuse desk passing it on): the
+/// complainant is in the attached report, not in the forward's headers.
+fn forwarded_arf(view: &View<'_>) -> Option<Vec<Bounce>> {
+    if view.delivery_status.is_some() || view.feedback_report.is_some() {
+        return None;
+    }
+    let inner = view.original?;
+    let inner_view = View::new(inner);
+    let is_arf =
+        inner_view.feedback_report.is_some() || inner_view.report_type == "feedback-report";
+    if is_arf {
+        feedback::read(inner, &inner_view)
+    } else {
+        None
+    }
 }
 
 fn from_dsn(ds: &dsn::DeliveryStatus, view: &View<'_>) -> Vec<Bounce> {
@@ -282,6 +300,7 @@ fn from_dsn(ds: &dsn::DeliveryStatus, view: &View<'_>) -> Vec<Bounce> {
                 .map(|_| classify::Command::Rcpt),
             diagnostic_type: r.diagnostic_type.as_deref(),
             remote_mta: remote_mta.as_deref(),
+            recipient: Some(&recipient),
         });
         if out.iter().any(|b| b.recipient == recipient) {
             continue;
@@ -356,6 +375,7 @@ pub(crate) fn bounce_from_text(recipient: String, diagnostic: &str, context: &st
         diagnostic: &diagnostic,
         context,
         status: status.as_deref(),
+        recipient: Some(&recipient),
         ..Default::default()
     });
     Bounce {

@@ -280,6 +280,7 @@ const MAILBOX_FULL: &[&str] = &[
     "maildir delivery failed: domaindisk quota ",
     "mailfolder is full",
     "not enough storage space in",
+    "over quota",
     "over the allowed quota",
     "quota exceeded",
     "quota violation for",
@@ -953,6 +954,16 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
         "the recipient server did not accept our requests to connect",
         Reason::Expired,
     ),
+    // Gmail's "Address not found" notice: "… wasn't delivered to X because the address
+    // couldn't be found, or is unable to receive mail."
+    ("because the address couldn't be found", Reason::UserUnknown),
+    // Gmail, for a domain with a null MX (RFC 7505).
+    (
+        "doesn't receive email according to the administrator",
+        Reason::NotAccept,
+    ),
+    // OpenSMTPD, when a message outlived its queue time.
+    ("envelope expired", Reason::Expired),
 ];
 
 /// The reason a mail system's own words name, if any.
