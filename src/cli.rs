@@ -41,7 +41,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Write the man pages (bulletin.1 and one per command).
     Man(ManArgs),
-    /// Serve one-click unsubscribes and the unsubscribe page (behind a TLS reverse proxy).
+    /// Serve one-click unsubscribes, the unsubscribe page and the web archive (behind a TLS
+    /// reverse proxy).
     Serve(ServeArgs),
     /// Build the public web archive: a page per issue, an index page and an Atom feed.
     Archive(ArchiveArgs),

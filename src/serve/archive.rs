@@ -33,7 +33,8 @@ impl Shelf {
 fn build(project: &Project) -> Option<Site> {
     match crate::archive::build(project) {
         Ok(a) => {
-            eprintln!("archive: {} issues", a.pages.len());
+            let n = a.pages.len();
+            eprintln!("archive: {n} issue{}", if n == 1 { "" } else { "s" });
             Some(a.site)
         }
         Err(e) => {
