@@ -6,6 +6,7 @@ use crate::compose::markup;
 use crate::compose::mjml_rules::{
     ALWAYS_ALLOWED, COMPONENTLESS, COMPONENTS, component, parents_of, type_error,
 };
+use crate::diagnostic::closest;
 
 /// One rule broken, at a byte offset of the MJML.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,15 +194,6 @@ fn closing_tag(mjml: &str, name: &str, from: usize) -> Option<(usize, usize)> {
         i = after;
     }
     None
-}
-
-/// The candidate nearest to a misspelt name, when one is close enough.
-fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|c| (strsim::levenshtein(name, c), c))
-        .filter(|&(d, c)| d <= 2.max(c.len() / 4) && d < c.len())
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, c)| c)
 }
 
 #[cfg(test)]

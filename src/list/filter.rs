@@ -453,7 +453,7 @@ impl Filter {
     }
 
     /// Refuse a column that none of `headers` has, naming its position and the columns that
-    /// exist (and the one meant, when only the case differs).
+    /// exist (and the one meant, when only the case differs or a letter or two).
     pub fn check_columns<'h>(
         &self,
         headers: impl IntoIterator<Item = &'h str> + Clone,
@@ -475,7 +475,9 @@ impl Filter {
                 .find(|h| h.to_lowercase() == c.name.to_lowercase());
             let hint = match near {
                 Some(h) => format!(" (column names are written as the header spells them: {h:?})"),
-                None => String::new(),
+                None => crate::diagnostic::closest(&c.name, known.iter().copied())
+                    .map(|h| format!(" (did you mean {h:?}?)"))
+                    .unwrap_or_default(),
             };
             let listed = known
                 .iter()
@@ -620,6 +622,14 @@ mod tests {
         assert!(text.contains("unknown column \"cty\""), "{text}");
         assert!(text.contains("\"City\""), "{text}");
         assert!(text.contains("\"email\", \"City\", \"Org\""), "{text}");
+        let e = Filter::parse("organisaton = x")
+            .unwrap()
+            .check_columns(["email", "organisation"])
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("(did you mean \"organisation\"?)"),
+            "{e}"
+        );
         assert!(
             Filter::parse("City = x")
                 .unwrap()
