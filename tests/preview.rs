@@ -826,22 +826,33 @@ fn as_must_name_a_member_of_the_list() {
     std::fs::create_dir_all(project.root.join("lists")).unwrap();
     std::fs::write(
         project.root.join("lists/members.csv"),
-        "email,name\nada@example.org,Ada\n",
+        "email,name,status\nada@example.org,Ada,subscribed\nbo@example.org,Bo,unsubscribed\n",
     )
     .unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bulletin"));
-    cmd.current_dir(&project.root)
-        .args(["preview", ISSUE, "--no-open", "--port", "0"])
-        .args(["--list", "lists/members.csv"])
-        .args(["--as", "nobody@nowhere.invalid"]);
-    let out = run_to_end(cmd);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let preview_as = |who: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bulletin"));
+        cmd.current_dir(&project.root)
+            .args(["preview", ISSUE, "--no-open", "--port", "0"])
+            .args(["--list", "lists/members.csv"])
+            .args(["--as", who]);
+        let out = run_to_end(cmd);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = preview_as("nobody@nowhere.invalid");
     assert!(
         stderr.contains("nobody@nowhere.invalid is not a member of lists/members.csv"),
         "{stderr}"
     );
-    assert!(out.stdout.is_empty());
+    // A row the list has but does not mail is named with its line and why.
+    let stderr = preview_as("Bo@example.org");
+    assert!(
+        stderr.contains(
+            "Bo@example.org is not mailed from lists/members.csv: line 3: unsubscribed: status is \"unsubscribed\""
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]

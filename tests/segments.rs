@@ -610,7 +610,8 @@ fn preview_offers_only_the_members_that_match() {
         .unwrap(),
     );
     out.expect(1)
-        .stderr_has("ben.hughes@uni.example.org is not a member of lists/members.csv");
+        .stderr_has("ben.hughes@uni.example.org is not mailed from lists/members.csv: line ")
+        .stderr_has(": left out by --where");
     let out = Run::from(preview(&["--where", "town = x"]).output().unwrap());
     out.expect(1)
         .stderr_has("--where: unknown column \"town\" at position 1");

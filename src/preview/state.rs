@@ -1,7 +1,7 @@
 //! What the preview shows: the project, the compiled issue (or the error that stops it), the
 //! findings of `check`, the member list, and a version number that moves on every rebuild.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -48,6 +48,8 @@ pub struct PreviewState {
     compile_error: Option<String>,
     findings: Vec<Finding>,
     members: Vec<Subscriber>,
+    /// Rows of the list that are not mailed, by address: the line and why.
+    left_out: HashMap<String, String>,
     list_error: Option<String>,
     /// Where the server answers, for the preview's unsubscribe links.
     base_url: String,
@@ -90,6 +92,7 @@ impl PreviewState {
             compile_error: None,
             findings: Vec::new(),
             members: Vec::new(),
+            left_out: HashMap::new(),
             list_error: None,
             base_url: String::new(),
             version: 0,
@@ -103,10 +106,11 @@ impl PreviewState {
             && s.target.list.is_some()
             && s.member(email).is_none()
         {
-            anyhow::bail!(
-                "{email} is not a member of {}",
-                s.target.list.as_deref().unwrap_or(Path::new("")).display()
-            );
+            let list = s.target.list.as_deref().unwrap_or(Path::new("")).display();
+            match s.left_out.get(&normalise_address(email)) {
+                Some(why) => anyhow::bail!("{email} is not mailed from {list}: {why}"),
+                None => anyhow::bail!("{email} is not a member of {list}"),
+            }
         }
         s.rebuild(Change::Config);
         Ok(s)
@@ -187,8 +191,9 @@ impl PreviewState {
         // the project's consent rules and suppression list, as a send would read them
         let project = Project::discover(&self.issue_dir).ok();
         match read_members(path, project.as_ref(), self.target.filter.as_ref()) {
-            Ok(members) => {
+            Ok((members, left_out)) => {
                 self.members = members;
+                self.left_out = left_out;
                 self.list_error = None;
             }
             Err(e) => self.list_error = Some(self.tidy(&e)),
@@ -420,7 +425,7 @@ fn read_members(
     path: &Path,
     project: Option<&Project>,
     filter: Option<&crate::list::Filter>,
-) -> Result<Vec<Subscriber>, String> {
+) -> Result<(Vec<Subscriber>, HashMap<String, String>), String> {
     use crate::list::{Cleaner, OptOuts, Suppression, Verdict};
     let rules = project.map(|p| p.config.lists.rules()).unwrap_or_default();
     let suppression = match project {
@@ -435,12 +440,21 @@ fn read_members(
             .map_err(|e| e.to_string())?;
     }
     let mut out = Vec::new();
+    let mut left_out = HashMap::new();
     for entry in reader {
-        if let Verdict::Send(s) = cleaner.verdict(entry.map_err(|e| e.to_string())?)
-            && filter.is_none_or(|f| f.matches(&s.fields))
-        {
-            out.push(s);
-        }
+        let (email, why) = match cleaner.verdict(entry.map_err(|e| e.to_string())?) {
+            Verdict::Send(s) if filter.is_none_or(|f| f.matches(&s.fields)) => {
+                out.push(s);
+                continue;
+            }
+            Verdict::Send(s) => (s.email, format!("line {}: left out by --where", s.line)),
+            Verdict::Skip {
+                line,
+                email,
+                reason,
+            } => (email, format!("line {line}: {reason}")),
+        };
+        left_out.entry(normalise_address(&email)).or_insert(why);
     }
-    Ok(out)
+    Ok((out, left_out))
 }
