@@ -12,6 +12,8 @@ use support::dnsmasq::Dnsmasq;
 
 const RSA_KEY: &str = include_str!("../src/message/testdata/dkim-rsa.pem");
 const RSA_PUB: &str = include_str!("../src/message/testdata/dkim-rsa.pub.b64");
+const RSA_1024_KEY: &str = include_str!("../src/message/testdata/dkim-rsa-1024.pem");
+const RSA_1024_PUB: &str = include_str!("../src/message/testdata/dkim-rsa-1024.pub.b64");
 const ED25519_KEY: &str = include_str!("../src/message/testdata/dkim-ed25519.pem");
 const ED25519_PUB: &str = include_str!("../src/message/testdata/dkim-ed25519.pub.b64");
 
@@ -337,6 +339,35 @@ fn an_ed25519_key_matches_its_published_record() {
         &o,
         "dkim: pass: s1._domainkey.cluster.test publishes the public half of dkim.pem (ed25519-sha256)\n",
     );
+}
+
+#[test]
+fn an_rsa_key_under_2048_bits_verifies_but_is_a_warning() {
+    let dns = Dnsmasq::start(&key_record("rsa", RSA_1024_PUB));
+    let dir = project(&config(&dns.address(), ""));
+    support::files::write(&dir.path().join("dkim.pem"), RSA_1024_KEY.as_bytes());
+    let o = run(dir.path(), &["check", "--dns", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let dkim = json_check(&o, "dkim");
+    assert_eq!(dkim["status"], "warning", "{dkim}");
+    assert!(
+        dkim["details"][0].as_str().unwrap().starts_with(
+            "dkim.pem is an RSA key of 1024 bits: RFC 8301 asks signers for at least 2048"
+        ),
+        "{dkim}"
+    );
+    assert!(
+        dkim["fix"]
+            .as_str()
+            .unwrap()
+            .contains("rsa_keygen_bits:2048"),
+        "{dkim}"
+    );
+    // The 2048-bit key of every other test passes without it.
+    let dns = Dnsmasq::start(&good());
+    let dir = project(&config(&dns.address(), ""));
+    let o = run(dir.path(), &["check", "--dns", "--json"]);
+    assert_eq!(json_check(&o, "dkim")["status"], "pass");
 }
 
 #[test]

@@ -9,6 +9,9 @@ use super::resolver::Dns;
 use super::sender::{DkimSetup, Sender};
 use super::tags;
 
+/// The RSA key size RFC 8301 §3.2 asks signers for (1024 is the least verifiers accept).
+const RSA_BITS: usize = 2048;
+
 /// The key record against the key: pass (or a warning for `t=y`) when it verifies.
 pub async fn check(dns: &Dns, sender: &Sender) -> Check {
     let (signer, key_file) = match &sender.dkim {
@@ -82,6 +85,19 @@ pub async fn check(dns: &Dns, sender: &Sender) -> Check {
             signer.algorithm()
         ),
     );
+    if let Some(bits) = signer.rsa_bits().filter(|&b| b < RSA_BITS) {
+        c.status = Status::Warn;
+        c = c
+            .detail(format!(
+                "{key_name} is an RSA key of {bits} bits: RFC 8301 asks signers for at least \
+                 {RSA_BITS}, and receivers may count a shorter key as weak or treat the mail as unsigned"
+            ))
+            .fix(format!(
+                "make a {RSA_BITS}-bit key (`openssl genpkey -algorithm RSA -pkeyopt \
+                 rsa_keygen_bits:{RSA_BITS} -out dkim.pem`), publish its record under a new \
+                 selector, then switch [dkim] selector and private_key_file to it"
+            ));
+    }
     let parsed = tags::parse(text).unwrap_or_default();
     if tags::get(&parsed, "t").is_some_and(|t| t.split(':').any(|f| f.trim() == "y")) {
         c.status = Status::Warn;

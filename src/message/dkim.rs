@@ -140,6 +140,14 @@ impl DkimSigner {
         }
     }
 
+    /// The size of an RSA key in bits; `None` for Ed25519, whose size is fixed.
+    pub fn rsa_bits(&self) -> Option<usize> {
+        match &self.key {
+            Key::Rsa(k) => Some(k.size() * 8),
+            Key::Ed25519(_) => None,
+        }
+    }
+
     /// The `k=` of the key record: `rsa` or `ed25519`.
     pub fn key_type(&self) -> &'static str {
         match self.key {
