@@ -597,6 +597,37 @@ fn a_dry_run_send_shows_the_dns_warnings_and_sends() {
 }
 
 #[test]
+fn a_send_with_json_prints_the_dns_checks_on_stdout() {
+    let dns = Dnsmasq::start(&records(&["--txt-record=_dmarc"], &[]));
+    let dir = project(&config(&dns.address(), ""));
+    let mut args = vec!["send", "issues/one", "--list", "lists/members.csv"];
+    args.extend(["--dry-run", "--yes", "--outbox", "box", "--json"]);
+    let o = run(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let dns = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find_map(|d| d.get("dns").cloned())
+        .unwrap_or_else(|| panic!("no dns document:\n{}", stdout(&o)));
+    let checks: Vec<(&str, &str)> = dns["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["check"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            ("spf", "pass"),
+            ("dkim", "pass"),
+            ("dmarc", "fail"),
+            ("alignment", "pass"),
+            ("mx", "pass")
+        ]
+    );
+}
+
+#[test]
 fn require_authentication_refuses_before_anything_is_sent() {
     let dns = Dnsmasq::start(&records(&["--txt-record=_dmarc"], &[]));
     let dir = project(&config(

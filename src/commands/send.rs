@@ -315,7 +315,15 @@ fn bulk_send(args: &SendArgs, plan: &Plan<'_>) -> anyhow::Result<i32> {
     }
     // The sender's DNS: warnings, or a refusal before anything is sent.
     let relay = args.smtp.as_deref().or(project.config.smtp.url.as_deref());
-    crate::deliverability::gate::preflight(project, relay)?;
+    crate::deliverability::gate::preflight(project, relay, |report| {
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string(&serde_json::json!({ "dns": report }))?
+            );
+        }
+        Ok(())
+    })?;
     let target = if args.dry_run {
         None
     } else {

@@ -3,7 +3,7 @@
 
 use crate::project::Project;
 
-use super::report::Status;
+use super::report::{Report, Status};
 
 /// The sender's DNS does not authenticate the mail and the configuration requires it.
 #[derive(Debug, thiserror::Error)]
@@ -16,10 +16,15 @@ pub struct NotAuthenticated {
     pub failed: String,
 }
 
-/// Run the checks for a send through `smtp_url` (none for a dry run without a relay) and
-/// print what is not right to stderr. An error when authentication is required and a check
-/// failed or could not be made (a DNS timeout included).
-pub fn preflight(project: &Project, smtp_url: Option<&str>) -> anyhow::Result<()> {
+/// Run the checks for a send through `smtp_url` (none for a dry run without a relay), hand the
+/// report to `seen` (`send --json` prints it) and print what is not right to stderr. An error
+/// when authentication is required and a check failed or could not be made (a DNS timeout
+/// included).
+pub fn preflight(
+    project: &Project,
+    smtp_url: Option<&str>,
+    seen: impl FnOnce(&Report) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let required = project.config.send.require_authentication;
     let report = match super::check_project(project, smtp_url) {
         Ok(report) => report,
@@ -32,6 +37,7 @@ pub fn preflight(project: &Project, smtp_url: Option<&str>) -> anyhow::Result<()
         }
         Err(e) => return Err(e.into()),
     };
+    seen(&report)?;
     let mut shown = false;
     for check in report.checks.iter().filter(|c| c.status != Status::Pass) {
         let label = if required && check.status.is_problem() {
