@@ -192,8 +192,18 @@ fn init_then_build_and_check() {
     );
     // Braces written in content reach the reader as braces.
     assert!(text.contains("(`image = {\nsrc = \"photo.png\""), "{text}");
+    // The starter issue passes its own checks, and a new project's archive builds (the
+    // starter issue is a draft until it goes out).
     let o = run_in(dir.path(), &["check", "news/issues/first"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "news/issues/first: 0 errors, 0 warnings\n");
+    let o = run_in(&dir.path().join("news"), &["archive"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("left out (draft): issues/first"),
+        "{}",
+        stderr(&o)
+    );
     // A second init into the same folder refuses.
     let o = run_in(dir.path(), &["init", "news"]);
     assert_eq!(o.status.code(), Some(1));
