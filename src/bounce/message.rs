@@ -4,7 +4,7 @@
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 
 use super::classify::{self, Reason};
-use super::{Bounce, Kind, Report, address, autoreply, dsn, feedback, ses, text, trace};
+use super::{Bounce, Kind, Report, address, autoreply, dsn, feedback, lhost, ses, text, trace};
 
 /// The pieces of a message that matter for reading a bounce.
 #[derive(Default)]
@@ -218,8 +218,9 @@ pub fn parse(raw: &[u8]) -> Report {
     };
     if let Some(ds_text) = ds_text {
         let ds = dsn::parse(ds_text);
-        let bounces = from_dsn(&ds, &view);
+        let mut bounces = from_dsn(&ds, &view);
         if !bounces.is_empty() {
+            refine_by_reporter(&msg, &view, &mut bounces);
             report.kind = Some(Kind::Dsn);
             report.bounces = bounces;
             return report;
@@ -232,13 +233,21 @@ pub fn parse(raw: &[u8]) -> Report {
         return report;
     }
     if bouncy {
-        let bounces = text::read(&msg, &view);
+        let mut bounces = text::read(&msg, &view);
         if !bounces.is_empty() {
+            refine_by_reporter(&msg, &view, &mut bounces);
             report.kind = Some(Kind::Text);
             report.bounces = bounces;
         }
     }
     report
+}
+
+/// The reasons a reporting system's own words name (see [`lhost`]).
+fn refine_by_reporter(msg: &Message<'_>, view: &View<'_>, bounces: &mut [Bounce]) {
+    if let Some(r) = lhost::reporter(msg, view) {
+        lhost::refine(r, bounces, text::before_original(&view.body));
+    }
 }
 
 /// An ARF report forwarded whole, as an attached message (an abuse desk passing it on): the
