@@ -215,11 +215,31 @@ pub fn command_in(lower: &str) -> Option<Command> {
         ("after connect", Command::Connect),
         ("connection rejected", Command::Connect),
     ];
+    // m-FILTER names it under a heading of its own: `-------SMTP command` then `DATA`.
+    if let Some(c) = headed_command(lower) {
+        return Some(c);
+    }
     // The last command named is the one the refusal answered (transcripts list them in order).
     KEYS.iter()
         .filter_map(|(k, c)| lower.rfind(k).map(|pos| (pos, *c)))
         .max_by_key(|(pos, _)| *pos)
         .map(|(_, c)| c)
+}
+
+/// The command under m-FILTER's `-------SMTP command` heading.
+fn headed_command(lower: &str) -> Option<Command> {
+    let at = lower.find("-------smtp command")?;
+    let word = lower[at + "-------smtp command".len()..]
+        .split_whitespace()
+        .next()?;
+    let name = word.get(..4)?;
+    match name {
+        "data" => Some(Command::Data),
+        "rcpt" => Some(Command::Rcpt),
+        "mail" => Some(Command::Mail),
+        "helo" | "ehlo" => Some(Command::Helo),
+        _ => None,
+    }
 }
 
 /// Everything known about one recipient's failure.
@@ -845,6 +865,36 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(reason(&f), Reason::Blocked);
+    }
+
+    #[test]
+    fn m_filter_names_the_command_under_a_heading() {
+        let text = "kim@example.jp\n\n-------server message\n550 unknown user <kim@example.jp>\n\n-------SMTP command\nDATA\n\n-------original message\n";
+        assert_eq!(command_in(&text.to_lowercase()), Some(Command::Data));
+        let f = Facts {
+            diagnostic: "550 unknown user <kim@example.jp>",
+            context: text,
+            status: Some("5.0.0"),
+            ..Default::default()
+        };
+        assert_eq!(reason(&f), Reason::Filtered);
+        let text = text.replace("DATA", "RCPT TO:<kim@example.jp>");
+        let f = Facts {
+            context: &text,
+            ..f
+        };
+        assert_eq!(reason(&f), Reason::UserUnknown);
+    }
+
+    #[test]
+    fn domino_in_japanese() {
+        assert_eq!(
+            r(
+                "kim@example.jp は Domino ディレクトリには見つかりません",
+                None
+            ),
+            Reason::UserUnknown
+        );
     }
 
     #[test]

@@ -918,6 +918,8 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
         Reason::UserUnknown,
     ),
     ("non répertorié dans l'annuaire domino", Reason::UserUnknown),
+    ("domino ディレクトリには見つかりません", Reason::UserUnknown),
+    ("ディレクトリのリストにありません", Reason::UserUnknown),
     ("cannot route mail to user", Reason::Filtered),
     (
         "several matches found in domino directory",
