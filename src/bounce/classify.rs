@@ -215,8 +215,9 @@ pub fn command_in(lower: &str) -> Option<Command> {
         ("after connect", Command::Connect),
         ("connection rejected", Command::Connect),
     ];
-    // m-FILTER names it under a heading of its own: `-------SMTP command` then `DATA`.
-    if let Some(c) = headed_command(lower) {
+    // m-FILTER names it under a heading of its own: `-------SMTP command` then `DATA`; Gmail
+    // by the state its client was in: `(state 14).`
+    if let Some(c) = headed_command(lower).or_else(|| gmail_state(lower).map(|(c, _)| c)) {
         return Some(c);
     }
     // The last command named is the one the refusal answered (transcripts list them in order).
@@ -240,6 +241,23 @@ fn headed_command(lower: &str) -> Option<Command> {
         "helo" | "ehlo" => Some(Command::Helo),
         _ => None,
     }
+}
+
+/// The SMTP state Gmail's notices name after the other server's reply ("The error that the
+/// other server returned was: 550 5.1.1 … (state 14)."): the command it answered, and the reason
+/// that state means when the reply's code names none.
+fn gmail_state(lower: &str) -> Option<(Command, Reason)> {
+    let at = lower.rfind("(state ")?;
+    let rest = &lower[at + "(state ".len()..];
+    let digits = rest.split(')').next()?;
+    let n: u32 = digits.parse().ok()?;
+    Some(match n {
+        6 => (Command::Mail, Reason::SystemError),
+        13 => (Command::Helo, Reason::Blocked),
+        14 => (Command::Rcpt, Reason::UserUnknown),
+        15 | 17 | 18 => (Command::Data, Reason::Filtered),
+        _ => return None,
+    })
 }
 
 /// Everything known about one recipient's failure.
@@ -296,6 +314,11 @@ pub fn reason(f: &Facts<'_>) -> Reason {
         return r;
     }
     let by_status = status.and_then(from_status);
+    // Gmail's state names the reason when the reply's code is general (`5.0.0`, `5.7.0`).
+    let general = by_status.is_none() || status.is_some_and(|s| s.ends_with(".0"));
+    if general && let Some((_, r)) = gmail_state(words) {
+        return r;
+    }
     let smtp_type = f
         .diagnostic_type
         .is_none_or(|t| t.is_empty() || t.eq_ignore_ascii_case("smtp"));
@@ -884,6 +907,35 @@ mod tests {
             ..f
         };
         assert_eq!(reason(&f), Reason::UserUnknown);
+    }
+
+    #[test]
+    fn gmail_states() {
+        let d =
+            "The error that the other server returned was: 550 550 no such user here (state 14).";
+        let f = Facts {
+            diagnostic: d,
+            status: Some("5.0.0"),
+            ..Default::default()
+        };
+        assert_eq!(reason(&f), Reason::UserUnknown);
+        let d =
+            "The error that the other server returned was: 554 554 5.7.0 Header error (state 18).";
+        let f = Facts {
+            diagnostic: d,
+            status: Some("5.7.0"),
+            ..Default::default()
+        };
+        assert_eq!(reason(&f), Reason::Filtered);
+        // A code that names a reason keeps it; the state gives the command.
+        let d = "The error that the other server returned was: 550 5.1.1 User unknown (state 17).";
+        let f = Facts {
+            diagnostic: d,
+            status: Some("5.1.1"),
+            ..Default::default()
+        };
+        assert_eq!(reason(&f), Reason::UserUnknown);
+        assert_eq!(command_in(&d.to_lowercase()), Some(Command::Data));
     }
 
     #[test]
