@@ -911,31 +911,35 @@ mod tests {
 
     #[test]
     fn gmail_states() {
-        let d =
-            "The error that the other server returned was: 550 550 no such user here (state 14).";
-        let f = Facts {
-            diagnostic: d,
-            status: Some("5.0.0"),
-            ..Default::default()
-        };
-        assert_eq!(reason(&f), Reason::UserUnknown);
-        let d =
-            "The error that the other server returned was: 554 554 5.7.0 Header error (state 18).";
-        let f = Facts {
-            diagnostic: d,
-            status: Some("5.7.0"),
-            ..Default::default()
-        };
-        assert_eq!(reason(&f), Reason::Filtered);
-        // A code that names a reason keeps it; the state gives the command.
-        let d = "The error that the other server returned was: 550 5.1.1 User unknown (state 17).";
-        let f = Facts {
-            diagnostic: d,
-            status: Some("5.1.1"),
-            ..Default::default()
-        };
-        assert_eq!(reason(&f), Reason::UserUnknown);
-        assert_eq!(command_in(&d.to_lowercase()), Some(Command::Data));
+        let said = "The error that the other server returned was:";
+        for (reply, status, want) in [
+            (
+                "550 550 no such user here (state 14).",
+                "5.0.0",
+                Reason::UserUnknown,
+            ),
+            (
+                "554 554 5.7.0 Header error (state 18).",
+                "5.7.0",
+                Reason::Filtered,
+            ),
+            // A code that names a reason keeps it; the state gives the command.
+            (
+                "550 5.1.1 User unknown (state 17).",
+                "5.1.1",
+                Reason::UserUnknown,
+            ),
+        ] {
+            let d = format!("{said} {reply}");
+            let f = Facts {
+                diagnostic: &d,
+                status: Some(status),
+                ..Default::default()
+            };
+            assert_eq!(reason(&f), want, "{d}");
+        }
+        let d = "550 5.1.1 user unknown (state 17).";
+        assert_eq!(command_in(d), Some(Command::Data));
     }
 
     #[test]
