@@ -943,6 +943,33 @@ mod tests {
     }
 
     #[test]
+    fn domains_that_cannot_be_reached_as_mtas_say_it() {
+        for (d, want) in [
+            (
+                "550 5.4.4 SMTPSEND.DNS.NonExistentDomain; nonexistent domain",
+                Reason::HostUnknown,
+            ),
+            (
+                "The mail could not be delivered to the recipient because the domain is not reachable.",
+                Reason::HostUnknown,
+            ),
+            ("Invalid domain name", Reason::HostUnknown),
+            ("Destination seem to reject all mails", Reason::NotAccept),
+            ("No MX found for domain", Reason::NetworkError),
+            (
+                "DNS Error: 1234 DNS type 'mx' lookup of example.jp responded with code NXDOMAIN Domain name not found: example.jp",
+                Reason::NetworkError,
+            ),
+        ] {
+            assert_eq!(r(d, None), want, "{d}");
+        }
+        assert_eq!(
+            class("Destination seem to reject all mails", Some("5.0.0")),
+            Class::Hard
+        );
+    }
+
+    #[test]
     fn domino_in_japanese() {
         assert_eq!(
             r(

@@ -941,10 +941,21 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
     ("resolver.rst.authrequired", Reason::SecurityError),
     ("resolver.rst.notauthorized", Reason::Rejected),
     ("queue.expired", Reason::Expired),
+    ("smtpsend.dns.nonexistentdomain", Reason::HostUnknown),
+    ("smtpsend.dns.mxloopback", Reason::NetworkError),
+    // Outlook.com, for a domain it cannot resolve.
+    (
+        "could not be delivered to the recipient because the domain is not reachable",
+        Reason::HostUnknown,
+    ),
     // IMail Server
     ("unknown user:", Reason::UserUnknown),
     // Exchange 2003 and earlier
     ("the recipient name is not recognized", Reason::UserUnknown),
+    // Google Workspace, for an MX lookup that failed: "DNS Error: 1234 DNS type 'mx' lookup of
+    // example.jp responded with code NXDOMAIN", "… had no relevant answers."
+    (" responded with code nxdomain", Reason::NetworkError),
+    (" had no relevant answers", Reason::NetworkError),
     // Gmail
     ("dns error: domain name not found", Reason::HostUnknown),
     (
@@ -964,8 +975,17 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
         "doesn't receive email according to the administrator",
         Reason::NotAccept,
     ),
-    // OpenSMTPD, when a message outlived its queue time.
+    // OpenSMTPD (its mta.c): a message that outlived its queue time, a domain that cannot be
+    // resolved or routed to, a destination that refuses every message.
     ("envelope expired", Reason::Expired),
+    ("invalid domain name", Reason::HostUnknown),
+    ("destination seem to reject all mails", Reason::NotAccept),
+    ("no mx found for domain", Reason::NetworkError),
+    ("no mx found for destination", Reason::NetworkError),
+    ("no valid route to remote mx", Reason::NetworkError),
+    ("no valid route to destination", Reason::NetworkError),
+    ("network error on destination mxs", Reason::NetworkError),
+    ("temporary failure in mx lookup", Reason::NetworkError),
 ];
 
 /// The reason a mail system's own words name, if any.
