@@ -192,6 +192,9 @@ pub enum Command {
 
 /// Find the command a diagnostic or transcript says the refusal answered.
 pub fn command_in(lower: &str) -> Option<Command> {
+    // Apache James lists the envelope under "Message details:" (`MAIL FROM:`, `RCPT TO:`) after
+    // the error: a summary of the message, not a transcript.
+    let lower = lower.split("message details:").next().unwrap_or(lower);
     const KEYS: &[(&str, Command)] = &[
         (">>> data", Command::Data),
         ("end of data", Command::Data),
@@ -967,6 +970,19 @@ mod tests {
             class("Destination seem to reject all mails", Some("5.0.0")),
             Class::Hard
         );
+    }
+
+    #[test]
+    fn james_message_details_are_no_transcript() {
+        let text = "error: invalid user address\n\nerror message below:\n550 - requested action not taken: no such user here\n\nmessage details:\n  mail from: news@example.org\n  rcpt to: kim@example.net\n";
+        assert_eq!(command_in(text), None);
+        let f = Facts {
+            diagnostic: "550 - Requested action not taken: no such user here",
+            context: text,
+            status: Some("5.0.0"),
+            ..Default::default()
+        };
+        assert_eq!(reason(&f), Reason::Filtered);
     }
 
     #[test]
