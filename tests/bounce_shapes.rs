@@ -299,3 +299,13 @@ Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n\
     assert_eq!(b.recipient, "kim@example.net");
     assert_eq!((b.class, b.reason.as_str()), (Class::Hard, "userunknown"));
 }
+
+#[test]
+fn verizon_mms_gateway_no_valid_recipients() {
+    let raw = "From: postmaster@vzwpix.example\r\nTo: news@example.org\r\nSubject: Returned mail: see transcript for details\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=US-ASCII\r\n\r\n\
+Message could not be delivered to mobile.\r\nError: No valid recipients for this MM\r\nOriginal Message:\r\n\
+From: News <news@example.org>\r\nTo: 5550100@vzwpix.example\r\nSubject: Cluster News\r\n";
+    let b = one(raw);
+    assert_eq!(b.recipient, "5550100@vzwpix.example");
+    assert_eq!((b.class, b.reason.as_str()), (Class::Hard, "userunknown"));
+}

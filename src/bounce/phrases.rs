@@ -948,6 +948,8 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
         "could not be delivered to the recipient because the domain is not reachable",
         Reason::HostUnknown,
     ),
+    // Verizon's MMS gateway, for a number it does not serve.
+    ("no valid recipients for this mm", Reason::UserUnknown),
     // IMail Server
     ("unknown user:", Reason::UserUnknown),
     // Exchange 2003 and earlier
