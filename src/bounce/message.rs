@@ -358,14 +358,16 @@ fn dsn_address(value: &str, reporting_mta: Option<&str>) -> Option<String> {
     }
 }
 
-/// The status field's code, or a more specific one from the diagnostic when the field is
-/// missing or generic (`5.0.0`).
+/// The status field's code, or the diagnostic's when the field is missing or generic (`5.0.0`)
+/// or when the diagnostic's names a condition precisely (`552 5.2.2 Over quota` under
+/// `Status: 5.1.1`: the server's own reply is the better witness, as the reference reads it).
 pub(crate) fn pick_status(field: Option<&str>, diagnostic: &str) -> Option<String> {
     let from_field = field.and_then(address::find_status);
     let from_diag = address::find_status(diagnostic);
     match (from_field, from_diag) {
         (Some(f), Some(d))
-            if f.ends_with(".0.0") && d.as_bytes().first() == f.as_bytes().first() =>
+            if f.ends_with(".0.0") && d.as_bytes().first() == f.as_bytes().first()
+                || names_one(&d) =>
         {
             Some(d)
         }
@@ -374,6 +376,16 @@ pub(crate) fn pick_status(field: Option<&str>, diagnostic: &str) -> Option<Strin
             d.or_else(|| address::find_smtp_code(diagnostic).map(|c| format!("{}.0.0", c / 100)))
         }
     }
+}
+
+/// A code whose subject and detail are both one non-zero digit (`5.2.2`, not `5.7.0` or
+/// `5.7.26`): one that names a condition precisely.
+fn names_one(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 5
+        && matches!(b[0], b'4' | b'5')
+        && (b'1'..=b'9').contains(&b[2])
+        && (b'1'..=b'9').contains(&b[4])
 }
 
 /// Build a bounce from a recipient and the words said about it.
@@ -397,5 +409,33 @@ pub(crate) fn bounce_from_text(recipient: String, diagnostic: &str, context: &st
         diagnostic,
         reporting_mta: None,
         remote_mta: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pick_status;
+
+    #[test]
+    fn the_status_a_bounce_keeps() {
+        let s = |f: Option<&str>, d: &str| pick_status(f, d);
+        assert_eq!(
+            s(Some("5.0.0"), "550 5.1.1 unknown").as_deref(),
+            Some("5.1.1")
+        );
+        assert_eq!(
+            s(Some("5.1.1"), "552 5.2.2 over quota").as_deref(),
+            Some("5.2.2")
+        );
+        assert_eq!(
+            s(Some("5.1.1"), "550 5.7.0 refused").as_deref(),
+            Some("5.1.1")
+        );
+        assert_eq!(
+            s(Some("5.7.1"), "550 5.7.26 dmarc").as_deref(),
+            Some("5.7.1")
+        );
+        assert_eq!(s(None, "550 no such user").as_deref(), Some("5.0.0"));
+        assert_eq!(s(None, "no code"), None);
     }
 }
