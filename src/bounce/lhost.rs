@@ -3,7 +3,9 @@
 //! McAfee`), Trend Micro InterScan Messaging Security Suite ("Unable to deliver message to"),
 //! the bounce action of an Amazon SES receipt rule (its templates, sent from
 //! `inbound-smtp.REGION.amazonaws.com`), Sun/Oracle Communications Messaging Server (whose
-//! reports name no SMTP command) and HCL/Lotus Notes (its "Failure Reasons", also in Japanese).
+//! reports name no SMTP command), HCL/Lotus Notes (its "Failure Reasons", also in Japanese) and
+//! Exchange Online (whose NDRs carry its own enhanced codes, as Microsoft's "Email
+//! non-delivery reports and SMTP errors in Exchange Online" lists them).
 //!
 //! Each is known by what its notices always carry (a header, a sender's name, a heading of the
 //! text); the reason its words name replaces the one read from the code and the words alone.
@@ -22,6 +24,7 @@ pub(crate) enum Reporter {
     SesInbound,
     MessagingServer,
     Notes,
+    ExchangeOnline,
 }
 
 /// The reporting system of a notice, when it is one of those above.
@@ -65,6 +68,17 @@ pub(crate) fn reporter(msg: &Message<'_>, view: &View<'_>) -> Option<Reporter> {
     }
     if view.body.contains("------- Failure Reasons") {
         return Some(Reporter::Notes);
+    }
+    let from_exchange_online = msg.header_values("Received").any(|v| {
+        v.as_text().is_some_and(|t| {
+            let t = t.to_ascii_lowercase();
+            t.contains(".prod.outlook.com") || t.contains(".protection.outlook.com")
+        })
+    });
+    if msg.header_raw("X-MS-Exchange-Message-Is-Ndr").is_some()
+        || from_exchange_online && view.subject.starts_with("Undeliverable:")
+    {
+        return Some(Reporter::ExchangeOnline);
     }
     None
 }
@@ -144,6 +158,19 @@ fn reason(reporter: Reporter, b: &Bounce, human: &str) -> Option<Reason> {
                 recipient: Some(&b.recipient),
                 ..Default::default()
             }))
+        }
+        Reporter::ExchangeOnline => {
+            // Its codes decide, but for the reasons that the words may still refine (an unknown
+            // host, network, system or security trouble): those are left to the words.
+            let r = super::rhost::microsoft(b.status.as_deref()?)?;
+            (!matches!(
+                r,
+                Reason::HostUnknown
+                    | Reason::NetworkError
+                    | Reason::SystemError
+                    | Reason::SecurityError
+            ))
+            .then_some(r)
         }
         Reporter::Notes => {
             let decoded = iso_2022_jp(&b.diagnostic);
@@ -265,6 +292,26 @@ mod tests {
             refined(Reporter::MessagingServer, b, "").0,
             Reason::HostUnknown
         );
+    }
+
+    #[test]
+    fn exchange_online_codes_in_its_own_reports() {
+        let b = bounce(
+            "kim@example.net",
+            Some("5.7.1"),
+            "550 5.7.1 RESOLVER.RST.AuthRequired; authentication required",
+        );
+        assert_eq!(
+            refined(Reporter::ExchangeOnline, b, ""),
+            (Reason::Rejected, Class::Soft)
+        );
+        let b = bounce(
+            "kim@example.net",
+            Some("5.7.509"),
+            "550 5.7.509 Access denied, sending domain does not pass DMARC verification",
+        );
+        // Left as it was: its words may say more.
+        assert_eq!(refined(Reporter::ExchangeOnline, b, "").0, Reason::OnHold);
     }
 
     #[test]

@@ -194,7 +194,7 @@ fn google(words: &str) -> Option<Reason> {
 }
 
 /// Exchange Online's enhanced status codes.
-fn microsoft(status: &str) -> Option<Reason> {
+pub(crate) fn microsoft(status: &str) -> Option<Reason> {
     use Reason::*;
     let mut it = status.splitn(3, '.');
     let (class, subject, detail) = (it.next()?, it.next()?, it.next()?.parse::<u32>().ok()?);
