@@ -215,6 +215,8 @@ pub fn command_in(lower: &str) -> Option<Command> {
         ("after helo", Command::Helo),
         ("after ehlo", Command::Helo),
         ("after initial connection", Command::Connect),
+        // Postfix, of a server whose greeting refused us.
+        ("refused to talk to me", Command::Helo),
         ("after connect", Command::Connect),
         ("connection rejected", Command::Connect),
     ];
@@ -983,6 +985,13 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(reason(&f), Reason::Filtered);
+    }
+
+    #[test]
+    fn a_greeting_that_refused_us() {
+        let d = "host mx.example.net[192.0.2.1] refused to talk to me: 554 mx.example.net ESMTP not accepting messages";
+        assert_eq!(command_in(&d.to_lowercase()), Some(Command::Helo));
+        assert_eq!(class(d, Some("5.0.0")), Class::Soft);
     }
 
     #[test]
