@@ -208,6 +208,12 @@ pub fn command_in(lower: &str) -> Option<Command> {
         ("rcpt:", Command::Rcpt),
         ("smtp:rcpt", Command::Rcpt),
         ("does not like recipient", Command::Rcpt),
+        // qmail-remote's other stages.
+        ("failed after i sent the message", Command::Data),
+        ("but greeting failed", Command::Connect),
+        ("most progress was rcpt", Command::Rcpt),
+        ("most progress was mail", Command::Mail),
+        ("most progress was data", Command::Data),
         ("mail from", Command::Mail),
         ("mail command", Command::Mail),
         ("helo command", Command::Helo),
@@ -992,6 +998,16 @@ mod tests {
         let d = "host mx.example.net[192.0.2.1] refused to talk to me: 554 mx.example.net ESMTP not accepting messages";
         assert_eq!(command_in(&d.to_lowercase()), Some(Command::Helo));
         assert_eq!(class(d, Some("5.0.0")), Class::Soft);
+    }
+
+    #[test]
+    fn qmail_remote_stages() {
+        let d = "192.0.2.1 does not like recipient. Remote host said: 550 5.7.1 <kim@example.net>... Relaying denied";
+        assert_eq!(command_in(&d.to_lowercase()), Some(Command::Rcpt));
+        let d = "192.0.2.1 failed after I sent the message. Remote host said: 554 message refused";
+        assert_eq!(command_in(&d.to_lowercase()), Some(Command::Data));
+        let d = "Sorry, no SMTP connection got far enough; most progress was RCPT TO.";
+        assert_eq!(command_in(&d.to_lowercase()), Some(Command::Rcpt));
     }
 
     #[test]
