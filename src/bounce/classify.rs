@@ -1011,6 +1011,16 @@ mod tests {
     }
 
     #[test]
+    fn exchange_2003_ims_codes() {
+        let d = "kim@example.net MSEXCH:IMS:Example:SITE:MAIL01 0 (000C05A6) Unknown Recipient";
+        assert_eq!(r(d, None), Reason::UserUnknown);
+        let d = "kim@example.net MSEXCH:IMS:Example:SITE:MAIL01 0 (000C0595) Ambiguous Recipient";
+        assert_eq!(r(d, None), Reason::Filtered);
+        let d = "kim@example.net MSEXCH:IMS:Example:SITE:MAIL01 0 (00120270) Too Many Hops";
+        assert_eq!(r(d, None), Reason::NetworkError);
+    }
+
+    #[test]
     fn domino_in_japanese() {
         assert_eq!(
             r(

@@ -952,8 +952,16 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
     ("no valid recipients for this mm", Reason::UserUnknown),
     // IMail Server
     ("unknown user:", Reason::UserUnknown),
-    // Exchange 2003 and earlier
+    // Exchange 2003 and earlier, also by the IMS error codes of its `MSEXCH:IMS:…` lines.
     ("the recipient name is not recognized", Reason::UserUnknown),
+    ("(000c05a6)", Reason::UserUnknown),
+    ("(000c0595)", Reason::Filtered),
+    ("(00010256)", Reason::SystemError),
+    ("(000d06b5)", Reason::SystemError),
+    ("(00120270)", Reason::NetworkError),
+    ("(00050311)", Reason::ContentError),
+    ("(000502cc)", Reason::ContentError),
+    ("(000b0981)", Reason::SecurityError),
     // Google Workspace, for an MX lookup that failed: "DNS Error: 1234 DNS type 'mx' lookup of
     // example.jp responded with code NXDOMAIN", "… had no relevant answers."
     (" responded with code nxdomain", Reason::NetworkError),
