@@ -5,7 +5,8 @@
 //! `inbound-smtp.REGION.amazonaws.com`), Sun/Oracle Communications Messaging Server (whose
 //! reports name no SMTP command), HCL/Lotus Notes (its "Failure Reasons", also in Japanese) and
 //! Exchange Online (whose NDRs carry its own enhanced codes, as Microsoft's "Email
-//! non-delivery reports and SMTP errors in Exchange Online" lists them).
+//! non-delivery reports and SMTP errors in Exchange Online" lists them) and PowerMTA (the
+//! bounce category it files each recipient under, `X-PowerMTA-BounceCategory`).
 //!
 //! Each is known by what its notices always carry (a header, a sender's name, a heading of the
 //! text); the reason its words name replaces the one read from the code and the words alone.
@@ -25,6 +26,7 @@ pub(crate) enum Reporter {
     MessagingServer,
     Notes,
     ExchangeOnline,
+    PowerMta,
 }
 
 /// The reporting system of a notice, when it is one of those above.
@@ -47,6 +49,9 @@ pub(crate) fn reporter(msg: &Message<'_>, view: &View<'_>) -> Option<Reporter> {
         return Some(Reporter::InterScan);
     }
     let ds = view.delivery_status.as_deref().unwrap_or("");
+    if ds.contains("X-PowerMTA-BounceCategory:") {
+        return Some(Reporter::PowerMta);
+    }
     if ds.lines().any(|l| {
         let l = l.to_ascii_lowercase();
         l.starts_with("reporting-mta:")
@@ -117,7 +122,7 @@ const NOTES: &[(&str, Reason)] = &[
 ];
 
 /// Give each bounce the reason its reporting system's words name. `human` is the notice's text
-/// before the returned copy.
+/// before the returned copy (for PowerMTA, its delivery-status fields).
 pub(crate) fn refine(reporter: Reporter, bounces: &mut [Bounce], human: &str) {
     for b in bounces.iter_mut() {
         if let Some(r) = reason(reporter, b, human) {
@@ -172,12 +177,54 @@ fn reason(reporter: Reporter, b: &Bounce, human: &str) -> Option<Reason> {
             ))
             .then_some(r)
         }
+        Reporter::PowerMta => {
+            let category = powermta_category(human, &b.recipient)?;
+            let r = match category.as_str() {
+                "bad-domain" => Reason::HostUnknown,
+                "bad-mailbox" => Reason::UserUnknown,
+                "inactive-mailbox" => Reason::Suspend,
+                "message-expired" => Reason::Expired,
+                "policy-related" => Reason::PolicyViolation,
+                "quota-issues" => Reason::MailboxFull,
+                "spam-related" => Reason::SpamDetected,
+                _ => return None,
+            };
+            // A full mailbox, a size limit, a suspended or moved mailbox or a relay refusal
+            // that the words name still come first.
+            let said = b.reason;
+            let earlier = [
+                Reason::MailboxFull,
+                Reason::MesgTooBig,
+                Reason::ExceedLimit,
+                Reason::Suspend,
+                Reason::HasMoved,
+                Reason::NoRelaying,
+            ];
+            if matches!(r, Reason::HostUnknown | Reason::UserUnknown) && earlier.contains(&said) {
+                return None;
+            }
+            Some(r)
+        }
         Reporter::Notes => {
             let decoded = iso_2022_jp(&b.diagnostic);
             let text = decoded.as_deref().unwrap_or(&b.diagnostic).to_lowercase();
             super::phrases::named_in(NOTES, &text)
         }
     }
+}
+
+/// The `X-PowerMTA-BounceCategory` of the delivery-status group that names `recipient`.
+fn powermta_category(ds: &str, recipient: &str) -> Option<String> {
+    let ds = ds.replace("\r\n", "\n");
+    ds.split("\n\n")
+        .find(|g| g.to_ascii_lowercase().contains(recipient))?
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("X-PowerMTA-BounceCategory")
+                .then(|| value.trim().to_ascii_lowercase())
+        })
 }
 
 /// Text left in ISO-2022-JP (escape sequences and 7-bit JIS bytes) decoded, or `None` when it
@@ -312,6 +359,26 @@ mod tests {
         );
         // Left as it was: its words may say more.
         assert_eq!(refined(Reporter::ExchangeOnline, b, "").0, Reason::OnHold);
+    }
+
+    #[test]
+    fn powermta_bounce_categories() {
+        let ds = "Reporting-MTA: dns; pmta.example.org\nX-PowerMTA-Version: 4.0r6\n\nAction: failed\nFinal-Recipient: rfc822;kim@example.net\nStatus: 5.0.0\nDiagnostic-Code: smtp;550 5.2.1 <kim@example.net>... account gone\nX-PowerMTA-BounceCategory: bad-mailbox\n";
+        let b = bounce(
+            "kim@example.net",
+            Some("5.2.1"),
+            "550 5.2.1 <kim@example.net>... account gone",
+        );
+        assert_eq!(
+            refined(Reporter::PowerMta, b, ds),
+            (Reason::UserUnknown, Class::Hard)
+        );
+        let ds = ds.replace("bad-mailbox", "spam-related");
+        let b = bounce("kim@example.net", Some("5.7.1"), "550 5.7.1 refused");
+        assert_eq!(
+            refined(Reporter::PowerMta, b, &ds),
+            (Reason::SpamDetected, Class::Soft)
+        );
     }
 
     #[test]

@@ -246,7 +246,11 @@ pub fn parse(raw: &[u8]) -> Report {
 /// The reasons a reporting system's own words name (see [`lhost`]).
 fn refine_by_reporter(msg: &Message<'_>, view: &View<'_>, bounces: &mut [Bounce]) {
     if let Some(r) = lhost::reporter(msg, view) {
-        lhost::refine(r, bounces, text::before_original(&view.body));
+        let words = match r {
+            lhost::Reporter::PowerMta => view.delivery_status.as_deref().unwrap_or(""),
+            _ => text::before_original(&view.body),
+        };
+        lhost::refine(r, bounces, words);
     }
 }
 
