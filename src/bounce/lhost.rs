@@ -6,7 +6,8 @@
 //! reports name no SMTP command), HCL/Lotus Notes (its "Failure Reasons", also in Japanese) and
 //! Exchange Online (whose NDRs carry its own enhanced codes, as Microsoft's "Email
 //! non-delivery reports and SMTP errors in Exchange Online" lists them) and PowerMTA (the
-//! bounce category it files each recipient under, `X-PowerMTA-BounceCategory`).
+//! bounce category it files each recipient under, `X-PowerMTA-BounceCategory`) and au's EZweb
+//! (`X-SPASIGN: NG` on a notice of its spam filter, and its own words of a mailbox).
 //!
 //! Each is known by what its notices always carry (a header, a sender's name, a heading of the
 //! text); the reason its words name replaces the one read from the code and the words alone.
@@ -27,6 +28,10 @@ pub(crate) enum Reporter {
     Notes,
     ExchangeOnline,
     PowerMta,
+    /// `spam_filter`: the notice carries `X-SPASIGN: NG`, the mark of au's spam filter.
+    EzWeb {
+        spam_filter: bool,
+    },
 }
 
 /// The reporting system of a notice, when it is one of those above.
@@ -36,6 +41,19 @@ pub(crate) fn reporter(msg: &Message<'_>, view: &View<'_>) -> Option<Reporter> {
             .map(|v| v.trim().to_ascii_lowercase())
             .unwrap_or_default()
     };
+    let spasign = msg.header_raw("X-SPASIGN").map(str::trim);
+    let ezweb_text = view
+        .body
+        .contains("Each of the following recipients was rejected by a remote mail")
+        && view
+            .from
+            .as_deref()
+            .is_some_and(|f| f.ends_with("ezweb.ne.jp"));
+    if spasign.is_some() || ezweb_text {
+        return Some(Reporter::EzWeb {
+            spam_filter: spasign.is_some_and(|v| v.eq_ignore_ascii_case("ng")),
+        });
+    }
     if header("X-NAI-Header").contains("modified by mcafee") {
         return Some(Reporter::McAfee);
     }
@@ -107,6 +125,20 @@ const SES_INBOUND: &[(&str, Reason)] = &[
 const MESSAGING_SERVER: &[(&str, Reason)] =
     &[("illegal host/domain name found", Reason::HostUnknown)];
 
+/// EZweb's words of a recipient's mailbox.
+const EZWEB: &[(&str, Reason)] = &[
+    (
+        "the user(s) account is temporarily over quota",
+        Reason::MailboxFull,
+    ),
+    ("the user(s) account is disabled.", Reason::Suspend),
+    (
+        "the user(s) account is temporarily limited.",
+        Reason::Suspend,
+    ),
+    ("your message was not delivered within ", Reason::Expired),
+];
+
 /// Notes' words of an address its directory does not hold, in English and Japanese.
 const NOTES: &[(&str, Reason)] = &[
     (
@@ -177,6 +209,8 @@ fn reason(reporter: Reporter, b: &Bounce, human: &str) -> Option<Reason> {
             ))
             .then_some(r)
         }
+        Reporter::EzWeb { spam_filter: true } => Some(Reason::Filtered),
+        Reporter::EzWeb { spam_filter: false } => super::phrases::named_in(EZWEB, &words),
         Reporter::PowerMta => {
             let category = powermta_category(human, &b.recipient)?;
             let r = match category.as_str() {
@@ -378,6 +412,20 @@ mod tests {
         assert_eq!(
             refined(Reporter::PowerMta, b, &ds),
             (Reason::SpamDetected, Class::Soft)
+        );
+    }
+
+    #[test]
+    fn ezweb_filter_and_mailboxes() {
+        let b = bounce("kim@ezweb.ne.jp", None, "550 rejected");
+        assert_eq!(
+            refined(Reporter::EzWeb { spam_filter: true }, b, ""),
+            (Reason::Filtered, Class::Soft)
+        );
+        let b = bounce("kim@ezweb.ne.jp", None, "The user(s) account is disabled.");
+        assert_eq!(
+            refined(Reporter::EzWeb { spam_filter: false }, b, "").0,
+            Reason::Suspend
         );
     }
 
