@@ -207,6 +207,8 @@ pub fn command_in(lower: &str) -> Option<Command> {
         ("rcpt_to", Command::Rcpt),
         ("rcpt:", Command::Rcpt),
         ("smtp:rcpt", Command::Rcpt),
+        ("smtp:data", Command::Data),
+        ("smtp:mail", Command::Mail),
         ("does not like recipient", Command::Rcpt),
         // qmail-remote's other stages.
         ("failed after i sent the message", Command::Data),
@@ -1005,6 +1007,8 @@ mod tests {
         let d = "192.0.2.1 does not like recipient. Remote host said: 550 5.7.1 <kim@example.net>... Relaying denied";
         assert_eq!(command_in(&d.to_lowercase()), Some(Command::Rcpt));
         let d = "192.0.2.1 failed after I sent the message. Remote host said: 554 message refused";
+        assert_eq!(command_in(&d.to_lowercase()), Some(Command::Data));
+        let d = "SMTP:DATA host mx.example.net [192.0.2.1] said: 554 refused";
         assert_eq!(command_in(&d.to_lowercase()), Some(Command::Data));
         let d = "Sorry, no SMTP connection got far enough; most progress was RCPT TO.";
         assert_eq!(command_in(&d.to_lowercase()), Some(Command::Rcpt));
