@@ -969,6 +969,8 @@ mod tests {
             ("Invalid domain name", Reason::HostUnknown),
             ("Destination seem to reject all mails", Reason::NotAccept),
             ("No MX found for domain", Reason::NetworkError),
+            // Courier
+            ("DNS lookup failed.", Reason::NetworkError),
             (
                 "DNS Error: 1234 DNS type 'mx' lookup of example.jp responded with code NXDOMAIN Domain name not found: example.jp",
                 Reason::NetworkError,

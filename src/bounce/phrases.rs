@@ -911,6 +911,7 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
     ("delivery to pipe forbidden", Reason::SystemError),
     // Courier
     ("this domain's dns violates rfc 1035.", Reason::SystemError),
+    ("dns lookup failed.", Reason::NetworkError),
     // Domino and Notes
     ("not listed in domino directory", Reason::UserUnknown),
     (
