@@ -1017,6 +1017,18 @@ mod tests {
     }
 
     #[test]
+    fn imail_server_words() {
+        assert_eq!(
+            r("Invalid final delivery userid: kim", None),
+            Reason::UserUnknown
+        );
+        assert_eq!(
+            r("User mailbox exceeds allowed size: kim@example.net", None),
+            Reason::MailboxFull
+        );
+    }
+
+    #[test]
     fn exchange_2003_ims_codes() {
         let d = "kim@example.net MSEXCH:IMS:Example:SITE:MAIL01 0 (000C05A6) Unknown Recipient";
         assert_eq!(r(d, None), Reason::UserUnknown);

@@ -953,6 +953,8 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
     ("no valid recipients for this mm", Reason::UserUnknown),
     // IMail Server
     ("unknown user:", Reason::UserUnknown),
+    ("invalid final delivery userid", Reason::UserUnknown),
+    ("user mailbox exceeds allowed size", Reason::MailboxFull),
     // Exchange 2003 and earlier, also by the IMS error codes of its `MSEXCH:IMS:…` lines.
     ("the recipient name is not recognized", Reason::UserUnknown),
     ("(000c05a6)", Reason::UserUnknown),
