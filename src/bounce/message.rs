@@ -396,11 +396,13 @@ fn names_one(code: &str) -> bool {
 pub(crate) fn bounce_from_text(recipient: String, diagnostic: &str, context: &str) -> Bounce {
     let diagnostic = text::one_line(diagnostic);
     let status = pick_status(None, &diagnostic).or_else(|| pick_status(None, context));
+    let remote_mta = remote_host_in(&diagnostic);
     let reason: Reason = classify::reason(&classify::Facts {
         diagnostic: &diagnostic,
         context,
         status: status.as_deref(),
         recipient: Some(&recipient),
+        remote_mta: remote_mta.as_deref(),
         ..Default::default()
     });
     Bounce {
@@ -412,13 +414,49 @@ pub(crate) fn bounce_from_text(recipient: String, diagnostic: &str, context: &st
         action: Some("failed".into()),
         diagnostic,
         reporting_mta: None,
-        remote_mta: None,
+        remote_mta,
     }
+}
+
+/// The remote host a text bounce names before its reply: Postfix's `host mx.example.net[192.0.2.1]
+/// said:`, Exim's `host mx.example.net [192.0.2.1]:`.
+fn remote_host_in(diagnostic: &str) -> Option<String> {
+    let mut rest = diagnostic;
+    while let Some(at) = rest.find("host ") {
+        let after = &rest[at + "host ".len()..];
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+            .collect();
+        let tail = after[name.len()..].trim_start();
+        if name.contains('.')
+            && name.contains(|c: char| c.is_ascii_alphabetic())
+            && tail.starts_with('[')
+        {
+            return Some(name.trim_end_matches('.').to_ascii_lowercase());
+        }
+        rest = after;
+    }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::pick_status;
+
+    #[test]
+    fn the_remote_host_of_a_text_bounce() {
+        use super::remote_host_in;
+        assert_eq!(
+            remote_host_in("host mx1.example.net[192.0.2.1] said: 550 no").as_deref(),
+            Some("mx1.example.net")
+        );
+        assert_eq!(
+            remote_host_in("SMTP error from remote mail server after RCPT TO:<a@b>: host MX.Example.NET [192.0.2.1]: 550 no").as_deref(),
+            Some("mx.example.net")
+        );
+        assert_eq!(remote_host_in("unknown host, sorry"), None);
+    }
 
     #[test]
     fn the_status_a_bounce_keeps() {
