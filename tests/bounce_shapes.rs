@@ -265,3 +265,47 @@ Content-Type: text/plain
     let b = one(raw);
     assert_eq!((b.reason.as_str(), b.class), ("mailboxfull", Class::Soft));
 }
+
+// ----------------------------------------------------------------------------------------
+// Reporting systems with words of their own
+
+#[test]
+fn an_ses_receipt_rule_bounce_is_a_filter_not_a_dead_address() {
+    // The "Mailbox does not exist" template of a receipt rule's bounce action.
+    let raw = format!(
+        "From: postmaster@mail.example.net\r\nTo: news@example.org\r\nSubject: Delivery Status Notification (Failure)\r\nMIME-Version: 1.0\r\n\
+X-SES-Outgoing: 2026.12.07-192.0.2.7\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"s\"\r\n\r\n\
+--s\r\nContent-Type: text/plain\r\n\r\nThis message could not be delivered.\r\n\r\n\
+--s\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; inbound-smtp.eu-west-1.amazonaws.com\r\n\r\n\
+Action: failed\r\nFinal-Recipient: rfc822; kim@mail.example.net\r\nDiagnostic-Code: smtp; 550 5.1.1 Mailbox does not exist\r\nStatus: 5.1.1\r\n\r\n\
+--s\r\nContent-Type: text/rfc822-headers\r\n\r\n{ORIGINAL}\r\n--s--\r\n"
+    );
+    let b = one(&raw);
+    assert_eq!(b.recipient, "kim@mail.example.net");
+    assert_eq!((b.class, b.reason.as_str()), (Class::Soft, "filtered"));
+}
+
+#[test]
+fn mcafee_delivery_status_no_such_user() {
+    let raw = format!(
+        "From: <>\r\nTo: news@example.org\r\nSubject: Delivery Status\r\nX-NAI-Header: Modified by McAfee Email Gateway\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n\
+--m\r\nContent-Type: text/plain\r\n\r\n    --- The following addresses had delivery problems ---\r\n\r\n<kim@example.net>   (kim@example.net... No such user)\r\n\r\n\
+--m\r\nContent-Type: message/delivery-status\r\n\r\nOriginal-Recipient: <kim@example.net>\r\nAction: failed\r\nDiagnostic-Code: smtp; 550 kim@example.net... No such user\r\nRemote-MTA: 192.0.2.25\r\n\r\n\
+--m\r\nContent-Type: message/rfc822\r\n\r\n{ORIGINAL}\r\n--m--\r\n"
+    );
+    let b = one(&raw);
+    assert_eq!(b.recipient, "kim@example.net");
+    assert_eq!((b.class, b.reason.as_str()), (Class::Hard, "userunknown"));
+}
+
+#[test]
+fn verizon_mms_gateway_no_valid_recipients() {
+    let raw = "From: postmaster@vzwpix.example\r\nTo: news@example.org\r\nSubject: Returned mail: see transcript for details\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=US-ASCII\r\n\r\n\
+Message could not be delivered to mobile.\r\nError: No valid recipients for this MM\r\nOriginal Message:\r\n\
+From: News <news@example.org>\r\nTo: 5550100@vzwpix.example\r\nSubject: Cluster News\r\n";
+    let b = one(raw);
+    assert_eq!(b.recipient, "5550100@vzwpix.example");
+    assert_eq!((b.class, b.reason.as_str()), (Class::Hard, "userunknown"));
+}

@@ -4,7 +4,7 @@
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 
 use super::classify::{self, Reason};
-use super::{Bounce, Kind, Report, address, autoreply, dsn, feedback, ses, text, trace};
+use super::{Bounce, Kind, Report, address, autoreply, dsn, feedback, lhost, ses, text, trace};
 
 /// The pieces of a message that matter for reading a bounce.
 #[derive(Default)]
@@ -218,8 +218,9 @@ pub fn parse(raw: &[u8]) -> Report {
     };
     if let Some(ds_text) = ds_text {
         let ds = dsn::parse(ds_text);
-        let bounces = from_dsn(&ds, &view);
+        let mut bounces = from_dsn(&ds, &view);
         if !bounces.is_empty() {
+            refine_by_reporter(&msg, &view, &mut bounces);
             report.kind = Some(Kind::Dsn);
             report.bounces = bounces;
             return report;
@@ -232,13 +233,25 @@ pub fn parse(raw: &[u8]) -> Report {
         return report;
     }
     if bouncy {
-        let bounces = text::read(&msg, &view);
+        let mut bounces = text::read(&msg, &view);
         if !bounces.is_empty() {
+            refine_by_reporter(&msg, &view, &mut bounces);
             report.kind = Some(Kind::Text);
             report.bounces = bounces;
         }
     }
     report
+}
+
+/// The reasons a reporting system's own words name (see [`lhost`]).
+fn refine_by_reporter(msg: &Message<'_>, view: &View<'_>, bounces: &mut [Bounce]) {
+    if let Some(r) = lhost::reporter(msg, view) {
+        let words = match r {
+            lhost::Reporter::PowerMta => view.delivery_status.as_deref().unwrap_or(""),
+            _ => text::before_original(&view.body),
+        };
+        lhost::refine(r, bounces, words);
+    }
 }
 
 /// An ARF report forwarded whole, as an attached message (an abuse desk passing it on): the
@@ -349,14 +362,16 @@ fn dsn_address(value: &str, reporting_mta: Option<&str>) -> Option<String> {
     }
 }
 
-/// The status field's code, or a more specific one from the diagnostic when the field is
-/// missing or generic (`5.0.0`).
+/// The status field's code, or the diagnostic's when the field is missing or generic (`5.0.0`)
+/// or when the diagnostic's names a condition precisely (`552 5.2.2 Over quota` under
+/// `Status: 5.1.1`: the server's own reply is the better witness, as the reference reads it).
 pub(crate) fn pick_status(field: Option<&str>, diagnostic: &str) -> Option<String> {
     let from_field = field.and_then(address::find_status);
     let from_diag = address::find_status(diagnostic);
     match (from_field, from_diag) {
         (Some(f), Some(d))
-            if f.ends_with(".0.0") && d.as_bytes().first() == f.as_bytes().first() =>
+            if f.ends_with(".0.0") && d.as_bytes().first() == f.as_bytes().first()
+                || names_one(&d) =>
         {
             Some(d)
         }
@@ -367,15 +382,27 @@ pub(crate) fn pick_status(field: Option<&str>, diagnostic: &str) -> Option<Strin
     }
 }
 
+/// A code whose subject and detail are both one non-zero digit (`5.2.2`, not `5.7.0` or
+/// `5.7.26`): one that names a condition precisely.
+fn names_one(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 5
+        && matches!(b[0], b'4' | b'5')
+        && (b'1'..=b'9').contains(&b[2])
+        && (b'1'..=b'9').contains(&b[4])
+}
+
 /// Build a bounce from a recipient and the words said about it.
 pub(crate) fn bounce_from_text(recipient: String, diagnostic: &str, context: &str) -> Bounce {
     let diagnostic = text::one_line(diagnostic);
     let status = pick_status(None, &diagnostic).or_else(|| pick_status(None, context));
+    let remote_mta = remote_host_in(&diagnostic);
     let reason: Reason = classify::reason(&classify::Facts {
         diagnostic: &diagnostic,
         context,
         status: status.as_deref(),
         recipient: Some(&recipient),
+        remote_mta: remote_mta.as_deref(),
         ..Default::default()
     });
     Bounce {
@@ -387,6 +414,70 @@ pub(crate) fn bounce_from_text(recipient: String, diagnostic: &str, context: &st
         action: Some("failed".into()),
         diagnostic,
         reporting_mta: None,
-        remote_mta: None,
+        remote_mta,
+    }
+}
+
+/// The remote host a text bounce names before its reply: Postfix's `host mx.example.net[192.0.2.1]
+/// said:`, Exim's `host mx.example.net [192.0.2.1]:`.
+fn remote_host_in(diagnostic: &str) -> Option<String> {
+    let mut rest = diagnostic;
+    while let Some(at) = rest.find("host ") {
+        let after = &rest[at + "host ".len()..];
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+            .collect();
+        let tail = after[name.len()..].trim_start();
+        if name.contains('.')
+            && name.contains(|c: char| c.is_ascii_alphabetic())
+            && tail.starts_with('[')
+        {
+            return Some(name.trim_end_matches('.').to_ascii_lowercase());
+        }
+        rest = after;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pick_status;
+
+    #[test]
+    fn the_remote_host_of_a_text_bounce() {
+        use super::remote_host_in;
+        assert_eq!(
+            remote_host_in("host mx1.example.net[192.0.2.1] said: 550 no").as_deref(),
+            Some("mx1.example.net")
+        );
+        assert_eq!(
+            remote_host_in("SMTP error from remote mail server after RCPT TO:<a@b>: host MX.Example.NET [192.0.2.1]: 550 no").as_deref(),
+            Some("mx.example.net")
+        );
+        assert_eq!(remote_host_in("unknown host, sorry"), None);
+    }
+
+    #[test]
+    fn the_status_a_bounce_keeps() {
+        let s = |f: Option<&str>, d: &str| pick_status(f, d);
+        assert_eq!(
+            s(Some("5.0.0"), "550 5.1.1 unknown").as_deref(),
+            Some("5.1.1")
+        );
+        assert_eq!(
+            s(Some("5.1.1"), "552 5.2.2 over quota").as_deref(),
+            Some("5.2.2")
+        );
+        assert_eq!(
+            s(Some("5.1.1"), "550 5.7.0 refused").as_deref(),
+            Some("5.1.1")
+        );
+        assert_eq!(
+            s(Some("5.7.1"), "550 5.7.26 dmarc").as_deref(),
+            Some("5.7.1")
+        );
+        assert_eq!(s(None, "550 no such user").as_deref(), Some("5.0.0"));
+        assert_eq!(s(None, "no code"), None);
     }
 }

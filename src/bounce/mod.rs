@@ -21,6 +21,7 @@ mod classify;
 mod dsn;
 mod feedback;
 pub mod imap;
+mod lhost;
 mod message;
 mod phrases;
 mod rhost;

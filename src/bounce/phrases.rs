@@ -911,6 +911,7 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
     ("delivery to pipe forbidden", Reason::SystemError),
     // Courier
     ("this domain's dns violates rfc 1035.", Reason::SystemError),
+    ("dns lookup failed.", Reason::NetworkError),
     // Domino and Notes
     ("not listed in domino directory", Reason::UserUnknown),
     (
@@ -918,6 +919,8 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
         Reason::UserUnknown,
     ),
     ("non répertorié dans l'annuaire domino", Reason::UserUnknown),
+    ("domino ディレクトリには見つかりません", Reason::UserUnknown),
+    ("ディレクトリのリストにありません", Reason::UserUnknown),
     ("cannot route mail to user", Reason::Filtered),
     (
         "several matches found in domino directory",
@@ -939,10 +942,33 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
     ("resolver.rst.authrequired", Reason::SecurityError),
     ("resolver.rst.notauthorized", Reason::Rejected),
     ("queue.expired", Reason::Expired),
+    ("smtpsend.dns.nonexistentdomain", Reason::HostUnknown),
+    ("smtpsend.dns.mxloopback", Reason::NetworkError),
+    // Outlook.com, for a domain it cannot resolve.
+    (
+        "could not be delivered to the recipient because the domain is not reachable",
+        Reason::HostUnknown,
+    ),
+    // Verizon's MMS gateway, for a number it does not serve.
+    ("no valid recipients for this mm", Reason::UserUnknown),
     // IMail Server
     ("unknown user:", Reason::UserUnknown),
-    // Exchange 2003 and earlier
+    ("invalid final delivery userid", Reason::UserUnknown),
+    ("user mailbox exceeds allowed size", Reason::MailboxFull),
+    // Exchange 2003 and earlier, also by the IMS error codes of its `MSEXCH:IMS:…` lines.
     ("the recipient name is not recognized", Reason::UserUnknown),
+    ("(000c05a6)", Reason::UserUnknown),
+    ("(000c0595)", Reason::Filtered),
+    ("(00010256)", Reason::SystemError),
+    ("(000d06b5)", Reason::SystemError),
+    ("(00120270)", Reason::NetworkError),
+    ("(00050311)", Reason::ContentError),
+    ("(000502cc)", Reason::ContentError),
+    ("(000b0981)", Reason::SecurityError),
+    // Google Workspace, for an MX lookup that failed: "DNS Error: 1234 DNS type 'mx' lookup of
+    // example.jp responded with code NXDOMAIN", "… had no relevant answers."
+    (" responded with code nxdomain", Reason::NetworkError),
+    (" had no relevant answers", Reason::NetworkError),
     // Gmail
     ("dns error: domain name not found", Reason::HostUnknown),
     (
@@ -962,8 +988,17 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
         "doesn't receive email according to the administrator",
         Reason::NotAccept,
     ),
-    // OpenSMTPD, when a message outlived its queue time.
+    // OpenSMTPD (its mta.c): a message that outlived its queue time, a domain that cannot be
+    // resolved or routed to, a destination that refuses every message.
     ("envelope expired", Reason::Expired),
+    ("invalid domain name", Reason::HostUnknown),
+    ("destination seem to reject all mails", Reason::NotAccept),
+    ("no mx found for domain", Reason::NetworkError),
+    ("no mx found for destination", Reason::NetworkError),
+    ("no valid route to remote mx", Reason::NetworkError),
+    ("no valid route to destination", Reason::NetworkError),
+    ("network error on destination mxs", Reason::NetworkError),
+    ("temporary failure in mx lookup", Reason::NetworkError),
 ];
 
 /// The reason a mail system's own words name, if any.

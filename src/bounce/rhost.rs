@@ -6,13 +6,16 @@
 //! error codes" page), Spectrum / Charter (`AUP#1xxx` numbers of its postmaster page), GoDaddy
 //! (`IBnnn` codes of its "Fix rejected email with a bounce error" page), Tencent QQ Mail (the
 //! refusal texts its help pages explain), Mimecast (the reasons of its "SMTP error codes"
-//! article) and i.ua (`i.ua/err/N` links).
+//! article), i.ua (`i.ua/err/N` links), NTT docomo (whose `mfsmax.docomo.ne.jp` answers
+//! "550 Unknown user" both to an address it lacks, at `RCPT`, and to a message its member's
+//! reception filter refuses, after `DATA`) and KDDI's au (`550 : User unknown` without an
+//! address from its reception filter, `<address>: User unknown` for an address it lacks).
 //!
 //! The host is the remote MTA when the report names it; a receiver known by its mail domain
 //! (Cox, Spectrum, Orange, i.ua) is also found from the recipient's domain, as its codes are
 //! particular enough to need no host name.
 
-use super::classify::Reason;
+use super::classify::{Command, Reason};
 
 /// The reason a documented remote host's code names, if the host is one and the code known.
 /// `recipient` is the bounced address, whose domain stands in for the host when the report
@@ -21,11 +24,12 @@ pub fn reason(
     remote_mta: Option<&str>,
     recipient: Option<&str>,
     status: Option<&str>,
+    command: Option<Command>,
     words: &str,
 ) -> Option<Reason> {
     let host = remote_mta.map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase());
     if let Some(host) = host.as_deref()
-        && let Some(r) = by_host(host, status, words)
+        && let Some(r) = by_host(host, status, command, words)
     {
         return Some(r);
     }
@@ -33,7 +37,18 @@ pub fn reason(
     by_domain(&domain, words)
 }
 
-fn by_host(host: &str, status: Option<&str>, words: &str) -> Option<Reason> {
+fn by_host(
+    host: &str,
+    status: Option<&str>,
+    command: Option<Command>,
+    words: &str,
+) -> Option<Reason> {
+    if within(host, "mfsmax.docomo.ne.jp") {
+        return docomo(status, command, words);
+    }
+    if within(host, "ezweb.ne.jp") || within(host, "au.com") {
+        return kddi(words);
+    }
     if host.ends_with(".protection.outlook.com") || host.ends_with(".prod.outlook.com") {
         return microsoft(status?);
     }
@@ -179,7 +194,7 @@ fn google(words: &str) -> Option<Reason> {
 }
 
 /// Exchange Online's enhanced status codes.
-fn microsoft(status: &str) -> Option<Reason> {
+pub(crate) fn microsoft(status: &str) -> Option<Reason> {
     use Reason::*;
     let mut it = status.splitn(3, '.');
     let (class, subject, detail) = (it.next()?, it.next()?, it.next()?.parse::<u32>().ok()?);
@@ -339,6 +354,42 @@ fn godaddy_code(words: &str) -> Option<Reason> {
     })
 }
 
+/// NTT docomo: "Unknown user" at `RCPT` (or under `5.1.1`) is an address it lacks; the same
+/// words after `DATA`, or under `5.2.0`, are its member's reception filter refusing us.
+fn docomo(status: Option<&str>, command: Option<Command>, words: &str) -> Option<Reason> {
+    match status {
+        Some("5.1.1") => return Some(Reason::UserUnknown),
+        Some("5.2.0") => return Some(Reason::Filtered),
+        _ => {}
+    }
+    if words.contains("552 too much mail data") {
+        return Some(Reason::MailboxFull);
+    }
+    if words.contains("552 too many recipients") {
+        return Some(Reason::TooManyConn);
+    }
+    if !words.contains("unknown user") || status.is_some_and(|s| s != "5.0.0") {
+        return None;
+    }
+    match command {
+        Some(Command::Rcpt) => Some(Reason::UserUnknown),
+        Some(Command::Data) => Some(Reason::Rejected),
+        _ => None,
+    }
+}
+
+/// KDDI's au: its reception filter answers `550 : User unknown`, with no address; an address
+/// it lacks gets `550 <address>: User unknown`.
+fn kddi(words: &str) -> Option<Reason> {
+    if words.contains("550 : user unknown") {
+        Some(Reason::Filtered)
+    } else if words.contains(">: user unknown") {
+        Some(Reason::UserUnknown)
+    } else {
+        None
+    }
+}
+
 /// What GoDaddy's servers say when they give no code.
 const GODADDY: &[(&str, Reason)] = &[
     ("spamhaus.org/query/bl?ip=", Reason::Blocked),
@@ -427,6 +478,15 @@ fn iua(words: &str) -> Option<Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn reason(
+        host: Option<&str>,
+        recipient: Option<&str>,
+        status: Option<&str>,
+        words: &str,
+    ) -> Option<Reason> {
+        super::reason(host, recipient, status, None, words)
+    }
 
     #[test]
     fn exchange_online_codes() {
@@ -656,6 +716,38 @@ mod tests {
                 "550 envelope blocked"
             ),
             None
+        );
+    }
+
+    #[test]
+    fn docomo_unknown_user_by_the_command() {
+        let host = Some("mfsmax.docomo.ne.jp");
+        let w = "550 unknown user kim@docomo.ne.jp";
+        assert_eq!(
+            super::reason(host, None, Some("5.0.0"), Some(Command::Rcpt), w),
+            Some(Reason::UserUnknown)
+        );
+        assert_eq!(
+            super::reason(host, None, Some("5.0.0"), Some(Command::Data), w),
+            Some(Reason::Rejected)
+        );
+        assert_eq!(
+            super::reason(host, None, Some("5.2.0"), None, w),
+            Some(Reason::Filtered)
+        );
+        assert_eq!(super::reason(host, None, Some("5.0.0"), None, w), None);
+    }
+
+    #[test]
+    fn au_filter_or_unknown_address() {
+        let host = Some("lsean.ezweb.ne.jp");
+        assert_eq!(
+            super::reason(host, None, Some("5.0.0"), None, "550 : user unknown"),
+            Some(Reason::Filtered)
+        );
+        assert_eq!(
+            reason(host, None, None, "550 <kim@ezweb.ne.jp>: user unknown"),
+            Some(Reason::UserUnknown)
         );
     }
 }

@@ -138,7 +138,12 @@ pub fn before_original(body: &str) -> &str {
     let mut seen_text = false;
     for line in body.split_inclusive('\n') {
         let l = line.trim().to_ascii_lowercase();
-        let is_marker = ORIGINAL_MARKERS.iter().any(|m| l.contains(m));
+        // Postfix's template says "You can delete your own text from the attached returned
+        // message." before the recipients' lines: a sentence, not the copy's heading.
+        let is_marker = (ORIGINAL_MARKERS.iter().any(|m| l.contains(m))
+            && !l.contains("delete your own text from the attached returned message"))
+            // A heading alone on its line (Verizon's gateways).
+            || l == "original message:";
         let looks_like_headers = seen_text
             && (l.starts_with("return-path:")
                 || l.starts_with("received: from")
@@ -457,6 +462,21 @@ mod tests {
         let body = "Hi.\n\n<a@b.example>:\n550 no\n\n--- Below this line is a copy of the message.\n\nTo: x@y.example\n";
         assert_eq!(before_original(body), "Hi.\n\n<a@b.example>:\n550 no\n\n");
         assert!(after_original(body).unwrap().starts_with("To: x@y.example"));
+    }
+
+    #[test]
+    fn postfix_template_sentence_is_no_marker() {
+        let body = "If you do so, please include this problem report. You can\ndelete your own text from the attached returned message.\n\n<a@b.example>: host mx.b.example[192.0.2.1] said: 550 no (in reply to end of DATA\n    command)\n";
+        assert_eq!(before_original(body), body);
+    }
+
+    #[test]
+    fn a_heading_alone_on_its_line() {
+        let body = "Message could not be delivered to mobile.\nError: No valid recipients for this MM\nOriginal Message:\nTo: 0000@vzwpix.example\n";
+        assert_eq!(
+            before_original(body),
+            "Message could not be delivered to mobile.\nError: No valid recipients for this MM\n"
+        );
     }
 
     #[test]

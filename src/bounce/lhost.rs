@@ -1,0 +1,442 @@
+//! Reporting systems whose notices say the reason in their own fixed words, whatever the code
+//! beside them: the McAfee Email Gateway ("Delivery Status" notices, `X-NAI-Header: Modified by
+//! McAfee`), Trend Micro InterScan Messaging Security Suite ("Unable to deliver message to"),
+//! the bounce action of an Amazon SES receipt rule (its templates, sent from
+//! `inbound-smtp.REGION.amazonaws.com`), Sun/Oracle Communications Messaging Server (whose
+//! reports name no SMTP command), HCL/Lotus Notes (its "Failure Reasons", also in Japanese) and
+//! Exchange Online (whose NDRs carry its own enhanced codes, as Microsoft's "Email
+//! non-delivery reports and SMTP errors in Exchange Online" lists them) and PowerMTA (the
+//! bounce category it files each recipient under, `X-PowerMTA-BounceCategory`) and au's EZweb
+//! (`X-SPASIGN: NG` on a notice of its spam filter, and its own words of a mailbox).
+//!
+//! Each is known by what its notices always carry (a header, a sender's name, a heading of the
+//! text); the reason its words name replaces the one read from the code and the words alone.
+
+use mail_parser::Message;
+
+use super::Bounce;
+use super::classify::{self, Reason};
+use super::message::View;
+
+/// A reporting system with words of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reporter {
+    McAfee,
+    InterScan,
+    SesInbound,
+    MessagingServer,
+    Notes,
+    ExchangeOnline,
+    PowerMta,
+    /// `spam_filter`: the notice carries `X-SPASIGN: NG`, the mark of au's spam filter.
+    EzWeb {
+        spam_filter: bool,
+    },
+}
+
+/// The reporting system of a notice, when it is one of those above.
+pub(crate) fn reporter(msg: &Message<'_>, view: &View<'_>) -> Option<Reporter> {
+    let header = |name: &str| {
+        msg.header_raw(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    let spasign = msg.header_raw("X-SPASIGN").map(str::trim);
+    let ezweb_text = view
+        .body
+        .contains("Each of the following recipients was rejected by a remote mail")
+        && view
+            .from
+            .as_deref()
+            .is_some_and(|f| f.ends_with("ezweb.ne.jp"));
+    if spasign.is_some() || ezweb_text {
+        return Some(Reporter::EzWeb {
+            spam_filter: spasign.is_some_and(|v| v.eq_ignore_ascii_case("ng")),
+        });
+    }
+    if header("X-NAI-Header").contains("modified by mcafee") {
+        return Some(Reporter::McAfee);
+    }
+    let from_name = msg
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.name())
+        .unwrap_or("");
+    if from_name.starts_with("InterScan") || view.body.contains("Message from InterScan Messaging")
+    {
+        return Some(Reporter::InterScan);
+    }
+    let ds = view.delivery_status.as_deref().unwrap_or("");
+    if ds.contains("X-PowerMTA-BounceCategory:") {
+        return Some(Reporter::PowerMta);
+    }
+    if ds.lines().any(|l| {
+        let l = l.to_ascii_lowercase();
+        l.starts_with("reporting-mta:")
+            && l.contains("inbound-smtp.")
+            && l.trim_end().ends_with(".amazonaws.com")
+    }) {
+        return Some(Reporter::SesInbound);
+    }
+    // Messaging Server's MIME boundaries are `Boundary_(ID_…)`, its subjects "Delivery
+    // Notification: …", its text "This report relates to a message you sent …".
+    let raw_ct = header("Content-Type");
+    if raw_ct.contains("boundary_(id_")
+        || view.subject.starts_with("Delivery Notification: ")
+            && view
+                .body
+                .contains("This report relates to a message you sent")
+    {
+        return Some(Reporter::MessagingServer);
+    }
+    if view.body.contains("------- Failure Reasons") {
+        return Some(Reporter::Notes);
+    }
+    let from_exchange_online = msg.header_values("Received").any(|v| {
+        v.as_text().is_some_and(|t| {
+            let t = t.to_ascii_lowercase();
+            t.contains(".prod.outlook.com") || t.contains(".protection.outlook.com")
+        })
+    });
+    if msg.header_raw("X-MS-Exchange-Message-Is-Ndr").is_some()
+        || from_exchange_online && view.subject.starts_with("Undeliverable:")
+    {
+        return Some(Reporter::ExchangeOnline);
+    }
+    None
+}
+
+/// McAfee's words of an unknown user, in its "following addresses had delivery problems" list.
+const MCAFEE: &[(&str, Reason)] = &[
+    ("no such user", Reason::UserUnknown),
+    ("unknown user ", Reason::UserUnknown),
+    ("user not exist", Reason::UserUnknown),
+];
+
+/// The messages of an SES receipt rule's bounce action (the console's templates).
+const SES_INBOUND: &[(&str, Reason)] = &[
+    ("mailbox does not exist", Reason::Filtered),
+    ("message too large", Reason::MesgTooBig),
+    ("mailbox full", Reason::MailboxFull),
+    ("message content rejected", Reason::ContentError),
+];
+
+/// Messaging Server's own words of an address it cannot route.
+const MESSAGING_SERVER: &[(&str, Reason)] =
+    &[("illegal host/domain name found", Reason::HostUnknown)];
+
+/// EZweb's words of a recipient's mailbox.
+const EZWEB: &[(&str, Reason)] = &[
+    (
+        "the user(s) account is temporarily over quota",
+        Reason::MailboxFull,
+    ),
+    ("the user(s) account is disabled.", Reason::Suspend),
+    (
+        "the user(s) account is temporarily limited.",
+        Reason::Suspend,
+    ),
+    ("your message was not delivered within ", Reason::Expired),
+];
+
+/// Notes' words of an address its directory does not hold, in English and Japanese.
+const NOTES: &[(&str, Reason)] = &[
+    (
+        "user not listed in public name & address book",
+        Reason::UserUnknown,
+    ),
+    ("not listed in domino directory", Reason::UserUnknown),
+    ("ディレクトリのリストにありません", Reason::UserUnknown),
+    (
+        "message has exceeded maximum hop count",
+        Reason::NetworkError,
+    ),
+];
+
+/// Give each bounce the reason its reporting system's words name. `human` is the notice's text
+/// before the returned copy (for PowerMTA, its delivery-status fields).
+pub(crate) fn refine(reporter: Reporter, bounces: &mut [Bounce], human: &str) {
+    for b in bounces.iter_mut() {
+        if let Some(r) = reason(reporter, b, human) {
+            b.reason = r;
+            b.class = classify::class_of(r, b.status.as_deref());
+        }
+    }
+}
+
+fn reason(reporter: Reporter, b: &Bounce, human: &str) -> Option<Reason> {
+    let words = b.diagnostic.to_lowercase();
+    match reporter {
+        Reporter::McAfee => {
+            super::phrases::named_in(MCAFEE, &words).or_else(|| {
+                // `(User (kim@example.org) unknown.)`
+                super::phrases::matches(&words, "user * unknown.").then_some(Reason::UserUnknown)
+            })
+        }
+        Reporter::InterScan => {
+            // "Reason: Unable to deliver message to <kim@example.org>": the suite's notice
+            // of an address the destination refused.
+            let lower = human.to_lowercase();
+            let said = format!("unable to deliver message to <{}>", b.recipient);
+            lower.contains(&said).then_some(Reason::UserUnknown)
+        }
+        Reporter::SesInbound => super::phrases::named_in(SES_INBOUND, &words),
+        Reporter::MessagingServer => {
+            if let Some(r) = super::phrases::named_in(MESSAGING_SERVER, &words) {
+                return Some(r);
+            }
+            // No command is named: the status code and the words decide, as for any report
+            // that names none (an unknown-user word under `5.2.1` is a filter's refusal).
+            Some(classify::reason(&classify::Facts {
+                diagnostic: &b.diagnostic,
+                status: b.status.as_deref(),
+                action: b.action.as_deref(),
+                remote_mta: b.remote_mta.as_deref(),
+                recipient: Some(&b.recipient),
+                ..Default::default()
+            }))
+        }
+        Reporter::ExchangeOnline => {
+            // Its codes decide, but for the reasons that the words may still refine (an unknown
+            // host, network, system or security trouble): those are left to the words.
+            let r = super::rhost::microsoft(b.status.as_deref()?)?;
+            (!matches!(
+                r,
+                Reason::HostUnknown
+                    | Reason::NetworkError
+                    | Reason::SystemError
+                    | Reason::SecurityError
+            ))
+            .then_some(r)
+        }
+        Reporter::EzWeb { spam_filter: true } => Some(Reason::Filtered),
+        Reporter::EzWeb { spam_filter: false } => super::phrases::named_in(EZWEB, &words),
+        Reporter::PowerMta => {
+            let category = powermta_category(human, &b.recipient)?;
+            let r = match category.as_str() {
+                "bad-domain" => Reason::HostUnknown,
+                "bad-mailbox" => Reason::UserUnknown,
+                "inactive-mailbox" => Reason::Suspend,
+                "message-expired" => Reason::Expired,
+                "policy-related" => Reason::PolicyViolation,
+                "quota-issues" => Reason::MailboxFull,
+                "spam-related" => Reason::SpamDetected,
+                _ => return None,
+            };
+            // A full mailbox, a size limit, a suspended or moved mailbox or a relay refusal
+            // that the words name still come first.
+            let said = b.reason;
+            let earlier = [
+                Reason::MailboxFull,
+                Reason::MesgTooBig,
+                Reason::ExceedLimit,
+                Reason::Suspend,
+                Reason::HasMoved,
+                Reason::NoRelaying,
+            ];
+            if matches!(r, Reason::HostUnknown | Reason::UserUnknown) && earlier.contains(&said) {
+                return None;
+            }
+            Some(r)
+        }
+        Reporter::Notes => {
+            let decoded = iso_2022_jp(&b.diagnostic);
+            let text = decoded.as_deref().unwrap_or(&b.diagnostic).to_lowercase();
+            super::phrases::named_in(NOTES, &text)
+        }
+    }
+}
+
+/// The `X-PowerMTA-BounceCategory` of the delivery-status group that names `recipient`.
+fn powermta_category(ds: &str, recipient: &str) -> Option<String> {
+    let ds = ds.replace("\r\n", "\n");
+    ds.split("\n\n")
+        .find(|g| g.to_ascii_lowercase().contains(recipient))?
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("X-PowerMTA-BounceCategory")
+                .then(|| value.trim().to_ascii_lowercase())
+        })
+}
+
+/// Text left in ISO-2022-JP (escape sequences and 7-bit JIS bytes) decoded, or `None` when it
+/// holds none.
+fn iso_2022_jp(text: &str) -> Option<String> {
+    if !text.contains("\u{1b}$B") && !text.contains("\u{1b}$@") {
+        return None;
+    }
+    let (s, _, _) = encoding_rs::ISO_2022_JP.decode(text.as_bytes());
+    Some(s.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bounce::{Class, address};
+
+    fn bounce(recipient: &str, status: Option<&str>, diagnostic: &str) -> Bounce {
+        Bounce {
+            recipient: recipient.into(),
+            class: Class::Soft,
+            status: status.map(str::to_string),
+            smtp_code: address::find_smtp_code(diagnostic),
+            reason: Reason::OnHold,
+            action: Some("failed".into()),
+            diagnostic: diagnostic.into(),
+            reporting_mta: None,
+            remote_mta: None,
+        }
+    }
+
+    fn refined(reporter: Reporter, b: Bounce, human: &str) -> (Reason, Class) {
+        let mut v = [b];
+        refine(reporter, &mut v, human);
+        (v[0].reason, v[0].class)
+    }
+
+    #[test]
+    fn mcafee_says_the_user_is_unknown() {
+        let b = bounce(
+            "kim@example.com",
+            Some("5.0.0"),
+            "550 kim@example.com... No such user",
+        );
+        assert_eq!(
+            refined(Reporter::McAfee, b, ""),
+            (Reason::UserUnknown, Class::Hard)
+        );
+        let b = bounce("kim@example.com", None, "User (kim@example.com) unknown. ");
+        assert_eq!(refined(Reporter::McAfee, b, "").0, Reason::UserUnknown);
+    }
+
+    #[test]
+    fn interscan_could_not_deliver() {
+        let human = "The following mail could not be delivered.\nReason:  Unable to deliver message to <kim@example.jp> (and other recipients in the same domain).\n";
+        let b = bounce(
+            "kim@example.jp",
+            None,
+            "(and other recipients in the same domain).",
+        );
+        assert_eq!(
+            refined(Reporter::InterScan, b, human),
+            (Reason::UserUnknown, Class::Hard)
+        );
+    }
+
+    #[test]
+    fn an_ses_receipt_rule_bounces_by_its_template() {
+        let b = bounce(
+            "kim@example.jp",
+            Some("5.1.1"),
+            "550 5.1.1 Mailbox does not exist",
+        );
+        assert_eq!(
+            refined(Reporter::SesInbound, b, ""),
+            (Reason::Filtered, Class::Soft)
+        );
+        let b = bounce(
+            "kim@example.jp",
+            Some("5.3.4"),
+            "552 5.3.4 Message too large",
+        );
+        assert_eq!(refined(Reporter::SesInbound, b, "").0, Reason::MesgTooBig);
+    }
+
+    #[test]
+    fn messaging_server_names_no_command() {
+        let b = bounce(
+            "kim@example.jp",
+            Some("5.2.1"),
+            "550 5.2.1 <kim@example.jp>... User Unknown",
+        );
+        assert_eq!(
+            refined(Reporter::MessagingServer, b, ""),
+            (Reason::Filtered, Class::Soft)
+        );
+        let b = bounce(
+            "kim@example.jp",
+            Some("5.1.1"),
+            "550 5.1.1 <kim@example.jp>... User Unknown",
+        );
+        assert_eq!(
+            refined(Reporter::MessagingServer, b, "").0,
+            Reason::UserUnknown
+        );
+        let b = bounce(
+            "kim@example..jp",
+            Some("5.1.2"),
+            "Illegal host/domain name found",
+        );
+        assert_eq!(
+            refined(Reporter::MessagingServer, b, "").0,
+            Reason::HostUnknown
+        );
+    }
+
+    #[test]
+    fn exchange_online_codes_in_its_own_reports() {
+        let b = bounce(
+            "kim@example.net",
+            Some("5.7.1"),
+            "550 5.7.1 RESOLVER.RST.AuthRequired; authentication required",
+        );
+        assert_eq!(
+            refined(Reporter::ExchangeOnline, b, ""),
+            (Reason::Rejected, Class::Soft)
+        );
+        let b = bounce(
+            "kim@example.net",
+            Some("5.7.509"),
+            "550 5.7.509 Access denied, sending domain does not pass DMARC verification",
+        );
+        // Left as it was: its words may say more.
+        assert_eq!(refined(Reporter::ExchangeOnline, b, "").0, Reason::OnHold);
+    }
+
+    #[test]
+    fn powermta_bounce_categories() {
+        let ds = "Reporting-MTA: dns; pmta.example.org\nX-PowerMTA-Version: 4.0r6\n\nAction: failed\nFinal-Recipient: rfc822;kim@example.net\nStatus: 5.0.0\nDiagnostic-Code: smtp;550 5.2.1 <kim@example.net>... account gone\nX-PowerMTA-BounceCategory: bad-mailbox\n";
+        let b = bounce(
+            "kim@example.net",
+            Some("5.2.1"),
+            "550 5.2.1 <kim@example.net>... account gone",
+        );
+        assert_eq!(
+            refined(Reporter::PowerMta, b, ds),
+            (Reason::UserUnknown, Class::Hard)
+        );
+        let ds = ds.replace("bad-mailbox", "spam-related");
+        let b = bounce("kim@example.net", Some("5.7.1"), "550 5.7.1 refused");
+        assert_eq!(
+            refined(Reporter::PowerMta, b, &ds),
+            (Reason::SpamDetected, Class::Soft)
+        );
+    }
+
+    #[test]
+    fn ezweb_filter_and_mailboxes() {
+        let b = bounce("kim@ezweb.ne.jp", None, "550 rejected");
+        assert_eq!(
+            refined(Reporter::EzWeb { spam_filter: true }, b, ""),
+            (Reason::Filtered, Class::Soft)
+        );
+        let b = bounce("kim@ezweb.ne.jp", None, "The user(s) account is disabled.");
+        assert_eq!(
+            refined(Reporter::EzWeb { spam_filter: false }, b, "").0,
+            Reason::Suspend
+        );
+    }
+
+    #[test]
+    fn notes_in_japanese() {
+        // "ディレクトリのリストにありません" as the notice leaves it, in 7-bit ISO-2022-JP.
+        let d = "\u{1b}$B%G%#%l%/%H%j$N%j%9%H$K$\"$j$^$;$s\u{1b}(B kim@example.co.jp";
+        let b = bounce("kim@example.co.jp", None, d);
+        assert_eq!(
+            refined(Reporter::Notes, b, ""),
+            (Reason::UserUnknown, Class::Hard)
+        );
+    }
+}
