@@ -234,10 +234,9 @@ pub fn command_in(lower: &str) -> Option<Command> {
         return Some(c);
     }
     // The last command named is the one the refusal answered (transcripts list them in order).
-    KEYS.iter()
-        .filter_map(|(k, c)| lower.rfind(k).map(|pos| (pos, *c)))
-        .max_by_key(|(pos, _)| *pos)
-        .map(|(_, c)| c)
+    super::phrases::found(KEYS, lower)
+        .max_by_key(|&(i, pos)| (pos, i))
+        .map(|(i, _)| KEYS[i].1)
 }
 
 /// The command under m-FILTER's `-------SMTP command` heading.

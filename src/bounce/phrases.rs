@@ -6,6 +6,12 @@
 //! Each phrase is lower-case; `*` stands for one word (a run of characters without spaces),
 //! e.g. `mailbox * does not exist` for "Mailbox alice@example.org does not exist".
 
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{LazyLock, RwLock};
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+
 use super::classify::Reason;
 
 /// Does `text` (lower-case) hold `pattern`?
@@ -55,7 +61,50 @@ fn rest_matches(text: &str, parts: &[&str]) -> bool {
 
 /// Does `text` hold any phrase of `reason`?
 pub fn says(reason: Reason, text: &str) -> bool {
-    phrases(reason).iter().any(|p| matches(text, p))
+    let all = phrases(reason);
+    automaton(all, all.iter().copied().filter(|p| !p.contains('*'))).is_match(text)
+        || all
+            .iter()
+            .filter(|p| p.contains('*'))
+            .any(|p| matches(text, p))
+}
+
+/// The index in `patterns` of every literal pattern `text` holds, found in one pass over the
+/// text however many patterns there are, with where each match starts.
+pub fn found<'t, T: 'static>(
+    table: &'static [(&'static str, T)],
+    text: &'t str,
+) -> impl Iterator<Item = (usize, usize)> + 't {
+    automaton(table, table.iter().map(|(p, _)| *p))
+        .find_overlapping_iter(text)
+        .map(|m| (m.pattern().as_usize(), m.start()))
+}
+
+/// The Aho–Corasick automaton of a table's literal patterns, built on first use and kept for
+/// the life of the process (the tables are static), keyed by the table's address.
+fn automaton<T: 'static>(
+    table: &'static [T],
+    patterns: impl Iterator<Item = &'static str>,
+) -> &'static AhoCorasick {
+    type Key = (usize, usize, TypeId);
+    static BUILT: LazyLock<RwLock<HashMap<Key, &'static AhoCorasick>>> =
+        LazyLock::new(Default::default);
+    let key = (table.as_ptr() as usize, table.len(), TypeId::of::<T>());
+    if let Some(ac) = BUILT.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return ac;
+    }
+    let mut built = BUILT.write().unwrap_or_else(|e| e.into_inner());
+    built.entry(key).or_insert_with(|| {
+        // Patterns are plain ASCII words; building cannot fail for them.
+        // A contiguous NFA: quick to build, and the texts searched are short.
+        let ac = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(patterns)
+            .unwrap_or_else(|e| {
+                unreachable!("a phrase table does not build: {e}");
+            });
+        Box::leak(Box::new(ac))
+    })
 }
 
 /// Words that mean "rejected" only when they answer the sender (MAIL FROM), and so are not read
@@ -1007,16 +1056,34 @@ pub fn mta_statement(text: &str) -> Option<Reason> {
 }
 
 /// The reason of the first phrase of `table` that `text` holds.
-pub fn named_in(table: &[(&str, Reason)], text: &str) -> Option<Reason> {
-    table
-        .iter()
-        .find(|(p, _)| text.contains(p))
-        .map(|(_, r)| *r)
+pub fn named_in(table: &'static [(&'static str, Reason)], text: &str) -> Option<Reason> {
+    found(table, text).map(|(i, _)| i).min().map(|i| table[i].1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_phrase_of_a_table_wins_wherever_the_text_holds_it() {
+        const TABLE: &[(&str, Reason)] = &[
+            ("mailbox full", Reason::MailboxFull),
+            ("user unknown", Reason::UserUnknown),
+            ("unknown", Reason::OnHold),
+        ];
+        let text = "user unknown, mailbox full";
+        assert_eq!(named_in(TABLE, text), Some(Reason::MailboxFull));
+        assert_eq!(
+            named_in(TABLE, "no such user unknown"),
+            Some(Reason::UserUnknown)
+        );
+        assert_eq!(named_in(TABLE, "something unknown"), Some(Reason::OnHold));
+        assert_eq!(named_in(TABLE, "nothing said"), None);
+        // Overlapping phrases are all found, with where each starts.
+        let mut all: Vec<_> = found(TABLE, text).collect();
+        all.sort();
+        assert_eq!(all, [(0, 14), (1, 0), (2, 5)]);
+    }
 
     #[test]
     fn a_star_is_one_word() {
