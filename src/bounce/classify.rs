@@ -45,6 +45,41 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason, in the order of their declaration.
+    pub const ALL: &'static [Reason] = {
+        use Reason::*;
+        &[
+            UserUnknown,
+            HostUnknown,
+            HasMoved,
+            NotAccept,
+            MailboxFull,
+            ExceedLimit,
+            MesgTooBig,
+            Suspend,
+            Blocked,
+            Rejected,
+            SpamDetected,
+            VirusDetected,
+            Filtered,
+            PolicyViolation,
+            SecurityError,
+            NoRelaying,
+            Expired,
+            NetworkError,
+            SystemError,
+            SystemFull,
+            TooManyConn,
+            MailerError,
+            ContentError,
+            SyntaxError,
+            OnHold,
+            Feedback,
+            Vacation,
+            Undefined,
+        ]
+    };
+
     pub fn as_str(self) -> &'static str {
         use Reason::*;
         match self {
@@ -631,6 +666,14 @@ fn exit_status(words: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_holds_every_reason_once_in_order() {
+        assert_eq!(Reason::ALL.len(), Reason::Undefined as usize + 1);
+        for (i, r) in Reason::ALL.iter().enumerate() {
+            assert_eq!(*r as usize, i, "{r:?}");
+        }
+    }
 
     fn r(diagnostic: &str, status: Option<&str>) -> Reason {
         reason(&Facts {

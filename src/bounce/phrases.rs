@@ -61,12 +61,61 @@ fn rest_matches(text: &str, parts: &[&str]) -> bool {
 
 /// Does `text` hold any phrase of `reason`?
 pub fn says(reason: Reason, text: &str) -> bool {
-    let all = phrases(reason);
-    automaton(all, all.iter().copied().filter(|p| !p.contains('*'))).is_match(text)
-        || all
-            .iter()
-            .filter(|p| p.contains('*'))
-            .any(|p| matches(text, p))
+    // One classification asks this of the same text for reason after reason: the text is read
+    // once for every reason's phrases, and the answer kept until another text is asked about.
+    thread_local! {
+        static LAST: std::cell::RefCell<(String, u64)> = const {
+            std::cell::RefCell::new((String::new(), 0))
+        };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != text || last.0.is_empty() {
+            last.0.clear();
+            last.0.push_str(text);
+            last.1 = reasons_said(text);
+        }
+        last.1 & bit(reason) != 0
+    })
+}
+
+fn bit(reason: Reason) -> u64 {
+    1 << (reason as u32)
+}
+
+/// Every reason whose phrases `text` holds, as bits: one pass over the text for the literal
+/// phrases of every reason and the first words of the phrases with a `*`, whose rest is then
+/// checked where their first words were found.
+fn reasons_said(text: &str) -> u64 {
+    struct All {
+        ac: AhoCorasick,
+        /// For each pattern of `ac`: its reason, and the whole phrase when it has a `*`.
+        entries: Vec<(Reason, Option<&'static str>)>,
+    }
+    static ALL: LazyLock<All> = LazyLock::new(|| {
+        let mut patterns = Vec::new();
+        let mut entries = Vec::new();
+        for &reason in Reason::ALL {
+            for &p in phrases(reason) {
+                let first = p.split('*').next().unwrap_or(p);
+                patterns.push(first);
+                entries.push((reason, p.contains('*').then_some(p)));
+            }
+        }
+        All {
+            ac: build(patterns),
+            entries,
+        }
+    });
+    let all = &*ALL;
+    let mut said = 0;
+    for m in all.ac.find_overlapping_iter(text) {
+        let (reason, wild) = all.entries[m.pattern().as_usize()];
+        if said & bit(reason) == 0 && wild.is_none_or(|p| matches(text, p)) {
+            said |= bit(reason);
+        }
+    }
+    said
 }
 
 /// The index in `patterns` of every literal pattern `text` holds, found in one pass over the
@@ -78,6 +127,11 @@ pub fn found<'t, T: 'static>(
     automaton(table, table.iter().map(|(p, _)| *p))
         .find_overlapping_iter(text)
         .map(|m| (m.pattern().as_usize(), m.start()))
+}
+
+/// Does `text` hold any of the literal `phrases`?
+pub fn holds_any(phrases: &'static [&'static str], text: &str) -> bool {
+    automaton(phrases, phrases.iter().copied()).is_match(text)
 }
 
 /// The Aho–Corasick automaton of a table's literal patterns, built on first use and kept for
@@ -94,17 +148,18 @@ fn automaton<T: 'static>(
         return ac;
     }
     let mut built = BUILT.write().unwrap_or_else(|e| e.into_inner());
-    built.entry(key).or_insert_with(|| {
-        // Patterns are plain ASCII words; building cannot fail for them.
-        // A contiguous NFA: quick to build, and the texts searched are short.
-        let ac = AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(patterns)
-            .unwrap_or_else(|e| {
-                unreachable!("a phrase table does not build: {e}");
-            });
-        Box::leak(Box::new(ac))
-    })
+    built
+        .entry(key)
+        .or_insert_with(|| Box::leak(Box::new(build(patterns))))
+}
+
+/// A contiguous NFA: quick to build, and the texts searched are short.
+fn build<'p>(patterns: impl IntoIterator<Item = &'p str>) -> AhoCorasick {
+    AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .build(patterns)
+        // Patterns are a few hundred plain words; building cannot fail for them.
+        .unwrap_or_else(|e| unreachable!("a phrase table does not build: {e}"))
 }
 
 /// Words that mean "rejected" only when they answer the sender (MAIL FROM), and so are not read

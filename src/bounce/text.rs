@@ -140,7 +140,7 @@ pub fn before_original(body: &str) -> &str {
         let l = line.trim().to_ascii_lowercase();
         // Postfix's template says "You can delete your own text from the attached returned
         // message." before the recipients' lines: a sentence, not the copy's heading.
-        let is_marker = (ORIGINAL_MARKERS.iter().any(|m| l.contains(m))
+        let is_marker = (super::phrases::holds_any(ORIGINAL_MARKERS, &l)
             && !l.contains("delete your own text from the attached returned message"))
             // A heading alone on its line (Verizon's gateways).
             || l == "original message:";

@@ -1,7 +1,7 @@
 //! What ties a report to our send: the VERP bounce address it came back to, and the
 //! Message-ID and `X-Bulletin-*` headers of the returned original.
 
-use mail_parser::{Message, MessageParser};
+use mail_parser::{HeaderName, Message, MessageParser};
 
 use super::message::View;
 use super::{Trace, address, text};
@@ -19,7 +19,10 @@ fn original_headers(view: &View<'_>) -> Vec<(String, String)> {
         .as_deref()
         .or_else(|| text::after_original(&view.body));
     let Some(src) = src else { return Vec::new() };
-    match MessageParser::default().parse_headers(src.trim_start().as_bytes()) {
+    // Only the raw values are read: every header is taken raw, none parsed into fields (a
+    // parser with any header of its own takes the others raw).
+    let raw = MessageParser::new().header_raw(HeaderName::Received);
+    match raw.parse_headers(src.trim_start().as_bytes()) {
         Some(m) => m
             .headers_raw()
             .map(|(n, v)| (n.to_string(), v.trim().to_string()))
