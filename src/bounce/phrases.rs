@@ -70,7 +70,8 @@ pub fn says(reason: Reason, text: &str) -> bool {
     }
     LAST.with(|last| {
         let mut last = last.borrow_mut();
-        if last.0 != text || last.0.is_empty() {
+        // (It starts as the empty text, of which no reason is said.)
+        if last.0 != text {
             last.0.clear();
             last.0.push_str(text);
             last.1 = reasons_said(text);
@@ -84,8 +85,8 @@ fn bit(reason: Reason) -> u64 {
 }
 
 /// Every reason whose phrases `text` holds, as bits: one pass over the text for the literal
-/// phrases of every reason and the first words of the phrases with a `*`, whose rest is then
-/// checked where their first words were found.
+/// phrases of every reason and the first words of the phrases with a `*`; a phrase with a `*`
+/// is then matched whole only when its first words are there.
 fn reasons_said(text: &str) -> u64 {
     struct All {
         ac: AhoCorasick,
