@@ -1121,6 +1121,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_text_is_asked_about_afresh() {
+        use Reason::{MailboxFull, UserUnknown};
+        let unknown = "550 5.1.1 user unknown";
+        let full = "452 4.2.2 mailbox full";
+        let wild = "550 this user doesn't have a example.org account";
+        for _ in 0..2 {
+            assert!(says(UserUnknown, unknown) && !says(MailboxFull, unknown));
+            assert!(says(MailboxFull, full) && !says(UserUnknown, full));
+            assert!(says(UserUnknown, wild));
+            // the first words of a phrase with a `*` are not enough
+            assert!(!says(
+                UserUnknown,
+                "550 this user doesn't have a trusted example.org account"
+            ));
+            assert!(!says(UserUnknown, ""));
+        }
+    }
+
+    #[test]
     fn the_first_phrase_of_a_table_wins_wherever_the_text_holds_it() {
         const TABLE: &[(&str, Reason)] = &[
             ("mailbox full", Reason::MailboxFull),
