@@ -10,109 +10,59 @@ use serde::Serialize;
 
 use super::Class;
 
-/// Why a message bounced, in sisimai's vocabulary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Reason {
-    UserUnknown,
-    HostUnknown,
-    HasMoved,
-    NotAccept,
-    MailboxFull,
-    ExceedLimit,
-    MesgTooBig,
-    Suspend,
-    Blocked,
-    Rejected,
-    SpamDetected,
-    VirusDetected,
-    Filtered,
-    PolicyViolation,
-    SecurityError,
-    NoRelaying,
-    Expired,
-    NetworkError,
-    SystemError,
-    SystemFull,
-    TooManyConn,
-    MailerError,
-    ContentError,
-    SyntaxError,
-    OnHold,
-    Feedback,
-    Vacation,
-    Undefined,
+/// The reasons, each with its name: the enum, the list of all and the names from one table.
+macro_rules! reasons {
+    ($($variant:ident => $name:literal,)+) => {
+        /// Why a message bounced, in sisimai's vocabulary.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Reason {
+            $($variant,)+
+        }
+
+        impl Reason {
+            /// Every reason, in the order of their declaration.
+            pub const ALL: &'static [Reason] = &[$(Reason::$variant,)+];
+
+            /// sisimai's name of the reason.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Reason::$variant => $name,)+
+                }
+            }
+        }
+    };
 }
 
-impl Reason {
-    /// Every reason, in the order of their declaration.
-    pub const ALL: &'static [Reason] = {
-        use Reason::*;
-        &[
-            UserUnknown,
-            HostUnknown,
-            HasMoved,
-            NotAccept,
-            MailboxFull,
-            ExceedLimit,
-            MesgTooBig,
-            Suspend,
-            Blocked,
-            Rejected,
-            SpamDetected,
-            VirusDetected,
-            Filtered,
-            PolicyViolation,
-            SecurityError,
-            NoRelaying,
-            Expired,
-            NetworkError,
-            SystemError,
-            SystemFull,
-            TooManyConn,
-            MailerError,
-            ContentError,
-            SyntaxError,
-            OnHold,
-            Feedback,
-            Vacation,
-            Undefined,
-        ]
-    };
-
-    pub fn as_str(self) -> &'static str {
-        use Reason::*;
-        match self {
-            UserUnknown => "userunknown",
-            HostUnknown => "hostunknown",
-            HasMoved => "hasmoved",
-            NotAccept => "notaccept",
-            MailboxFull => "mailboxfull",
-            ExceedLimit => "exceedlimit",
-            MesgTooBig => "mesgtoobig",
-            Suspend => "suspend",
-            Blocked => "blocked",
-            Rejected => "rejected",
-            SpamDetected => "spamdetected",
-            VirusDetected => "virusdetected",
-            Filtered => "filtered",
-            PolicyViolation => "policyviolation",
-            SecurityError => "securityerror",
-            NoRelaying => "norelaying",
-            Expired => "expired",
-            NetworkError => "networkerror",
-            SystemError => "systemerror",
-            SystemFull => "systemfull",
-            TooManyConn => "toomanyconn",
-            MailerError => "mailererror",
-            ContentError => "contenterror",
-            SyntaxError => "syntaxerror",
-            OnHold => "onhold",
-            Feedback => "feedback",
-            Vacation => "vacation",
-            Undefined => "undefined",
-        }
-    }
+reasons! {
+    UserUnknown => "userunknown",
+    HostUnknown => "hostunknown",
+    HasMoved => "hasmoved",
+    NotAccept => "notaccept",
+    MailboxFull => "mailboxfull",
+    ExceedLimit => "exceedlimit",
+    MesgTooBig => "mesgtoobig",
+    Suspend => "suspend",
+    Blocked => "blocked",
+    Rejected => "rejected",
+    SpamDetected => "spamdetected",
+    VirusDetected => "virusdetected",
+    Filtered => "filtered",
+    PolicyViolation => "policyviolation",
+    SecurityError => "securityerror",
+    NoRelaying => "norelaying",
+    Expired => "expired",
+    NetworkError => "networkerror",
+    SystemError => "systemerror",
+    SystemFull => "systemfull",
+    TooManyConn => "toomanyconn",
+    MailerError => "mailererror",
+    ContentError => "contenterror",
+    SyntaxError => "syntaxerror",
+    OnHold => "onhold",
+    Feedback => "feedback",
+    Vacation => "vacation",
+    Undefined => "undefined",
 }
 
 impl std::fmt::Display for Reason {
@@ -672,6 +622,8 @@ mod tests {
         assert_eq!(Reason::ALL.len(), Reason::Undefined as usize + 1);
         for (i, r) in Reason::ALL.iter().enumerate() {
             assert_eq!(*r as usize, i, "{r:?}");
+            // `--json` writes the same name as the text output
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
         }
     }
 
