@@ -27,6 +27,12 @@ fn json_goes_to_stdout_and_the_words_to_stderr() {
     let dir = tempfile::tempdir().unwrap();
     run(dir.path(), &["init", "news"]).expect(0);
     let root = dir.path().join("news");
+    // A link that says nothing, so that `check` has a finding to write.
+    let issue = root.join("issues/first/issue.toml");
+    let text = std::fs::read_to_string(&issue).unwrap();
+    let vague = text.replace("[the writing guide](", "[here](");
+    assert_ne!(text, vague, "the starter issue's link has moved");
+    std::fs::write(&issue, vague).unwrap();
     let smtp = sink.url();
     // (arguments, exit code, what stderr says)
     let cases: [(&[&str], i32, &str); 7] = [
