@@ -270,18 +270,19 @@ fn own_links(body: &str, base: &str) -> Vec<String> {
     out
 }
 
+/// `project("")` with `[serve] url` at a free loopback port, and `bulletin serve` there.
+fn served() -> (tempfile::TempDir, Serve, u16) {
+    let port = support::free_port();
+    let dir = project(&format!("[serve]\nurl = \"http://127.0.0.1:{port}\""));
+    let serve = Serve::start(dir.path(), port);
+    (dir, serve, port)
+}
+
 #[test]
 fn serve_answers_every_link_and_image_of_the_archive() {
-    let port = support::free_port();
+    let (dir, serve, port) = served();
     let base = format!("http://127.0.0.1:{port}/");
-    let dir = project("");
     let root = dir.path();
-    let config = std::fs::read_to_string(root.join("bulletin.toml")).unwrap();
-    write(
-        &root.join("bulletin.toml"),
-        format!("{config}\n[serve]\nurl = \"http://127.0.0.1:{port}\"\n").as_bytes(),
-    );
-    let serve = Serve::start(root, port);
     let mut seen = BTreeSet::new();
     let mut queue = vec!["/".to_string(), "/feed.xml".to_string()];
     while let Some(path) = queue.pop() {
@@ -356,15 +357,8 @@ fn serve_answers_every_link_and_image_of_the_archive() {
 
 #[test]
 fn the_flagship_page_in_chromium_at_375_and_1280_px() {
-    let port = support::free_port();
-    let dir = project("");
+    let (dir, serve, _port) = served();
     let root = dir.path();
-    let config = std::fs::read_to_string(root.join("bulletin.toml")).unwrap();
-    write(
-        &root.join("bulletin.toml"),
-        format!("{config}\n[serve]\nurl = \"http://127.0.0.1:{port}\"\n").as_bytes(),
-    );
-    let serve = Serve::start(root, port);
     let issue: toml::Value = toml::from_str(
         &std::fs::read_to_string(root.join("examples/2023-09-cluster-news/issue.toml")).unwrap(),
     )
