@@ -425,6 +425,13 @@ fn the_flagship_page_in_chromium_at_375_and_1280_px() {
     }
 }
 
+/// `bulletin check ISSUE` in `root`: its exit code and everything it printed.
+fn check(root: &Path, issue: &str) -> (Option<i32>, String) {
+    let o = bulletin(root, &["check", issue]);
+    let all = format!("{}{}", support::files::stdout(&o), stderr(&o));
+    (o.status.code(), all)
+}
+
 #[test]
 fn archive_url_in_emails_and_the_warnings_about_it() {
     // with a base URL, the email links to its page at the top
@@ -440,12 +447,10 @@ fn archive_url_in_emails_and_the_warnings_about_it() {
         "<a href=\"https://wmhtc.example.org/news/2023-09-cluster-news/\" style=\"color:#52606d;\">View in your browser</a>"
     ));
     // check warns when that link would lead nowhere: the issue is a draft, or outside the archive
-    let o = bulletin(root, &["check", "examples/2023-09-cluster-news"]);
-    let all = format!("{}{}", support::files::stdout(&o), stderr(&o));
+    let (_, all) = check(root, "examples/2023-09-cluster-news");
     assert!(!all.contains("archive-missing"), "{all}");
-    let o = bulletin(root, &["check", "examples/2023-10-cluster-news"]);
-    let all = format!("{}{}", support::files::stdout(&o), stderr(&o));
-    assert_eq!(o.status.code(), Some(0), "{all}");
+    let (code, all) = check(root, "examples/2023-10-cluster-news");
+    assert_eq!(code, Some(0), "{all}");
     assert!(
         all.contains("archive-missing") && all.contains("it is a draft"),
         "{all}"
@@ -454,8 +459,7 @@ fn archive_url_in_emails_and_the_warnings_about_it() {
         &root.join("examples/2023-09-cluster-news"),
         &root.join("elsewhere/2023-09-cluster-news"),
     );
-    let o = bulletin(root, &["check", "elsewhere/2023-09-cluster-news"]);
-    let all = format!("{}{}", support::files::stdout(&o), stderr(&o));
+    let (_, all) = check(root, "elsewhere/2023-09-cluster-news");
     assert!(
         all.contains("not in one of the folders of [archive] issues"),
         "{all}"
@@ -470,16 +474,14 @@ fn archive_url_in_emails_and_the_warnings_about_it() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let html = std::fs::read_to_string(root.join("out/2023-09-cluster-news.html")).unwrap();
     assert!(!html.contains("View in your browser"));
-    let o = bulletin(root, &["check", "examples/2023-09-cluster-news"]);
-    let all = format!("{}{}", support::files::stdout(&o), stderr(&o));
+    let (_, all) = check(root, "examples/2023-09-cluster-news");
     assert!(!all.contains("archive_url"), "{all}");
     // a template that prints archive_url without a base URL: a warning at its line
     write(
         &root.join("templates/partials/title_bar.mjml.hbs"),
         b"<mj-section>\n<mj-column>\n<mj-text font-size=\"14px\"><a href=\"{{archive_url}}\">Read {{issue.title}} on the web</a></mj-text>\n</mj-column>\n</mj-section>\n",
     );
-    let o = bulletin(root, &["check", "examples/2023-09-cluster-news"]);
-    let all = format!("{}{}", support::files::stdout(&o), stderr(&o));
+    let (_, all) = check(root, "examples/2023-09-cluster-news");
     assert_eq!(o.status.code(), Some(0), "a warning, not an error: {all}");
     assert!(
         all.contains("templates/partials/title_bar.mjml.hbs:3:")
@@ -496,9 +498,8 @@ fn archive_url_in_emails_and_the_warnings_about_it() {
         "published = 2023-09-28\ntext = '''\n{{issue.title}}\nOn the web: {{archive_url}}\nUnsubscribe: {{unsubscribe_url}}\n'''\n",
     );
     write(&file, text.as_bytes());
-    let o = bulletin(other.path(), &["check", "examples/2023-09-cluster-news"]);
-    let all = format!("{}{}", support::files::stdout(&o), stderr(&o));
-    assert_eq!(o.status.code(), Some(0), "{all}");
+    let (code, all) = check(other.path(), "examples/2023-09-cluster-news");
+    assert_eq!(code, Some(0), "{all}");
     assert!(
         all.contains("archive-url-unset")
             && all.contains("examples/2023-09-cluster-news/issue.toml:"),
