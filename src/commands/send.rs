@@ -51,10 +51,10 @@ pub fn run(args: SendArgs) -> anyhow::Result<i32> {
         }
     };
     let issue_id = issue_id(&compiled);
-    let factory =
-        MessageFactory::new(&project.config, &project.root, &issue_id, compiled.images())?;
 
     if !args.to.is_empty() {
+        let factory =
+            MessageFactory::new(&project.config, &project.root, &issue_id, compiled.images())?;
         return test_send(&args, &project, &compiled, &factory, &issue_id);
     }
     if args.list.is_empty() {
@@ -78,7 +78,7 @@ pub fn run(args: SendArgs) -> anyhow::Result<i32> {
         filter,
         at,
     };
-    drop(factory);
+    // The message factory is made by each pass of the bulk send (`Plan::prepare`).
     bulk_send(&args, &plan)
 }
 
