@@ -23,6 +23,9 @@ pub(crate) struct View<'a> {
     pub original_headers: Option<String>,
     /// Human-readable text of the report (text/plain parts, or text of HTML parts).
     pub body: String,
+    /// The returned original's headers as (name, value), read once when first asked for
+    /// (`trace::original_headers`).
+    pub original_fields: std::cell::OnceCell<Vec<(String, String)>>,
 }
 
 fn lower_ct(part: &mail_parser::MessagePart<'_>) -> (String, String) {

@@ -6,8 +6,13 @@ use mail_parser::{HeaderName, Message, MessageParser};
 use super::message::View;
 use super::{Trace, address, text};
 
-/// Headers of the returned original, as (name, value) pairs.
-fn original_headers(view: &View<'_>) -> Vec<(String, String)> {
+/// Headers of the returned original, as (name, value) pairs: read once per report.
+fn original_headers<'v>(view: &'v View<'_>) -> &'v [(String, String)] {
+    view.original_fields
+        .get_or_init(|| read_original_headers(view))
+}
+
+fn read_original_headers(view: &View<'_>) -> Vec<(String, String)> {
     if let Some(m) = view.original {
         return m
             .headers_raw()
@@ -41,12 +46,12 @@ fn get<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
 
 /// The To address of the returned original.
 pub fn original_to(view: &View<'_>) -> Option<String> {
-    get(&original_headers(view), "To").and_then(address::first)
+    get(original_headers(view), "To").and_then(address::first)
 }
 
 /// The From address of the returned original.
 pub fn original_from(view: &View<'_>) -> Option<String> {
-    get(&original_headers(view), "From").and_then(address::first)
+    get(original_headers(view), "From").and_then(address::first)
 }
 
 /// The VERP token in `addr` (`local+TOKEN@domain`).
@@ -66,11 +71,10 @@ pub fn trace(msg: &Message<'_>, view: &View<'_>) -> Trace {
     Trace {
         verp_token: bounce_address.as_deref().and_then(verp_token),
         bounce_address,
-        message_id: get(&headers, "Message-ID")
-            .map(|v| v.trim_matches(['<', '>', ' ']).to_string()),
-        issue: get(&headers, "X-Bulletin-Issue").map(str::to_string),
-        member: get(&headers, "X-Bulletin-Member").map(str::to_string),
-        list: get(&headers, "X-Bulletin-List").map(str::to_string),
-        original_to: get(&headers, "To").and_then(address::first),
+        message_id: get(headers, "Message-ID").map(|v| v.trim_matches(['<', '>', ' ']).to_string()),
+        issue: get(headers, "X-Bulletin-Issue").map(str::to_string),
+        member: get(headers, "X-Bulletin-Member").map(str::to_string),
+        list: get(headers, "X-Bulletin-List").map(str::to_string),
+        original_to: get(headers, "To").and_then(address::first),
     }
 }
