@@ -14,6 +14,19 @@ pub struct RecipientFields {
     pub remote_mta: Option<String>,
 }
 
+impl RecipientFields {
+    /// Whether the per-recipient field `name` (lower-case) is already set.
+    fn has(&self, name: &str) -> bool {
+        match name {
+            "action" => self.action.is_some(),
+            "status" => self.status.is_some(),
+            "diagnostic-code" => self.diagnostic.is_some(),
+            "remote-mta" => self.remote_mta.is_some(),
+            _ => false,
+        }
+    }
+}
+
 /// The whole status body.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DeliveryStatus {
@@ -84,6 +97,12 @@ pub fn parse(text: &str) -> DeliveryStatus {
             "original-recipient" => cur
                 .as_ref()
                 .is_none_or(|c| group_break || c.original_recipient.is_some()),
+            // RFC 3464 sets no order inside a group: a group may give its status and
+            // diagnostic before its recipient. Such a field opens a group when none is open, or
+            // after a blank line when the open group already has it.
+            "action" | "status" | "diagnostic-code" | "remote-mta" => cur
+                .as_ref()
+                .is_none_or(|c| group_break && c.final_recipient.is_some() && c.has(&name)),
             _ => false,
         };
         if new_record {
@@ -159,6 +178,33 @@ Final-Recipient: rfc822; b@example.net\r\nAction: delayed\r\nStatus: 4.4.1\r\n";
         let ds = parse(text);
         assert_eq!(ds.recipients.len(), 2);
         assert_eq!(ds.recipients[1].status.as_deref(), Some("5.2.2"));
+    }
+
+    #[test]
+    fn a_group_may_name_its_recipient_last() {
+        // Facebook's reports give the diagnostic and the status before the recipient.
+        let text = "Reporting-MTA: dns; 10.0.0.1\nArrival-Date: Thu, 29 Apr 2012 23:34:45 -0700\n\n\
+Diagnostic-Code: SMTP; 550 5.1.1 RCP-P1 http://postmaster.facebook.com/response_codes#rcp\n    Recipient address does not exist\n\
+Status: 5.1.1\nFinal-Recipient: rfc822; kim@facebook.example\nAction: failed\n";
+        let ds = parse(text);
+        assert_eq!(ds.reporting_mta.as_deref(), Some("10.0.0.1"));
+        assert_eq!(ds.recipients.len(), 1);
+        let r = &ds.recipients[0];
+        assert_eq!(r.final_recipient.as_deref(), Some("kim@facebook.example"));
+        assert_eq!(r.status.as_deref(), Some("5.1.1"));
+        assert_eq!(r.action.as_deref(), Some("failed"));
+        assert!(r.diagnostic.as_deref().unwrap().ends_with("does not exist"));
+    }
+
+    #[test]
+    fn a_blank_line_inside_a_group_does_not_split_it() {
+        let text = "Final-Recipient: rfc822; a@x.example\n\nStatus: 5.1.1\nAction: failed\n\n\
+Final-Recipient: rfc822; b@x.example\nStatus: 4.2.2\n\nStatus: 4.2.2\n";
+        let ds = parse(text);
+        assert_eq!(ds.recipients.len(), 3);
+        assert_eq!(ds.recipients[0].status.as_deref(), Some("5.1.1"));
+        assert_eq!(ds.recipients[1].status.as_deref(), Some("4.2.2"));
+        assert_eq!(ds.recipients[2].final_recipient, None);
     }
 
     #[test]

@@ -28,6 +28,10 @@ pub(crate) enum Reporter {
     Notes,
     ExchangeOnline,
     PowerMta,
+    /// Google Groups' notice that a post to a group was not accepted.
+    GoogleGroups,
+    /// Facebook's mail servers, whose replies carry a response code of their own (`RCP-P1`).
+    Facebook,
     /// `spam_filter`: the notice carries `X-SPASIGN: NG`, the mark of au's spam filter.
     EzWeb {
         spam_filter: bool,
@@ -53,6 +57,23 @@ pub(crate) fn reporter(msg: &Message<'_>, view: &View<'_>) -> Option<Reporter> {
         return Some(Reporter::EzWeb {
             spam_filter: spasign.is_some_and(|v| v.eq_ignore_ascii_case("ng")),
         });
+    }
+    let from_addr = view.from.as_deref().unwrap_or("");
+    // Google Groups answers a refused post from Gmail's daemon, naming the address in
+    // `X-Failed-Recipients`, with the group's words before "----- Original message -----".
+    if from_addr.eq_ignore_ascii_case("mailer-daemon@googlemail.com")
+        && msg.header_raw("X-Failed-Recipients").is_some()
+        && msg.header_raw("X-Google-Smtp-Source").is_some()
+        && view.body.contains("----- Original message -----")
+    {
+        return Some(Reporter::GoogleGroups);
+    }
+    if from_addr.eq_ignore_ascii_case("mailer-daemon@mx.facebook.com")
+        || view
+            .body
+            .contains("This message was created automatically by Facebook.")
+    {
+        return Some(Reporter::Facebook);
     }
     if header("X-NAI-Header").contains("modified by mcafee") {
         return Some(Reporter::McAfee);
@@ -153,6 +174,65 @@ const NOTES: &[(&str, Reason)] = &[
     ),
 ];
 
+/// Facebook's response codes (its postmaster pages, "response codes"): a class of trouble, P
+/// (permanent) or T (temporary), and a number.
+const FACEBOOK: &[(&str, Reason)] = &[
+    // The address, or the group address, does not exist.
+    ("RCP-P1", Reason::UserUnknown),
+    ("INT-P1", Reason::UserUnknown),
+    ("INT-P3", Reason::UserUnknown),
+    ("INT-P4", Reason::UserUnknown),
+    // The recipient's preferences or privacy settings refuse the message.
+    ("RCP-P2", Reason::Filtered),
+    ("RCP-P3", Reason::Filtered),
+    // The sending IP is on the Spamhaus PBL, or no longer accepted.
+    ("POL-P1", Reason::Blocked),
+    ("POL-P2", Reason::Blocked),
+    // Too large.
+    ("MSG-P1", Reason::MesgTooBig),
+    ("INT-P2", Reason::MesgTooBig),
+    // An attachment type, a repeated header, a blocked URL, the abuse policies.
+    ("MSG-P2", Reason::ContentError),
+    ("MSG-P3", Reason::ContentError),
+    ("POL-P6", Reason::ContentError),
+    ("POL-P7", Reason::ContentError),
+    // The sending server is not accepted for some hours.
+    ("POL-P3", Reason::NotAccept),
+    ("POL-P4", Reason::NotAccept),
+    ("POL-T1", Reason::NotAccept),
+    ("POL-T2", Reason::NotAccept),
+    ("POL-T3", Reason::NotAccept),
+    // The MAIL FROM domain or the sender's reverse DNS does not resolve.
+    ("DNS-P1", Reason::Rejected),
+    ("DNS-P2", Reason::Rejected),
+    ("DNS-P3", Reason::Rejected),
+    ("DNS-T1", Reason::Rejected),
+    ("DNS-T2", Reason::Rejected),
+    // Too many connections on Facebook's side, or an internal trouble with the mailbox.
+    ("CON-T1", Reason::SystemError),
+    ("RCP-T1", Reason::SystemError),
+    // Too many connections from the sender.
+    ("CON-T2", Reason::TooManyConn),
+    ("CON-T3", Reason::TooManyConn),
+    ("POL-P5", Reason::VirusDetected),
+    // The address is deactivated, perhaps for a while.
+    ("RCP-T4", Reason::Suspend),
+];
+
+/// The Facebook response code (`RCP-P1`, `INT-T3`) in a reply, upper-case as Facebook writes it.
+fn facebook_code(diagnostic: &str) -> Option<&str> {
+    diagnostic
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+        .find(|w| {
+            let b = w.as_bytes();
+            b.len() == 6
+                && b[..3].iter().all(u8::is_ascii_uppercase)
+                && b[3] == b'-'
+                && (b[4] == b'P' || b[4] == b'T')
+                && b[5].is_ascii_digit()
+        })
+}
+
 /// Give each bounce the reason its reporting system's words name. `human` is the notice's text
 /// before the returned copy (for PowerMTA, its delivery-status fields).
 pub(crate) fn refine(reporter: Reporter, bounces: &mut [Bounce], human: &str) {
@@ -208,6 +288,28 @@ fn reason(reporter: Reporter, b: &Bounce, human: &str) -> Option<Reason> {
                     | Reason::SecurityError
             ))
             .then_some(r)
+        }
+        Reporter::GoogleGroups => {
+            // The notice that the group "may not exist, or you may not have permission to
+            // post" gives four likely causes as a bulleted list, whatever its language: the
+            // group refused the post. Another notice from the same daemon says something else.
+            let bullets = human
+                .lines()
+                .filter(|l| {
+                    let l = l.trim_start_matches(' ');
+                    l.starts_with('*') && l.len() > 1
+                })
+                .count();
+            (bullets == 4).then_some(Reason::Rejected)
+        }
+        Reporter::Facebook => {
+            let code = facebook_code(&b.diagnostic)?;
+            FACEBOOK
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map(|(_, r)| *r)
+                // An internal trouble not in the table is a system error while it lasts.
+                .or_else(|| code.starts_with("INT-T").then_some(Reason::SystemError))
         }
         Reporter::EzWeb { spam_filter: true } => Some(Reason::Filtered),
         Reporter::EzWeb { spam_filter: false } => super::phrases::named_in(EZWEB, &words),
@@ -294,6 +396,57 @@ mod tests {
         let mut v = [b];
         refine(reporter, &mut v, human);
         (v[0].reason, v[0].class)
+    }
+
+    #[test]
+    fn google_groups_refused_posts() {
+        let notice = "Hello kim@example.org,\n\nWe're writing to let you know that the group you tried to contact (members) may not exist, or you may not have permission to post messages to the group. A few more details on why you weren't able to post:\n\n * You might have spelled or formatted the group name incorrectly.\n * The owner of the group may have removed this group.\n * You may need to join the group before receiving permission to post.\n * This group may not be open to posting.\n\nIf you have questions related to this or any other Google Group, visit the Help Center at https://groups.google.com/support/.\n\nThanks,\n\nGoogle Groups\n";
+        let b = || bounce("members@googlegroups.example", None, "");
+        assert_eq!(
+            refined(Reporter::GoogleGroups, b(), notice).0,
+            Reason::Rejected
+        );
+        let other = "Hello,\n\nYour message could not be posted.\n * The message is too large.\n";
+        assert_eq!(
+            refined(Reporter::GoogleGroups, b(), other).0,
+            Reason::OnHold
+        );
+    }
+
+    #[test]
+    fn facebook_response_codes() {
+        let said = |d: &str| {
+            refined(
+                Reporter::Facebook,
+                bounce("kim@facebook.example", Some("5.1.1"), d),
+                "",
+            )
+        };
+        let pages = "http://postmaster.facebook.com/response_codes?ip=192.0.2.1#rcp";
+        assert_eq!(
+            said(&format!(
+                "550 5.1.1 RCP-P1 {pages} Recipient address does not exist"
+            )),
+            (Reason::UserUnknown, Class::Hard)
+        );
+        assert_eq!(
+            said(&format!(
+                "550 5.1.1 RCP-P2 {pages} Refused due to recipient preferences"
+            )),
+            (Reason::Filtered, Class::Soft)
+        );
+        assert_eq!(
+            said(&format!("450 4.7.1 POL-T2 {pages}")).0,
+            Reason::NotAccept
+        );
+        assert_eq!(
+            said(&format!("451 4.3.0 INT-T9 {pages}")).0,
+            Reason::SystemError
+        );
+        // No code: the reason read from the status and the words stands.
+        assert_eq!(said("550 5.1.1 unknown").0, Reason::OnHold);
+        assert_eq!(facebook_code("x CON-T3: y"), Some("CON-T3"));
+        assert_eq!(facebook_code("ABCD-P1 RCP-PX"), None);
     }
 
     #[test]
