@@ -309,3 +309,69 @@ From: News <news@example.org>\r\nTo: 5550100@vzwpix.example\r\nSubject: Cluster 
     assert_eq!(b.recipient, "5550100@vzwpix.example");
     assert_eq!((b.class, b.reason.as_str()), (Class::Hard, "userunknown"));
 }
+
+/// A DSN from `relay` whose one group is `group`.
+fn dsn(relay_headers: &str, human: &str, group: &str) -> String {
+    format!(
+        "{relay_headers}To: bounces@example.org\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"d\"\r\n\r\n\
+--d\r\nContent-Type: text/plain\r\n\r\n{human}\r\n\r\n\
+--d\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n{group}\r\n\
+--d\r\nContent-Type: text/rfc822-headers\r\n\r\n{ORIGINAL}--d--\r\n"
+    )
+}
+
+#[test]
+fn words_of_an_unknown_user_at_no_known_command_are_a_filter() {
+    // No command is named anywhere, and the code names another reason: a filter that answers
+    // as if the user were unknown, as sisimai reads it. Named at RCPT, the user is unknown.
+    let group = |diag: &str| {
+        format!(
+            "Final-Recipient: rfc822; kim@example.net\r\nAction: failed\r\nStatus: 5.7.1\r\n\
+Diagnostic-Code: smtp; {diag}\r\n"
+        )
+    };
+    let head =
+        "From: MAILER-DAEMON@mx.example.org\r\nSubject: Delivery Status Notification (Failure)\r\n";
+    let b = one(&dsn(
+        head,
+        "Delivery failed.",
+        &group("550 5.7.1 User unknown"),
+    ));
+    assert_eq!((b.reason.as_str(), b.class), ("filtered", Class::Soft));
+    let b = one(&dsn(
+        head,
+        "<kim@example.net>: host mx.example.net[192.0.2.1] said: 550 5.7.1 User unknown (in reply to RCPT TO command)",
+        &group("550 5.7.1 User unknown"),
+    ));
+    assert_eq!((b.reason.as_str(), b.class), ("userunknown", Class::Hard));
+}
+
+#[test]
+fn outlook_com_mailbox_unavailable() {
+    let head = "Received: from BAY0-OMC1-S1.bay0.hotmail.com ([198.51.100.1]) by mx.example.org\r\n\
+From: postmaster@hotmail.example\r\nSubject: Delivery Status Notification (Failure)\r\n";
+    let group = "Final-Recipient: rfc822;kim@hotmail.example\r\nAction: failed\r\nStatus: 5.5.0\r\n\
+Diagnostic-Code: smtp;550 Requested action not taken: mailbox unavailable (-1234567890:1234:-1234567890)\r\n";
+    let b = one(&dsn(
+        head,
+        "This is an automatically generated Delivery Status Notification.",
+        group,
+    ));
+    assert_eq!(b.recipient, "kim@hotmail.example");
+    assert_eq!((b.reason.as_str(), b.class), ("userunknown", Class::Hard));
+}
+
+#[test]
+fn facebook_names_the_recipient_last() {
+    let head = "From: Facebook <mailer-daemon@mx.facebook.com>\r\nSubject: Sorry, your message could not be delivered\r\n";
+    let group = "Diagnostic-Code: smtp; 550 5.1.1 RCP-P2 http://postmaster.facebook.com/response_codes?ip=192.0.2.1#rcp Refused due to recipient preferences\r\n\
+Status: 5.1.1\r\nFinal-Recipient: rfc822; kim@facebook.example\r\nAction: failed\r\n";
+    let b = one(&dsn(
+        head,
+        "This message was created automatically by Facebook.",
+        group,
+    ));
+    assert_eq!(b.recipient, "kim@facebook.example");
+    assert_eq!((b.reason.as_str(), b.class), ("filtered", Class::Soft));
+}

@@ -195,6 +195,8 @@ pub fn command_in(lower: &str) -> Option<Command> {
         ("smtp:data", Command::Data),
         ("smtp:mail", Command::Mail),
         ("does not like recipient", Command::Rcpt),
+        // Exchange relaying the remote server's answer to a recipient.
+        ("unknown recipient or mailbox unavailable ->", Command::Rcpt),
         // qmail-remote's other stages.
         ("failed after i sent the message", Command::Data),
         ("but greeting failed", Command::Connect),
@@ -422,6 +424,11 @@ fn first_pass(
                             .iter()
                             .any(|o| says(*o, words))
                             && !super::phrases::says_rejected(words)
+                    } else if status.is_some_and(|s| matches!(s, "4.1.0" | "4.1.1" | "4.1.3")) {
+                        // A temporary "bad destination mailbox address" (RFC 3463 X.1.1)
+                        // whose words say the user is unknown names the user, at whatever
+                        // command: the mailbox does not exist, however the code is classed.
+                        says(UserUnknown, words)
                     } else {
                         command == Some(Command::Rcpt) && says(UserUnknown, words)
                     }

@@ -28,6 +28,8 @@ pub(crate) enum Reporter {
     Notes,
     ExchangeOnline,
     PowerMta,
+    /// Outlook.com (Hotmail), whose notices say two things in fixed words.
+    Outlook,
     /// Google Groups' notice that a post to a group was not accepted.
     GoogleGroups,
     /// Facebook's mail servers, whose replies carry a response code of their own (`RCP-P1`).
@@ -75,6 +77,16 @@ pub(crate) fn reporter(msg: &Message<'_>, view: &View<'_>) -> Option<Reporter> {
     {
         return Some(Reporter::Facebook);
     }
+    // Outlook.com's notices: at least two of its marks.
+    let outlook_marks = [
+        view.subject.contains("Delivery Status Notification"),
+        msg.header_raw("X-Message-Delivery").is_some(),
+        msg.header_raw("X-Message-Info").is_some(),
+        received_holds(msg, &[".hotmail.com"]),
+    ];
+    if outlook_marks.iter().filter(|m| **m).count() >= 2 {
+        return Some(Reporter::Outlook);
+    }
     if header("X-NAI-Header").contains("modified by mcafee") {
         return Some(Reporter::McAfee);
     }
@@ -113,18 +125,25 @@ pub(crate) fn reporter(msg: &Message<'_>, view: &View<'_>) -> Option<Reporter> {
     if view.body.contains("------- Failure Reasons") {
         return Some(Reporter::Notes);
     }
-    let from_exchange_online = msg.header_values("Received").any(|v| {
-        v.as_text().is_some_and(|t| {
-            let t = t.to_ascii_lowercase();
-            t.contains(".prod.outlook.com") || t.contains(".protection.outlook.com")
-        })
-    });
+    let from_exchange_online =
+        received_holds(msg, &[".prod.outlook.com", ".protection.outlook.com"]);
     if msg.header_raw("X-MS-Exchange-Message-Is-Ndr").is_some()
         || from_exchange_online && view.subject.starts_with("Undeliverable:")
     {
         return Some(Reporter::ExchangeOnline);
     }
     None
+}
+
+/// Whether a `Received` field of the notice names one of `hosts` (lower-case). The fields are
+/// read raw: the parser keeps a parsed `Received` as a structure, not as text.
+fn received_holds(msg: &Message<'_>, hosts: &[&str]) -> bool {
+    msg.headers_raw().any(|(name, value)| {
+        name.eq_ignore_ascii_case("Received") && {
+            let v = value.to_ascii_lowercase();
+            hosts.iter().any(|h| v.contains(h))
+        }
+    })
 }
 
 /// McAfee's words of an unknown user, in its "following addresses had delivery problems" list.
@@ -145,6 +164,18 @@ const SES_INBOUND: &[(&str, Reason)] = &[
 /// Messaging Server's own words of an address it cannot route.
 const MESSAGING_SERVER: &[(&str, Reason)] =
     &[("illegal host/domain name found", Reason::HostUnknown)];
+
+/// Outlook.com's fixed words of a mailbox or a domain it cannot deliver to.
+const OUTLOOK: &[(&str, Reason)] = &[
+    (
+        "requested action not taken: mailbox unavailable",
+        Reason::UserUnknown,
+    ),
+    (
+        "the mail could not be delivered to the recipient because the domain is not reachable",
+        Reason::HostUnknown,
+    ),
+];
 
 /// EZweb's words of a recipient's mailbox.
 const EZWEB: &[(&str, Reason)] = &[
@@ -311,6 +342,7 @@ fn reason(reporter: Reporter, b: &Bounce, human: &str) -> Option<Reason> {
                 // An internal trouble not in the table is a system error while it lasts.
                 .or_else(|| code.starts_with("INT-T").then_some(Reason::SystemError))
         }
+        Reporter::Outlook => super::phrases::named_in(OUTLOOK, &words),
         Reporter::EzWeb { spam_filter: true } => Some(Reason::Filtered),
         Reporter::EzWeb { spam_filter: false } => super::phrases::named_in(EZWEB, &words),
         Reporter::PowerMta => {

@@ -310,10 +310,9 @@ fn from_dsn(ds: &dsn::DeliveryStatus, view: &View<'_>) -> Vec<Bounce> {
             status: status.as_deref(),
             action: r.action.as_deref(),
             // A specific status code without a named command: most likely refused at RCPT.
-            command: status
-                .as_deref()
-                .filter(|s| !s.ends_with(".0.0"))
-                .map(|_| classify::Command::Rcpt),
+            // No command is assumed: words that name none are weighed as sisimai weighs them
+            // (an unknown-user phrase under another code, at no known command, is a filter).
+            command: None,
             diagnostic_type: r.diagnostic_type.as_deref(),
             remote_mta: remote_mta.as_deref(),
             recipient: Some(&recipient),

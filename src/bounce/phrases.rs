@@ -239,7 +239,7 @@ const USER_UNKNOWN: &[&str] = &[
     "is not a valid mailbox",
     "is not an active address at this host",
     "mailbox * does not exist",
-    "mailbox * unavailable",
+    "mailbox *@* unavailable",
     "mailbox does not exist",
     "mailbox invalid",
     "mailbox is inactive",
