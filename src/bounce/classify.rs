@@ -424,10 +424,13 @@ fn first_pass(
                             .iter()
                             .any(|o| says(*o, words))
                             && !super::phrases::says_rejected(words)
-                    } else if status.is_some_and(|s| matches!(s, "4.1.0" | "4.1.1" | "4.1.3")) {
+                    } else if status.is_some_and(|s| matches!(s, "4.1.0" | "4.1.1" | "4.1.3"))
+                        && matches!(command, None | Some(Command::Rcpt))
+                    {
                         // A temporary "bad destination mailbox address" (RFC 3463 X.1.1)
-                        // whose words say the user is unknown names the user, at whatever
-                        // command: the mailbox does not exist, however the code is classed.
+                        // whose words say the user is unknown, in answer to the recipient or
+                        // to no command named: the mailbox does not exist, however the code
+                        // is classed.
                         says(UserUnknown, words)
                     } else {
                         command == Some(Command::Rcpt) && says(UserUnknown, words)
