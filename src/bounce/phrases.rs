@@ -992,6 +992,45 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
         "although i'm listed as a best-preference mx or a for that host",
         Reason::NetworkError,
     ),
+    // qmail-ldap (the patch's own replies)
+    ("mailaddress is administratively disabled", Reason::Suspend),
+    ("mailaddress is administrativley disabled", Reason::Suspend),
+    (
+        "the message exeeded the maximum size the user accepts",
+        Reason::ExceedLimit,
+    ),
+    ("automatic homedir creator crashed", Reason::SystemError),
+    ("illegal value in ldap attribute", Reason::SystemError),
+    (
+        "ldap attribute is not given but mandatory",
+        Reason::SystemError,
+    ),
+    (
+        "timeout while performing search on ldap server",
+        Reason::SystemError,
+    ),
+    (
+        "too many results returned but needs to be unique",
+        Reason::SystemError,
+    ),
+    (
+        "permanent error while executing qmail-forward",
+        Reason::SystemError,
+    ),
+    (
+        "temporary error in automatic homedir creation",
+        Reason::SystemError,
+    ),
+    (
+        "temporary error while executing qmail-forward",
+        Reason::SystemError,
+    ),
+    ("temporary failure in ldap lookup", Reason::SystemError),
+    ("unable to contact ldap server", Reason::SystemError),
+    (
+        "unable to login into ldap server, bad credentials",
+        Reason::SystemError,
+    ),
     // Exim
     (
         "all host address lookups failed permanently",
@@ -1014,6 +1053,9 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
     ("too many \"received\" headers", Reason::ContentError),
     ("delivery to file forbidden", Reason::SystemError),
     ("delivery to pipe forbidden", Reason::SystemError),
+    ("local delivery failed", Reason::SystemError),
+    ("lmtp error after ", Reason::SystemError),
+    ("error: quota exceed", Reason::MailboxFull),
     // Courier
     ("this domain's dns violates rfc 1035.", Reason::SystemError),
     ("dns lookup failed.", Reason::NetworkError),
@@ -1103,6 +1145,14 @@ pub const MTA_STATEMENTS: &[(&str, Reason)] = &[
     ("no valid route to remote mx", Reason::NetworkError),
     ("no valid route to destination", Reason::NetworkError),
     ("network error on destination mxs", Reason::NetworkError),
+    (
+        "address family mismatch on destination mxs",
+        Reason::NetworkError,
+    ),
+    ("all routes to destination blocked", Reason::NetworkError),
+    ("could not retrieve source address", Reason::NetworkError),
+    ("bad dns lookup error code", Reason::NetworkError),
+    ("could not retrieve credentials", Reason::SecurityError),
     ("temporary failure in mx lookup", Reason::NetworkError),
 ];
 
@@ -1183,6 +1233,47 @@ mod tests {
             "é mailbox ü does not exist",
             "mailbox * does not exist"
         ));
+    }
+
+    #[test]
+    fn a_star_may_hold_an_at_sign_pattern() {
+        // "Mailbox kim@example.org unavailable" names the address; "mailbox temporarily
+        // unavailable" does not say it is unknown.
+        assert!(says(
+            Reason::UserUnknown,
+            "550 mailbox kim@example.org unavailable"
+        ));
+        assert!(!says(
+            Reason::UserUnknown,
+            "450 mailbox temporarily unavailable"
+        ));
+    }
+
+    #[test]
+    fn statements_of_qmail_ldap_opensmtpd_and_exim() {
+        let said = |t: &str| mta_statement(t);
+        assert_eq!(
+            said(
+                "unable to contact ldap server. (#4.4.3)i'm not going to try again; this message has been in the queue too long."
+            ),
+            Some(Reason::SystemError)
+        );
+        assert_eq!(
+            said("mailaddress is administratively disabled. (#5.2.1)"),
+            Some(Reason::Suspend)
+        );
+        assert_eq!(
+            said("all routes to destination blocked"),
+            Some(Reason::NetworkError)
+        );
+        assert_eq!(
+            said("could not retrieve credentials"),
+            Some(Reason::SecurityError)
+        );
+        assert_eq!(
+            said("lmtp error after end of data: 452 4.2.2 quota"),
+            Some(Reason::SystemError)
+        );
     }
 
     #[test]
