@@ -271,7 +271,7 @@ pub fn block_for(human: &str, recipient: &str) -> Option<String> {
         if l.trim().is_empty() && !out.trim().is_empty() {
             break;
         }
-        if is_recipient_line(l).is_some() {
+        if is_recipient_line(l).is_some() || mailer_line(own) && transcript_line(l) {
             break;
         }
         out.push(' ');
@@ -279,6 +279,23 @@ pub fn block_for(human: &str, recipient: &str) -> Option<String> {
     }
     let out = one_line(&out);
     (!out.is_empty()).then_some(out)
+}
+
+/// A line of a Sendmail session transcript: a reply or a mailer's line (`550 host (smtp)...
+/// text`, `554 <addr>... text`), a command or reply echoed (`>>>`, `<<<`), or a session's
+/// heading. After a recipient's own transcript line, such a line belongs to another.
+fn transcript_line(line: &str) -> bool {
+    let t = line.trim_start();
+    mailer_line(t)
+        || t.starts_with(">>>")
+        || t.starts_with("<<<")
+        || t.to_ascii_lowercase().starts_with("while talking to ")
+}
+
+/// A line that starts with a reply code (`554 <addr>... text`, `550-5.1.1 …`).
+fn mailer_line(line: &str) -> bool {
+    let b = line.trim_start().as_bytes();
+    b.len() > 4 && b[..3].iter().all(u8::is_ascii_digit) && (b[3] == b' ' || b[3] == b'-')
 }
 
 /// If the line starts with an address (bare, in `<>`, or after a label), that address.
@@ -476,6 +493,27 @@ mod tests {
         assert_eq!(
             before_original(body),
             "Message could not be delivered to mobile.\nError: No valid recipients for this MM\n"
+        );
+    }
+
+    #[test]
+    fn a_transcript_line_of_a_recipient_ends_at_the_next_session_line() {
+        // V5 Sendmail lists each recipient's result as `554 <addr>... text`; the mailer's
+        // next line is another recipient's.
+        let human = "While talking to example.edu:\n>>> DATA\n<<< 550 Refused.\n\
+554 <kim@example.edu>... Remote protocol error: Connection reset by peer\n\
+550 example.org (smtp)... 550 Host unknown\n\
+554 <lee@example.org>... 550 Host unknown (Authoritative answer from name server)\n";
+        assert_eq!(
+            block_for(human, "kim@example.edu").as_deref(),
+            Some("Remote protocol error: Connection reset by peer")
+        );
+        // A command line names the recipient too; the reply after it is still read.
+        let human = ">>> RCPT To:<kim@example.net>\n<<< 550 5.1.1 User unknown\n";
+        assert!(
+            block_for(human, "kim@example.net")
+                .unwrap()
+                .contains("550 5.1.1 User unknown")
         );
     }
 
