@@ -375,3 +375,45 @@ Status: 5.1.1\r\nFinal-Recipient: rfc822; kim@facebook.example\r\nAction: failed
     assert_eq!(b.recipient, "kim@facebook.example");
     assert_eq!((b.reason.as_str(), b.class), ("filtered", Class::Soft));
 }
+
+/// An fml notice from the list `list`: its headers, then `text` before the original.
+fn fml_notice(subject: &str, text: &str) -> String {
+    format!(
+        "From: members-admin@lists.example.net\r\nTo: news@example.org\r\nSubject: {subject}\r\n\
+Message-ID: <202511291234.FMLAAB0001.members@lists.example.net>\r\nX-MLServer: fml [fml 4.0.3 release (20011202/4.0.3)]\r\n\
+X-ML-Name: members\r\n\r\n{text}\r\n\r\nOriginal mail as follows:\r\n\r\n{ORIGINAL}"
+    )
+}
+
+#[test]
+fn fml_list_refuses_a_post_from_a_non_member() {
+    let b = one(&fml_notice(
+        "You news@example.org are not member (members ML)",
+        "You are not a member of this mailing list <members@lists.example.net>.\r\n\r\n\
+If you know the general guide of this list, please send mail with\r\nthe mail body",
+    ));
+    assert_eq!(b.recipient, "members@lists.example.net");
+    assert_eq!((b.reason.as_str(), b.class), ("rejected", Class::Soft));
+}
+
+#[test]
+fn fml_loop_alert_names_the_list() {
+    let b = one(&fml_notice(
+        "Loop Alert: Duplicated Message-ID (members ML)",
+        "Duplicated Message-ID in <members@lists.example.net>.",
+    ));
+    assert_eq!(b.recipient, "members@lists.example.net");
+    assert_eq!((b.reason.as_str(), b.class), ("systemerror", Class::Soft));
+    // The same words from anything else are no fml notice.
+    let other = fml_notice(
+        "Loop Alert",
+        "Duplicated Message-ID in <members@lists.example.net>.",
+    )
+    .replace("X-MLServer: fml", "X-MLServer: other");
+    assert!(
+        bounce::parse(other.as_bytes())
+            .bounces
+            .iter()
+            .all(|b| b.reason.as_str() != "systemerror")
+    );
+}

@@ -4,7 +4,9 @@
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 
 use super::classify::{self, Reason};
-use super::{Bounce, Kind, Report, address, autoreply, dsn, feedback, lhost, ses, text, trace};
+use super::{
+    Bounce, Kind, Report, address, autoreply, dsn, feedback, fml, lhost, ses, text, trace,
+};
 
 /// The pieces of a message that matter for reading a bounce.
 #[derive(Default)]
@@ -203,6 +205,11 @@ pub fn parse(raw: &[u8]) -> Report {
 
     if let Some((kind, bounces)) = ses::read(&view) {
         report.kind = Some(kind);
+        report.bounces = bounces;
+        return report;
+    }
+    if let Some(bounces) = fml::read(&msg, &view) {
+        report.kind = Some(Kind::Text);
         report.bounces = bounces;
         return report;
     }

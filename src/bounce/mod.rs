@@ -20,6 +20,7 @@ mod autoreply;
 mod classify;
 mod dsn;
 mod feedback;
+mod fml;
 pub mod imap;
 mod lhost;
 mod message;
