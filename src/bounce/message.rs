@@ -304,6 +304,9 @@ fn from_dsn(ds: &dsn::DeliveryStatus, view: &View<'_>) -> Vec<Bounce> {
         let mut diagnostic = r.diagnostic.clone().unwrap_or_default();
         if diagnostic.trim().is_empty() {
             diagnostic = text::block_for(human, &recipient).unwrap_or_default();
+        } else if let Some(whole) = text::continued_reply(human, &diagnostic) {
+            // The field holds the first line of a multi-line reply; the transcript, all of it.
+            diagnostic = whole;
         }
         let diagnostic = text::one_line(&diagnostic);
         let status = pick_status(r.status.as_deref(), &diagnostic);

@@ -281,6 +281,35 @@ pub fn block_for(human: &str, recipient: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
+/// The whole of a multi-line reply whose first line is `first` (`550-5.7.1 …`: a code and a
+/// hyphen, RFC 5321 §4.2.1, say more lines follow), as the notice's transcript quotes it
+/// (`<<< 550-5.7.1 …` up to `<<< 550 5.7.1 …`), on one line. `None` when the transcript does
+/// not hold it.
+pub fn continued_reply(human: &str, first: &str) -> Option<String> {
+    let first = first.trim();
+    let b = first.as_bytes();
+    if !(b.len() > 4 && b[..3].iter().all(u8::is_ascii_digit) && b[3] == b'-') {
+        return None;
+    }
+    let lines: Vec<&str> = human.lines().collect();
+    let strip = |l: &str| l.trim().trim_start_matches("<<<").trim().to_string();
+    let start = lines.iter().position(|l| strip(l) == first)?;
+    let mut out = Vec::new();
+    for l in &lines[start..] {
+        let reply = strip(l);
+        let rb = reply.as_bytes();
+        if !(rb.len() >= 4 && rb[..3] == b[..3]) {
+            break;
+        }
+        let last = rb[3] == b' ';
+        out.push(reply);
+        if last {
+            break;
+        }
+    }
+    (out.len() > 1).then(|| out.join(" "))
+}
+
 /// A line of a Sendmail session transcript: a reply or a mailer's line (`550 host (smtp)...
 /// text`, `554 <addr>... text`), a command or reply echoed (`>>>`, `<<<`), or a session's
 /// heading. After a recipient's own transcript line, such a line belongs to another.
@@ -494,6 +523,24 @@ mod tests {
             before_original(body),
             "Message could not be delivered to mobile.\nError: No valid recipients for this MM\n"
         );
+    }
+
+    #[test]
+    fn a_continued_reply_is_read_whole_from_the_transcript() {
+        let human = "... while talking to mx.example.net.:\n>>> DATA\n\
+<<< 550-5.7.1 This message does not have authentication information or fails to pass\n\
+<<< 550-5.7.1 authentication checks. The message has been blocked.\n\
+<<< 550 5.7.1 information. - gsmtp\n554 5.0.0 Service unavailable\n";
+        let first =
+            "550-5.7.1 This message does not have authentication information or fails to pass";
+        assert_eq!(
+            continued_reply(human, first).as_deref(),
+            Some(
+                "550-5.7.1 This message does not have authentication information or fails to pass 550-5.7.1 authentication checks. The message has been blocked. 550 5.7.1 information. - gsmtp"
+            )
+        );
+        assert_eq!(continued_reply(human, "550 5.7.1 one line"), None);
+        assert_eq!(continued_reply("nothing quoted", first), None);
     }
 
     #[test]
