@@ -324,7 +324,16 @@ pub fn reason(f: &Facts<'_>) -> Reason {
     // What the mail system says of itself is final, unless it is one of the reasons that the
     // code and the command may refine (an unknown user or host, network, system or security
     // trouble): those are weighed with the rest, and kept when nothing else speaks.
-    let statement = super::phrases::mta_statement(words);
+    let mut statement = super::phrases::mta_statement(words);
+    // Exim gives up on an address with "ERROR: retry timeout exceeded": the words before name
+    // the error that kept recurring (`mailbox is full: retry timeout exceeded`).
+    if statement == Some(Expired)
+        && let Some((before, _)) = words.split_once("retry timeout exceeded")
+        && let Some(r) = super::phrases::mta_statement(before)
+            .or_else(|| says(MailboxFull, before).then_some(MailboxFull))
+    {
+        statement = Some(r);
+    }
     if let Some(r) = statement
         && !REFINED.contains(&r)
     {
@@ -827,6 +836,22 @@ mod tests {
             Reason::NotAccept
         );
         assert_eq!(class("556 5.1.10 null MX", Some("5.1.10")), Class::Hard);
+    }
+
+    #[test]
+    fn the_error_exim_retried_until_it_gave_up() {
+        assert_eq!(
+            r("mailbox is full: retry timeout exceeded", None),
+            Reason::MailboxFull
+        );
+        assert_eq!(
+            r(
+                "all host address lookups failed permanently: retry timeout exceeded",
+                None
+            ),
+            Reason::HostUnknown
+        );
+        assert_eq!(r("retry timeout exceeded", None), Reason::Expired);
     }
 
     #[test]
