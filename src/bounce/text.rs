@@ -130,6 +130,7 @@ const ORIGINAL_MARKERS: &[&str] = &[
     "--- the message follows",
     "rfc822 headers",
     "headers are as follows",
+    "the attachment contains the original mail headers",
 ];
 
 /// The part of `body` before the returned original message.
@@ -485,6 +486,15 @@ mod tests {
         let b = block_for(human, "a@b.example").unwrap();
         assert!(b.contains("550 5.1.1 unknown"), "{b}");
         assert!(!b.contains("other"), "{b}");
+    }
+
+    #[test]
+    fn a_notice_that_attaches_the_original_headers() {
+        let body = "1 error(s):\n\nThe following recipients returned permanent errors: a@b.example.\n\nThe attachment contains the original mail headers.\n";
+        assert_eq!(
+            before_original(body),
+            "1 error(s):\n\nThe following recipients returned permanent errors: a@b.example.\n\n"
+        );
     }
 
     #[test]
