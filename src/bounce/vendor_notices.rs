@@ -1,7 +1,7 @@
 //! The notices of reporting systems written after their formats (testdata/vendors), each read
 //! through [`parse`](super::parse): the recipient, the class and the reason each one names.
 
-use super::{Class, Reason, parse};
+use super::{Class, Kind, Reason, parse};
 
 /// A notice, and what it reports: its one recipient, the class and the reason.
 struct Case {
@@ -65,6 +65,13 @@ const CASES: &[Case] = &[
         "omar.haddad@example.com",
         Soft,
         NoRelaying
+    ),
+    // A gateway's notice that passes a Sendmail report on whole.
+    case!(
+        "x5-forwarded-report.eml",
+        "kenji.mori@example.jp",
+        Hard,
+        UserUnknown
     ),
     // "There was an error sending your mail": "N error(s):", then a line per recipient.
     case!(
@@ -154,4 +161,22 @@ fn each_notice_names_its_recipient_class_and_reason() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_forwarded_report_traces_the_original_it_returns() {
+    let report = parse(include_bytes!("testdata/vendors/x5-forwarded-report.eml"));
+    assert_eq!(report.kind, Some(Kind::Dsn));
+    assert_eq!(
+        report.trace.message_id.as_deref(),
+        Some("august-2015.kenji.mori@example.org")
+    );
+    assert_eq!(
+        report.trace.original_to.as_deref(),
+        Some("kenji.mori@example.jp")
+    );
+    assert_eq!(
+        report.bounces[0].reporting_mta.as_deref(),
+        Some("mx.example.jp")
+    );
 }
