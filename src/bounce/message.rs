@@ -334,6 +334,14 @@ fn from_dsn(ds: &dsn::DeliveryStatus, view: &View<'_>) -> Vec<Bounce> {
         let mut diagnostic = r.diagnostic.clone().unwrap_or_default();
         if diagnostic.trim().is_empty() {
             diagnostic = text::block_for(human, &recipient).unwrap_or_default();
+            // The notice may quote the reply apart from the recipient's lines (Google's "The
+            // response was:").
+            if let Some(reply) = text::quoted_response(human)
+                && !text::one_line(&diagnostic).contains(&reply)
+            {
+                diagnostic.push(' ');
+                diagnostic.push_str(&reply);
+            }
         }
         let diagnostic = text::one_line(&diagnostic);
         let status = pick_status(r.status.as_deref(), &diagnostic);

@@ -282,6 +282,24 @@ pub fn block_for(human: &str, recipient: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
+/// The reply a notice quotes under a heading of its own ("The response from the remote server
+/// was:", "The response was:", "The error that the other server returned was:"): the paragraph
+/// after the heading, blank lines before it skipped.
+pub fn quoted_response(human: &str) -> Option<String> {
+    let mut lines = human.lines();
+    lines.find(|l| {
+        let l = l.trim().to_ascii_lowercase();
+        l.ends_with(" was:") && (l.starts_with("the response") || l.contains("server returned"))
+    })?;
+    let paragraph: Vec<&str> = lines
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty())
+        .take(12)
+        .collect();
+    let out = one_line(&paragraph.join(" "));
+    (!out.is_empty()).then_some(out)
+}
+
 /// If the line starts with an address (bare, in `<>`, or after a label), that address.
 fn is_recipient_line(line: &str) -> Option<String> {
     let mut t = line
@@ -495,6 +513,18 @@ mod tests {
             before_original(body),
             "1 error(s):\n\nThe following recipients returned permanent errors: a@b.example.\n\n"
         );
+    }
+
+    #[test]
+    fn the_reply_a_notice_quotes() {
+        let human = "** Address not found **\n\nYour message wasn't delivered.\n\nThe response was:\n\nDNS Error: 1 DNS type 'mx' lookup of example.com responded with code NXDOMAIN\nDomain name not found: example.com\n\nLearn more\n";
+        assert_eq!(
+            quoted_response(human).as_deref(),
+            Some(
+                "DNS Error: 1 DNS type 'mx' lookup of example.com responded with code NXDOMAIN Domain name not found: example.com"
+            )
+        );
+        assert_eq!(quoted_response("The message was:\nhello\n"), None);
     }
 
     #[test]

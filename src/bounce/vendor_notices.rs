@@ -93,6 +93,13 @@ const CASES: &[Case] = &[
         Hard,
         UserUnknown
     ),
+    // A lookup of the domain that failed, quoted under "The response was:" alone.
+    case!(
+        "gsuite-domain-not-found.eml",
+        "sam.reyes@example.com",
+        Soft,
+        NetworkError
+    ),
     // Aol's relays: Postfix's words of a host not found.
     case!(
         "aol-host-not-found.eml",
