@@ -66,6 +66,13 @@ const CASES: &[Case] = &[
         Soft,
         NoRelaying
     ),
+    // Its "Unknown address error" of a 542 reply.
+    case!(
+        "messagelabs-rejected.eml",
+        "aiko.tanaka@example.net",
+        Hard,
+        UserUnknown
+    ),
     // A gateway's notice that passes a Sendmail report on whole.
     case!(
         "x5-forwarded-report.eml",
