@@ -7,8 +7,9 @@
 //! Exchange Online (whose NDRs carry its own enhanced codes, as Microsoft's "Email
 //! non-delivery reports and SMTP errors in Exchange Online" lists them) and PowerMTA (the
 //! bounce category it files each recipient under, `X-PowerMTA-BounceCategory`) and au's EZweb
-//! (`X-SPASIGN: NG` on a notice of its spam filter, and its own words of a mailbox) and
-//! Symantec.cloud (MessageLabs: `X-Msg-Ref`, its "Unknown address error" of a 542 reply).
+//! (`X-SPASIGN: NG` on a notice of its spam filter, and its own words of a mailbox),
+//! Symantec.cloud (MessageLabs: `X-Msg-Ref`, its "Unknown address error" of a 542 reply) and
+//! Aol's outbound relays (`X-AOL-IP`, their words of a domain's lookup that failed for good).
 //!
 //! Each is known by what its notices always carry (a header, a sender's name, a heading of the
 //! text); the reason its words name replaces the one read from the code and the words alone.
@@ -39,6 +40,8 @@ pub(crate) enum Reporter {
     },
     /// Symantec.cloud (MessageLabs), whose notices carry its message reference, `X-Msg-Ref`.
     MessageLabs,
+    /// Aol's outbound relays (`X-AOL-IP`), Postfix with words of their own for a failed lookup.
+    Aol,
 }
 
 /// The reporting system of a notice, when it is one of those above.
@@ -84,6 +87,9 @@ pub(crate) fn reporter(msg: &Message<'_>, view: &View<'_>) -> Option<Reporter> {
         && (from_addr.ends_with("messagelabs.com") || header("X-Msg-Ref").contains(".messagelabs."))
     {
         return Some(Reporter::MessageLabs);
+    }
+    if msg.header_raw("X-AOL-IP").is_some() {
+        return Some(Reporter::Aol);
     }
     if header("X-NAI-Header").contains("modified by mcafee") {
         return Some(Reporter::McAfee);
@@ -150,6 +156,16 @@ const SES_INBOUND: &[(&str, Reason)] = &[
     ("message too large", Reason::MesgTooBig),
     ("mailbox full", Reason::MailboxFull),
     ("message content rejected", Reason::ContentError),
+];
+
+/// Aol's relays' words of a lookup that failed for good: a broken answer for the domain's MX
+/// (it takes no mail), or no such host.
+const AOL: &[(&str, Reason)] = &[
+    (
+        "type=mx: malformed or unexpected name server reply",
+        Reason::NotAccept,
+    ),
+    ("host or domain name not found", Reason::HostUnknown),
 ];
 
 /// Reasons that the words of a refusal name before an unknown user or host: a full mailbox, a
@@ -347,6 +363,10 @@ fn reason(reporter: Reporter, b: &Bounce, human: &str) -> Option<Reason> {
                 && matches!(b.reason, Reason::OnHold | Reason::Undefined))
             .then_some(Reason::SecurityError)
         }
+        Reporter::Aol => {
+            let r = super::phrases::named_in(AOL, &words)?;
+            (r == Reason::NotAccept || !BEFORE_UNKNOWN.contains(&b.reason)).then_some(r)
+        }
         Reporter::EzWeb { spam_filter: true } => Some(Reason::Filtered),
         Reporter::EzWeb { spam_filter: false } => super::phrases::named_in(EZWEB, &words),
         Reporter::PowerMta => {
@@ -509,6 +529,25 @@ mod tests {
         assert_eq!(
             said(Reporter::MessageLabs, "5.0.0", auth),
             (Reason::SecurityError, Class::Soft)
+        );
+    }
+
+    #[test]
+    fn aol_failed_lookups() {
+        let lookup = "Host or domain name not found. Name service error for name=example.net";
+        let mx = format!("{lookup} type=MX: Malformed or unexpected name server reply");
+        assert_eq!(
+            said(Reporter::Aol, "5.4.4", &mx),
+            (Reason::NotAccept, Class::Hard)
+        );
+        let a = format!("{lookup} type=A: Host not found");
+        assert_eq!(
+            said(Reporter::Aol, "5.4.4", &a),
+            (Reason::HostUnknown, Class::Hard)
+        );
+        assert_eq!(
+            said(Reporter::Aol, "5.1.1", "550 5.1.1 unknown").0,
+            Reason::OnHold
         );
     }
 

@@ -114,6 +114,13 @@ const CASES: &[Case] = &[
         Hard,
         HostUnknown
     ),
+    // A broken answer for the domain's MX: Aol's word is that it takes no mail.
+    case!(
+        "aol-malformed-mx-reply.eml",
+        "felix.wu@example.net",
+        Hard,
+        NotAccept
+    ),
     // Bigfoot: Sendmail's report, its copy of the original as message/partial.
     case!(
         "bigfoot-invalid-recipient.eml",
