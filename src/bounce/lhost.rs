@@ -7,7 +7,9 @@
 //! Exchange Online (whose NDRs carry its own enhanced codes, as Microsoft's "Email
 //! non-delivery reports and SMTP errors in Exchange Online" lists them) and PowerMTA (the
 //! bounce category it files each recipient under, `X-PowerMTA-BounceCategory`) and au's EZweb
-//! (`X-SPASIGN: NG` on a notice of its spam filter, and its own words of a mailbox).
+//! (`X-SPASIGN: NG` on a notice of its spam filter, and its own words of a mailbox),
+//! Symantec.cloud (MessageLabs: `X-Msg-Ref`, its "Unknown address error" of a 542 reply) and
+//! Aol's outbound relays (`X-AOL-IP`, their words of a domain's lookup that failed for good).
 //!
 //! Each is known by what its notices always carry (a header, a sender's name, a heading of the
 //! text); the reason its words name replaces the one read from the code and the words alone.
@@ -38,6 +40,10 @@ pub(crate) enum Reporter {
     EzWeb {
         spam_filter: bool,
     },
+    /// Symantec.cloud (MessageLabs), whose notices carry its message reference, `X-Msg-Ref`.
+    MessageLabs,
+    /// Aol's outbound relays (`X-AOL-IP`), Postfix with words of their own for a failed lookup.
+    Aol,
 }
 
 /// The reporting system of a notice, when it is one of those above.
@@ -86,6 +92,16 @@ pub(crate) fn reporter(msg: &Message<'_>, view: &View<'_>) -> Option<Reporter> {
     ];
     if outlook_marks.iter().filter(|m| **m).count() >= 2 {
         return Some(Reporter::Outlook);
+    }
+    // Symantec.cloud's reference of a message it handled (`server-11.tower-143.messagelabs.com!…`)
+    // on a notice from its own daemon.
+    if msg.header_raw("X-Msg-Ref").is_some()
+        && (from_addr.ends_with("messagelabs.com") || header("X-Msg-Ref").contains(".messagelabs."))
+    {
+        return Some(Reporter::MessageLabs);
+    }
+    if msg.header_raw("X-AOL-IP").is_some() {
+        return Some(Reporter::Aol);
     }
     if header("X-NAI-Header").contains("modified by mcafee") {
         return Some(Reporter::McAfee);
@@ -159,6 +175,28 @@ const SES_INBOUND: &[(&str, Reason)] = &[
     ("message too large", Reason::MesgTooBig),
     ("mailbox full", Reason::MailboxFull),
     ("message content rejected", Reason::ContentError),
+];
+
+/// Aol's relays' words of a lookup that failed for good: a broken answer for the domain's MX
+/// (it takes no mail), or no such host.
+const AOL: &[(&str, Reason)] = &[
+    (
+        "type=mx: malformed or unexpected name server reply",
+        Reason::NotAccept,
+    ),
+    ("host or domain name not found", Reason::HostUnknown),
+];
+
+/// Reasons that the words of a refusal name before an unknown user or host: a full mailbox, a
+/// size limit, a suspended or moved mailbox, a relay refusal. A reporting system's own word of
+/// an unknown address does not replace them.
+const BEFORE_UNKNOWN: &[Reason] = &[
+    Reason::MailboxFull,
+    Reason::MesgTooBig,
+    Reason::ExceedLimit,
+    Reason::Suspend,
+    Reason::HasMoved,
+    Reason::NoRelaying,
 ];
 
 /// Messaging Server's own words of an address it cannot route.
@@ -343,6 +381,24 @@ fn reason(reporter: Reporter, b: &Bounce, human: &str) -> Option<Reason> {
                 .or_else(|| code.starts_with("INT-T").then_some(Reason::SystemError))
         }
         Reporter::Outlook => super::phrases::named_in(OUTLOOK, &words),
+        Reporter::MessageLabs => {
+            // Its "Unknown address error" of a `542 … Rejected` reply, or "No such user": the
+            // address is unknown, unless the words name an earlier reason.
+            let unknown =
+                super::phrases::matches(&words, "542 * rejected") || words.contains("no such user");
+            if unknown && !BEFORE_UNKNOWN.contains(&b.reason) {
+                return Some(Reason::UserUnknown);
+            }
+            // Its refusal to relay for a client that did not authenticate, when nothing else
+            // was read from the words.
+            (words.contains("please turn on smtp authentication")
+                && matches!(b.reason, Reason::OnHold | Reason::Undefined))
+            .then_some(Reason::SecurityError)
+        }
+        Reporter::Aol => {
+            let r = super::phrases::named_in(AOL, &words)?;
+            (r == Reason::NotAccept || !BEFORE_UNKNOWN.contains(&b.reason)).then_some(r)
+        }
         Reporter::EzWeb { spam_filter: true } => Some(Reason::Filtered),
         Reporter::EzWeb { spam_filter: false } => super::phrases::named_in(EZWEB, &words),
         Reporter::PowerMta => {
@@ -357,18 +413,9 @@ fn reason(reporter: Reporter, b: &Bounce, human: &str) -> Option<Reason> {
                 "spam-related" => Reason::SpamDetected,
                 _ => return None,
             };
-            // A full mailbox, a size limit, a suspended or moved mailbox or a relay refusal
-            // that the words name still come first.
-            let said = b.reason;
-            let earlier = [
-                Reason::MailboxFull,
-                Reason::MesgTooBig,
-                Reason::ExceedLimit,
-                Reason::Suspend,
-                Reason::HasMoved,
-                Reason::NoRelaying,
-            ];
-            if matches!(r, Reason::HostUnknown | Reason::UserUnknown) && earlier.contains(&said) {
+            if matches!(r, Reason::HostUnknown | Reason::UserUnknown)
+                && BEFORE_UNKNOWN.contains(&b.reason)
+            {
                 return None;
             }
             Some(r)
@@ -430,6 +477,12 @@ mod tests {
         (v[0].reason, v[0].class)
     }
 
+    /// What `reporter` makes of a refusal of kim@example.net with this status and these words.
+    fn said(reporter: Reporter, status: &str, diagnostic: &str) -> (Reason, Class) {
+        let b = bounce("kim@example.net", Some(status), diagnostic);
+        refined(reporter, b, "")
+    }
+
     #[test]
     fn google_groups_refused_posts() {
         let notice = "Hello kim@example.org,\n\nWe're writing to let you know that the group you tried to contact (members) may not exist, or you may not have permission to post messages to the group. A few more details on why you weren't able to post:\n\n * You might have spelled or formatted the group name incorrectly.\n * The owner of the group may have removed this group.\n * You may need to join the group before receiving permission to post.\n * This group may not be open to posting.\n\nIf you have questions related to this or any other Google Group, visit the Help Center at https://groups.google.com/support/.\n\nThanks,\n\nGoogle Groups\n";
@@ -447,13 +500,7 @@ mod tests {
 
     #[test]
     fn facebook_response_codes() {
-        let said = |d: &str| {
-            refined(
-                Reporter::Facebook,
-                bounce("kim@facebook.example", Some("5.1.1"), d),
-                "",
-            )
-        };
+        let said = |d: &str| said(Reporter::Facebook, "5.1.1", d);
         let pages = "http://postmaster.facebook.com/response_codes?ip=192.0.2.1#rcp";
         assert_eq!(
             said(&format!(
@@ -494,6 +541,46 @@ mod tests {
         );
         let b = bounce("kim@example.com", None, "User (kim@example.com) unknown. ");
         assert_eq!(refined(Reporter::McAfee, b, "").0, Reason::UserUnknown);
+    }
+
+    #[test]
+    fn messagelabs_unknown_address_errors() {
+        let unknown = "5.0.0 - Unknown address error 542 'kim@example.net Rejected'";
+        assert_eq!(
+            said(Reporter::MessageLabs, "5.0.0", unknown),
+            (Reason::UserUnknown, Class::Hard)
+        );
+        // A full mailbox that the words name stays one.
+        let mut full = bounce("kim@example.net", Some("5.2.2"), "552 No such user, full");
+        full.reason = Reason::MailboxFull;
+        assert_eq!(
+            refined(Reporter::MessageLabs, full, "").0,
+            Reason::MailboxFull
+        );
+        let auth = "553 Please turn on SMTP Authentication in your mail client.";
+        assert_eq!(
+            said(Reporter::MessageLabs, "5.0.0", auth),
+            (Reason::SecurityError, Class::Soft)
+        );
+    }
+
+    #[test]
+    fn aol_failed_lookups() {
+        let lookup = "Host or domain name not found. Name service error for name=example.net";
+        let mx = format!("{lookup} type=MX: Malformed or unexpected name server reply");
+        assert_eq!(
+            said(Reporter::Aol, "5.4.4", &mx),
+            (Reason::NotAccept, Class::Hard)
+        );
+        let a = format!("{lookup} type=A: Host not found");
+        assert_eq!(
+            said(Reporter::Aol, "5.4.4", &a),
+            (Reason::HostUnknown, Class::Hard)
+        );
+        assert_eq!(
+            said(Reporter::Aol, "5.1.1", "550 5.1.1 unknown").0,
+            Reason::OnHold
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 
 use super::classify::{self, Reason};
 use super::{
-    Bounce, Kind, Report, address, autoreply, dsn, feedback, fml, lhost, ses, text, trace,
+    Bounce, Kind, Report, Trace, address, autoreply, dsn, feedback, fml, lhost, ses, text, trace,
 };
 
 /// The pieces of a message that matter for reading a bounce.
@@ -242,6 +242,22 @@ pub fn parse(raw: &[u8]) -> Report {
         report.bounces = vec![b];
         return report;
     }
+    if bouncy && let Some((bounces, trace)) = forwarded_dsn(&view) {
+        report.kind = Some(Kind::Dsn);
+        report.bounces = bounces;
+        // The attached report was sent to our bounce address; the notice may have gone to a
+        // gateway's own list of recipients.
+        if trace.verp_token.is_some() || report.trace.verp_token.is_none() {
+            report.trace = trace;
+        } else {
+            report.trace = Trace {
+                verp_token: report.trace.verp_token.take(),
+                bounce_address: report.trace.bounce_address.take(),
+                ..trace
+            };
+        }
+        return report;
+    }
     if bouncy {
         let mut bounces = text::read(&msg, &view);
         if !bounces.is_empty() {
@@ -262,6 +278,25 @@ fn refine_by_reporter(msg: &Message<'_>, view: &View<'_>, bounces: &mut [Bounce]
         };
         lhost::refine(r, bounces, words);
     }
+}
+
+/// A delivery report passed on whole, as an attached message, by a mail system that notifies
+/// someone of the failures it sees (a gateway's notice to its own list of recipients): the
+/// notice names no one itself; the attached report's delivery-status part names the
+/// recipients, and the original it returns is ours.
+fn forwarded_dsn(view: &View<'_>) -> Option<(Vec<Bounce>, Trace)> {
+    if view.delivery_status.is_some() {
+        return None;
+    }
+    let inner = view.original?;
+    let inner_view = View::new(inner);
+    let ds = dsn::parse(inner_view.delivery_status.as_deref()?);
+    let mut bounces = from_dsn(&ds, &inner_view);
+    if bounces.is_empty() {
+        return None;
+    }
+    refine_by_reporter(inner, &inner_view, &mut bounces);
+    Some((bounces, trace::trace(inner, &inner_view)))
 }
 
 /// An ARF report forwarded whole, as an attached message (an abuse desk passing it on): the
@@ -304,6 +339,14 @@ fn from_dsn(ds: &dsn::DeliveryStatus, view: &View<'_>) -> Vec<Bounce> {
         let mut diagnostic = r.diagnostic.clone().unwrap_or_default();
         if diagnostic.trim().is_empty() {
             diagnostic = text::block_for(human, &recipient).unwrap_or_default();
+            // The notice may quote the reply apart from the recipient's lines (Google's "The
+            // response was:").
+            if let Some(reply) = text::quoted_response(human)
+                && !text::one_line(&diagnostic).contains(&reply)
+            {
+                diagnostic.push(' ');
+                diagnostic.push_str(&reply);
+            }
         } else if let Some(whole) = text::continued_reply(human, &diagnostic) {
             // The field holds the first line of a multi-line reply; the transcript, all of it.
             diagnostic = whole;

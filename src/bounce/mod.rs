@@ -31,6 +31,8 @@ pub mod source;
 mod text;
 mod trace;
 pub mod unsubscribe;
+#[cfg(test)]
+mod vendor_notices;
 
 use serde::Serialize;
 

@@ -130,6 +130,7 @@ const ORIGINAL_MARKERS: &[&str] = &[
     "--- the message follows",
     "rfc822 headers",
     "headers are as follows",
+    "the attachment contains the original mail headers",
 ];
 
 /// The part of `body` before the returned original message.
@@ -325,6 +326,24 @@ fn transcript_line(line: &str) -> bool {
 fn mailer_line(line: &str) -> bool {
     let b = line.trim_start().as_bytes();
     b.len() > 4 && b[..3].iter().all(u8::is_ascii_digit) && (b[3] == b' ' || b[3] == b'-')
+}
+
+/// The reply a notice quotes under a heading of its own ("The response from the remote server
+/// was:", "The response was:", "The error that the other server returned was:"): the paragraph
+/// after the heading, blank lines before it skipped.
+pub fn quoted_response(human: &str) -> Option<String> {
+    let mut lines = human.lines();
+    lines.find(|l| {
+        let l = l.trim().to_ascii_lowercase();
+        l.ends_with(" was:") && (l.starts_with("the response") || l.contains("server returned"))
+    })?;
+    let paragraph: Vec<&str> = lines
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty())
+        .take(12)
+        .collect();
+    let out = one_line(&paragraph.join(" "));
+    (!out.is_empty()).then_some(out)
 }
 
 /// If the line starts with an address (bare, in `<>`, or after a label), that address.
@@ -570,6 +589,27 @@ mod tests {
         let b = block_for(human, "a@b.example").unwrap();
         assert!(b.contains("550 5.1.1 unknown"), "{b}");
         assert!(!b.contains("other"), "{b}");
+    }
+
+    #[test]
+    fn a_notice_that_attaches_the_original_headers() {
+        let body = "1 error(s):\n\nThe following recipients returned permanent errors: a@b.example.\n\nThe attachment contains the original mail headers.\n";
+        assert_eq!(
+            before_original(body),
+            "1 error(s):\n\nThe following recipients returned permanent errors: a@b.example.\n\n"
+        );
+    }
+
+    #[test]
+    fn the_reply_a_notice_quotes() {
+        let human = "** Address not found **\n\nYour message wasn't delivered.\n\nThe response was:\n\nDNS Error: 1 DNS type 'mx' lookup of example.com responded with code NXDOMAIN\nDomain name not found: example.com\n\nLearn more\n";
+        assert_eq!(
+            quoted_response(human).as_deref(),
+            Some(
+                "DNS Error: 1 DNS type 'mx' lookup of example.com responded with code NXDOMAIN Domain name not found: example.com"
+            )
+        );
+        assert_eq!(quoted_response("The message was:\nhello\n"), None);
     }
 
     #[test]
