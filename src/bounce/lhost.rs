@@ -8,8 +8,10 @@
 //! non-delivery reports and SMTP errors in Exchange Online" lists them) and PowerMTA (the
 //! bounce category it files each recipient under, `X-PowerMTA-BounceCategory`) and au's EZweb
 //! (`X-SPASIGN: NG` on a notice of its spam filter, and its own words of a mailbox),
-//! Symantec.cloud (MessageLabs: `X-Msg-Ref`, its "Unknown address error" of a 542 reply) and
-//! Aol's outbound relays (`X-AOL-IP`, their words of a domain's lookup that failed for good).
+//! Symantec.cloud (MessageLabs: `X-Msg-Ref`, its "Unknown address error" of a 542 reply),
+//! Aol's outbound relays (`X-AOL-IP`, their words of a domain's lookup that failed for good),
+//! Facebook (its response codes, `RCP-P1`), Google Groups (its notice of a refused post) and
+//! Outlook.com (its two fixed sentences of a mailbox and a domain).
 //!
 //! Each is known by what its notices always carry (a header, a sender's name, a heading of the
 //! text); the reason its words name replaces the one read from the code and the words alone.
