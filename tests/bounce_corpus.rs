@@ -201,13 +201,13 @@ fn corpus_accuracy_meets_the_gates() {
     }
     assert!(all.total > 0, "no expected records read");
     assert!(
-        all.pct(all.same_rcpt) >= 95.0,
-        "same recipient for {:.1}% < 95%",
+        all.pct(all.same_rcpt) >= 98.0,
+        "same recipient for {:.1}% < 98%",
         all.pct(all.same_rcpt)
     );
     assert!(
-        all.pct(all.same_class) >= 90.0,
-        "same class for {:.1}% < 90%",
+        all.pct(all.same_class) >= 95.0,
+        "same class for {:.1}% < 95%",
         all.pct(all.same_class)
     );
 }
