@@ -289,7 +289,7 @@ pub fn block_for(human: &str, recipient: &str) -> Option<String> {
 pub fn continued_reply(human: &str, first: &str) -> Option<String> {
     let first = first.trim();
     let b = first.as_bytes();
-    if !(b.len() > 4 && b[..3].iter().all(u8::is_ascii_digit) && b[3] == b'-') {
+    if !(mailer_line(first) && b[3] == b'-') {
         return None;
     }
     let lines: Vec<&str> = human.lines().collect();
