@@ -392,7 +392,22 @@ fn is_recipient_line(line: &str) -> Option<String> {
         .unwrap_or(rest);
     let found = address::find_all(rest);
     let (pos, addr) = found.into_iter().next()?;
-    (pos == 0).then_some(addr)
+    if pos != 0 {
+        return None;
+    }
+    // `a@x <b@y>`: a name-addr whose display name looks like an address (RFC 5322 §3.4);
+    // the address is the one in angle brackets.
+    let after = rest
+        .split_once(char::is_whitespace)
+        .map_or("", |(_, r)| r.trim_start());
+    if let Some(inner) = after
+        .strip_prefix('<')
+        .and_then(|a| a.split_once('>'))
+        .and_then(|(a, _)| address::first(a))
+    {
+        return Some(inner);
+    }
+    Some(addr)
 }
 
 /// Read a human-text bounce.
@@ -541,6 +556,22 @@ mod tests {
         assert_eq!(
             before_original(body),
             "Message could not be delivered to mobile.\nError: No valid recipients for this MM\n"
+        );
+    }
+
+    #[test]
+    fn a_display_name_that_looks_like_an_address() {
+        assert_eq!(
+            is_recipient_line("  kim@example.com <lee@example.net>: malformed address: <lee@example.net> may not follow kim@example.com").as_deref(),
+            Some("lee@example.net")
+        );
+        assert_eq!(
+            is_recipient_line("  kim@example.com").as_deref(),
+            Some("kim@example.com")
+        );
+        assert_eq!(
+            is_recipient_line("kim@example.com: 550 see <http://example.com/why>").as_deref(),
+            Some("kim@example.com")
         );
     }
 
